@@ -1,0 +1,28 @@
+"""Backends: one file per model provider behind the small interface in `base.py`."""
+
+from __future__ import annotations
+
+from ..checkpoints import Checkpoint
+from ..errors import InputError
+from .base import Backend
+
+
+def make_backend(checkpoint: Checkpoint) -> Backend:
+    """Build the backend a manifest names. Heavy imports happen here, only for the backend used."""
+    if checkpoint.backend == "replay":
+        from .replay import ReplayBackend
+
+        return ReplayBackend(checkpoint)
+    if checkpoint.backend == "transformers":
+        from .transformers_backend import TransformersBackend
+
+        return TransformersBackend(checkpoint)
+    if checkpoint.backend in ("openai", "openai_compatible"):
+        from .openai_backend import OpenAIBackend
+
+        return OpenAIBackend(checkpoint)
+    if checkpoint.backend == "gemini":
+        from .gemini_backend import GeminiBackend
+
+        return GeminiBackend(checkpoint)
+    raise InputError(f"unknown backend '{checkpoint.backend}'", path=checkpoint.manifest_path, field="backend")
