@@ -123,7 +123,7 @@ CREATE TABLE external_calls (
     prompt_tokens     INTEGER,
     completion_tokens INTEGER,
     latency_s         DOUBLE,
-    at                TIMESTAMP NOT NULL DEFAULT current_timestamp
+    called_at         TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 -- Gate decisions (written by the gate, read by the dashboard and the reviewer chat).
 CREATE TABLE decisions (

@@ -1,0 +1,29 @@
+"""What every command shares: consoles, config loading, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ..config import Config, load_config
+from ..store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
+    """Config from --config (or ./evalharness.toml), store from --db, EVALHARNESS_DB or the config."""
+    config = load_config(config_path)
+    if db is not None:
+        os.environ["EVALHARNESS_DB"] = str(db)
+    return config, Store(config.store_path())
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout (no colour codes), for scripts."""
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,103 @@
+"""`evalharness run`: every checkpoint × suite, with progress bars and a score table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..checkpoints import find_checkpoint
+from ..errors import IncompleteRunError
+from ..runner import Runner, RunResult
+from ..suites import load_suite
+from .common import console, load, print_json
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB file (overrides the config)")]
+
+
+class RichProgress:
+    """Adapts the runner's progress callbacks to a rich progress bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = None
+
+    def start(self, description: str, total: int) -> None:
+        self.task = self.progress.add_task(description, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def done(self) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+            self.task = None
+
+
+def _fmt(value: float | None, status: str, reason: str | None) -> str:
+    if value is None:
+        return "n/a" if status == "unsupported" else status
+    return f"{value:.2f}" if status == "scored" else f"{value:.2f}*"
+
+
+SHORT = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bpc↓", "token_perplexity": "ppl↓",
+         "embedding_cosine": "emb", "exact_match": "EM", "word_accuracy": "wacc", "edit_similarity": "edit"}
+
+
+def score_table(results: list[RunResult], metric_names: list[str]) -> Table:
+    table = Table(title="Corpus scores (0–100; ↓ = lower is better)", caption="bpc: bits per character · ppl: token "
+                  "perplexity · emb: embedding cosine · EM: exact match · wacc: word accuracy · edit: edit similarity")
+    table.add_column("checkpoint", no_wrap=True)
+    table.add_column("suite", no_wrap=True)
+    table.add_column("status")
+    for name in metric_names:
+        table.add_column(SHORT.get(name, name), justify="right")
+    for r in results:
+        cells = [_fmt(r.metrics[n]["corpus_score"], r.metrics[n]["status"], r.metrics[n]["reason"])
+                 if n in r.metrics else "—" for n in metric_names]
+        status = r.status + (f" ({r.n_failed} failed)" if r.n_failed else "") + (" · cached" if r.reused else "")
+        table.add_row(r.checkpoint, r.suite, status, *cells)
+    return table
+
+
+def run(
+    checkpoint: Annotated[Optional[list[str]], typer.Option("--checkpoint", "-c", help="name or manifest path; repeat")] = None,
+    suite: Annotated[Optional[list[str]], typer.Option("--suite", "-s", help="name or folder; repeat")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    rescore: Annotated[bool, typer.Option(help="recompute metrics from cached generations; generate nothing")] = False,
+    new: Annotated[bool, typer.Option(help="start new runs instead of resuming or reusing")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
+) -> None:
+    """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
+    cfg, store = load(config, db)
+    checkpoints = [find_checkpoint(c, cfg.resolve(cfg.run.checkpoints_dir)) for c in (checkpoint or cfg.run.checkpoints)]
+    suites = [load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)]
+    results: list[RunResult] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=json_out) as bar:
+        runner = Runner(cfg, store, progress=RichProgress(bar))
+        for ckpt in checkpoints:
+            for s in suites:
+                results.append(runner.run(ckpt, s, rescore=rescore, new=new))
+    names = [m.name for m in runner.metrics]
+    if json_out:
+        print_json({"db": str(store.path), "runs": [asdict(r) for r in results]})
+    else:
+        console.print(score_table(results, names))
+        if any(m["status"] == "partial" for r in results for m in r.metrics.values()):
+            console.print("* scored on the items that did not fail; see `evalharness runs show RUN`.")
+        if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
+            console.print("n/a: not measured — the backend gives no log-likelihoods (never reported as a number).")
+        console.print(f"Results are in [bold]{store.path}[/] (see `evalharness runs list`).")
+    incomplete = [r for r in results if r.status != "complete"]
+    if incomplete:
+        raise IncompleteRunError(f"{len(incomplete)} run(s) incomplete: "
+                                 + ", ".join(f"{r.run_id} ({r.checkpoint} on {r.suite}, {r.n_failed} failed)"
+                                             for r in incomplete) + ". Re-run the same command to retry what failed.")

@@ -1,0 +1,91 @@
+"""`evalharness runs list|show|export`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import InputError
+from ..store import records
+from .common import console, load, print_json
+from .run import ConfigOpt, DbOpt
+
+app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
+
+
+@app.command("list")
+def list_runs(config: ConfigOpt = None, db: DbOpt = None, limit: int = 50,
+              json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The newest runs first."""
+    _, store = load(config, db)
+    rows = records.list_runs(store, limit) if store.exists() else []
+    if json_out:
+        print_json([asdict(r) for r in rows])
+        return
+    table = Table(title=f"Runs in {store.path}")
+    for col in ("run", "checkpoint", "suite", "version", "status", "items", "failed", "started"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.status, str(r.n_items),
+                      str(r.n_failed if r.n_failed is not None else "—"), str(r.started_at)[:19])
+    console.print(table)
+
+
+@app.command("show")
+def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
+         json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One run: its metrics (with signatures) and per-direction scores."""
+    _, store = load(config, db)
+    row = records.get_run(store, run_id)
+    if row is None:
+        raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
+    metrics = records.run_metrics(store, run_id)
+    if json_out:
+        print_json({**asdict(row), "metrics": metrics})
+        return
+    console.print(f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
+                  f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed")
+    table = Table()
+    for col in ("metric", "score", "status", "scored", "unscored", "signature / reason"):
+        table.add_column(col)
+    for m in metrics:
+        score = f"{m['corpus_score']:.3f}" if m["corpus_score"] is not None else m["status"]
+        table.add_row(m["metric"], score, m["status"], str(m["n_scored"]), str(m["n_unscored"]),
+                      m["signature"] + (f"\n{m['reason']}" if m["reason"] else ""))
+    console.print(table)
+    by_direction = (row.summary or {}).get("by_direction", {})
+    if by_direction:
+        dtable = Table(title="By direction")
+        dtable.add_column("metric")
+        directions = sorted({d for v in by_direction.values() for d in v})
+        for d in directions:
+            dtable.add_column(d, justify="right")
+        for metric, values in by_direction.items():
+            dtable.add_row(metric, *[f"{values[d]:.2f}" if d in values else "—" for d in directions])
+        console.print(dtable)
+
+
+@app.command("export")
+def export(run_ids: list[str], out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .parquet")],
+           config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Every item score of the given runs, with the answers, as CSV or Parquet."""
+    _, store = load(config, db)
+    missing = [r for r in run_ids if records.get_run(store, r) is None]
+    if missing:
+        raise InputError(f"no run(s) {missing}", field="run_ids", hint="see `evalharness runs list`")
+    frame = records.item_scores_frame(store, run_ids)
+    frame["stats"] = frame["stats"].map(lambda v: None if v is None else list(v))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix == ".csv":
+        frame.to_csv(tmp, index=False)
+    elif out.suffix == ".parquet":
+        frame.to_parquet(tmp, index=False)
+    else:
+        raise InputError("unsupported export format", path=out, hint="use a .csv or .parquet file name")
+    tmp.replace(out)
+    console.print(f"wrote {len(frame)} rows to {out}")
