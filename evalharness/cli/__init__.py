@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-import sys
-
+import click
 import typer
+from typer.core import TyperGroup
 
 from ..errors import EvalHarnessError
 from .common import err_console
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+
+class _Group(TyperGroup):
+    """Turns the library's typed errors into a message and the documented exit code (2 bad input,
+    3 incomplete, …) for every sub-command — the only place the program exits on an error."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except EvalHarnessError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            ctx.exit(exc.exit_code)
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
                   help="Evaluate fine-tuned checkpoints of low-resource language models, honestly.")
 
 
@@ -27,8 +40,4 @@ _register()
 
 
 def main() -> None:
-    try:
-        app(standalone_mode=True)
-    except EvalHarnessError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(exc.exit_code)
+    app()

@@ -1,0 +1,5 @@
+"""`python -m evalharness` runs the CLI."""
+
+from .cli import main
+
+main()
