@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Create .venv and install evalharness with its test extras. Safe to re-run (a no-op when up to date).
+# torch is installed first and pinned: the CPU wheel of 2.13.0 is on disk; an unpinned torch pulls a
+# multi-GB CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet "torch==2.13.0"
+.venv/bin/python -m pip install --quiet -e ".[test]"
