@@ -79,6 +79,14 @@ class ReviewerConfig(_Section):
         "README.md", "docs/*.md", "suites/*/README.md", "suites/*/suite.toml", "checkpoints/README.md",
         "rubrics/**/*.toml", "rubrics/**/*.md", "evalharness/judge/**/*.toml"])
 
+    @field_validator("sources")
+    @classmethod
+    def _inside_root(cls, patterns: list[str]) -> list[str]:
+        outside = [p for p in patterns if Path(p).is_absolute() or ".." in Path(p).parts]
+        if outside:
+            raise ValueError(f"source globs must stay inside the project root (relative, no '..'): {outside}")
+        return patterns
+
 
 class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
