@@ -72,6 +72,8 @@ class ReviewerConfig(_Section):
     chunk_chars: int = Field(1_200, ge=200)
     latest_runs: int = Field(20, ge=0, le=1000)
     latest_decisions: int = Field(10, ge=0, le=1000)
+    #: passage embeddings kept across processes ("" = memory only); relative paths are relative to the config
+    embedding_cache: str = "~/.cache/evalharness/reviewer-embeddings.npz"
     #: the project folder whose documents are read (relative to the config file)
     root: str = "."
     #: Markdown/TOML files read, as globs under root; suite items (*.jsonl) are never read

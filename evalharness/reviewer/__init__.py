@@ -8,6 +8,8 @@ retrieval with citations, and a streamed Gemini chat (or retrieval only, when no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..config import Config
 from ..store import Store
 from .answers import Answer
@@ -27,7 +29,12 @@ def corpus_builder(config: Config) -> CorpusBuilder:
     return CorpusBuilder(root=root, config=config.reviewer, store=Store(config.store_path()))
 
 
+def embedding_cache_path(config: Config) -> Path | None:
+    setting = config.reviewer.embedding_cache
+    return config.resolve(str(Path(setting).expanduser())) if setting else None
+
+
 def open_session(config: Config, *, retriever: Retriever | None = None, **kwargs) -> ReviewSession:
     """A new conversation; the key comes from GOOGLE_API_KEY or GEMINI_API_KEY unless `api_key=` is given."""
     return ReviewSession(config=config.reviewer, corpus=corpus_builder(config),
-                         retriever=retriever or default_retriever(), **kwargs)
+                         retriever=retriever or default_retriever(embedding_cache_path(config)), **kwargs)

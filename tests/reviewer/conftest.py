@@ -41,12 +41,12 @@ class Project:
 
     def config(self, **reviewer: object) -> Config:
         settings = {"root": str(self.root), "retries": 1, "retry_initial_delay_s": 0.01, "timeout_s": 10.0,
-                    **reviewer}
+                    "embedding_cache": "", **reviewer}
         return Config(store=StoreConfig(path=str(self.db)), reviewer=ReviewerConfig(**settings))
 
     def write_config(self, path: Path, **reviewer: object) -> Path:
         lines = ["[store]", f'path = "{self.db}"', "", "[reviewer]", f'root = "{self.root}"', "retries = 1",
-                 "retry_initial_delay_s = 0.01", "timeout_s = 10.0"]
+                 "retry_initial_delay_s = 0.01", "timeout_s = 10.0", 'embedding_cache = ""']
         lines += [f"{k} = {json.dumps(v)}" for k, v in reviewer.items()]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
@@ -70,9 +70,11 @@ def embedder():
 @pytest.fixture(scope="session")
 def retriever(embedder):
     """One retriever (and its embedding cache) for the session, as in a long-running dashboard."""
-    from evalharness.reviewer import Retriever
+    from evalharness.reviewer import Retriever, retrieval
 
-    return Retriever()
+    shared = Retriever()
+    retrieval._DEFAULTS[None] = shared  # the CLI and the page use the process default: share its cache
+    return shared
 
 
 @pytest.fixture
