@@ -7,14 +7,26 @@ chunk. Each request's path, body and headers are recorded. Replies are scripted 
 - ("cut", chunks) → those chunks, then the connection is dropped mid-stream.
 With no script left, it answers a default two-chunk reply. `hold_after_first` makes the server wait, after
 the first frame, until the test calls `release()` — proof that chunks reach the caller as they are sent.
+`delay_s` holds every reply back that long before answering (to exercise timeouts).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # a client that gave up (timeout) is expected
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class FakeGemini:
@@ -23,6 +35,7 @@ class FakeGemini:
         self.script: list[Any] = []
         self.error_message = "request failed"
         self.hold_after_first = False
+        self.delay_s = 0.0
         self.frames_sent = 0
         self._release = threading.Event()
         fake = self
@@ -40,6 +53,8 @@ class FakeGemini:
                 if ":streamGenerateContent" not in self.path or "alt=sse" not in self.path:
                     return self._error(404, "NOT_FOUND", f"no route {self.path}")
                 reply = fake.script.pop(0) if fake.script else ["Default ", "reply."]
+                if fake.delay_s:
+                    time.sleep(fake.delay_s)
                 if isinstance(reply, int):
                     return self._error(reply, "UNAVAILABLE" if reply >= 500 else "INVALID_ARGUMENT",
                                        fake.error_message)
@@ -80,8 +95,7 @@ class FakeGemini:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

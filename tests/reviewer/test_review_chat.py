@@ -151,6 +151,14 @@ def test_offline_means_retrieval_only(project, retriever):
     assert session.history == []
 
 
+def test_a_slow_endpoint_times_out_and_falls_back(project, fake_gemini, retriever):
+    fake_gemini.delay_s = 1.5
+    session = _session(project, fake_gemini, retriever, timeout_s=0.3, retries=1)
+    answer = session.ask("What is the gate?").result()
+    assert answer.status == "retrieval_only" and "Timeout" in answer.note and "2 attempts" in answer.note
+    assert len(fake_gemini.stream_requests()) == 2
+
+
 def test_without_a_key_nothing_is_sent(project, fake_gemini, retriever):
     config = project.config(base_url=fake_gemini.base_url)
     session = open_session(config, retriever=retriever)  # key from the (empty) environment

@@ -72,3 +72,15 @@ def test_a_bad_config_is_shown_not_raised(page_env, monkeypatch, tmp_path):
     at = AppTest.from_file(str(PAGE), default_timeout=60).run()
     assert not at.exception
     assert "reviewer.modle" in at.error[0].value
+
+
+def test_the_page_runs_under_navigation(page_env, tmp_path):
+    """As the dashboard app will mount it: `st.navigation` over page files."""
+    page_env()
+    app = tmp_path / "app.py"
+    app.write_text("import streamlit as st\n"
+                   f"st.navigation([st.Page({str(PAGE)!r}, title='Ask about the project')]).run()\n")
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Ask about the project"
+    assert "No model answered" in _texts(at.chat_message[0])
