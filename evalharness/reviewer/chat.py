@@ -9,12 +9,15 @@ plainly that no model answered.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx2
 from google import genai
+from google.genai import errors as genai_errors
 from google.genai import types
 
 from ..config import ReviewerConfig
@@ -29,6 +32,9 @@ from .retrieval import Ranked, Retriever, default_retriever
 from .retry import Attempts, RetryPolicy, http_status, is_transport_error, stream_with_retries
 
 log = logging.getLogger("evalharness.reviewer")
+
+#: what a call to the model may fail with: API errors, transport errors, a malformed or cut-off stream
+MODEL_FAILURES = (genai_errors.APIError, httpx2.HTTPError, OSError, ValueError)
 
 _FROM_ENV: Any = object()
 
@@ -126,7 +132,7 @@ class ReviewSession:
                 if text:
                     pieces.append(text)
                     yield text
-        except Exception as exc:  # noqa: BLE001 — every failure becomes a stated, key-free outcome
+        except MODEL_FAILURES as exc:  # each becomes a stated, key-free outcome; a bug of ours still raises
             reason = self._describe(exc, attempts.count)
             self._audit("failed", http_status(exc), usage, started)
             if not pieces:
@@ -182,7 +188,7 @@ class ReviewSession:
     def _describe(self, exc: BaseException, attempts: int) -> str:
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
         if is_transport_error(exc):
-            where = self.config.base_url or "the Gemini endpoint"
+            where = self.config.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "the Gemini endpoint"
             reason = f"could not reach {where} ({type(exc).__name__}: {exc}) {tries}"
         elif http_status(exc) is not None:
             message = getattr(exc, "message", None) or getattr(exc, "status", None) or ""

@@ -4,7 +4,8 @@
 chunk. Each request's path, body and headers are recorded. Replies are scripted per request:
 - a list of text chunks → a 200 stream of those chunks (usage metadata on the last frame);
 - an int → that HTTP status with a Google-style error body (echoing `error_message`);
-- ("cut", chunks) → those chunks, then the connection is dropped mid-stream.
+- ("cut", chunks) → those chunks, then the connection is dropped mid-stream;
+- ("raw", bytes) → a 200 stream with exactly those bytes (e.g. a malformed frame).
 With no script left, it answers a default two-chunk reply. `hold_after_first` makes the server wait, after
 the first frame, until the test calls `release()` — proof that chunks reach the caller as they are sent.
 `delay_s` holds every reply back that long before answering (to exercise timeouts).
@@ -58,6 +59,13 @@ class FakeGemini:
                 if isinstance(reply, int):
                     return self._error(reply, "UNAVAILABLE" if reply >= 500 else "INVALID_ARGUMENT",
                                        fake.error_message)
+                if isinstance(reply, tuple) and reply[0] == "raw":
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("content-length", str(len(reply[1])))
+                    self.end_headers()
+                    self.wfile.write(reply[1])
+                    return
                 cut = isinstance(reply, tuple) and reply[0] == "cut"
                 chunks = list(reply[1] if cut else reply)
                 self.send_response(200)

@@ -183,6 +183,13 @@ def test_a_reply_cut_mid_stream_is_marked_and_kept_out_of_the_history(project, f
     assert session.history == []
 
 
+def test_a_malformed_stream_is_a_stated_failure(project, fake_gemini, retriever):
+    fake_gemini.script = [("raw", b"data: {not json\r\n\r\n")]
+    answer = _session(project, fake_gemini, retriever).ask("What is the gate?").result()
+    assert answer.status == "retrieval_only" and "UnknownApiResponseError" in answer.note
+    assert len(fake_gemini.stream_requests()) == 1  # a malformed reply is not retried
+
+
 def test_sessions_in_threads_share_one_retriever(project, fake_gemini, retriever):
     fake_gemini.script = [["one"], ["two"], ["three"]]
     results = []
