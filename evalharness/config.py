@@ -51,10 +51,50 @@ class MetricsConfig(_Section):
         return names
 
 
+class ReviewerConfig(_Section):
+    """`[reviewer]`: the Gemini reviewer chat (see docs/reviewer.md)."""
+
+    model: str = "gemini-2.5-flash"
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    #: None: the SDK's default endpoint (or GOOGLE_GEMINI_BASE_URL, which the SDK reads itself)
+    base_url: str | None = None
+    timeout_s: float = Field(60.0, gt=0, le=3600)
+    #: retries after the first attempt, only before the first streamed chunk (a retry never repeats text)
+    retries: int = Field(2, ge=0, le=10)
+    retry_initial_delay_s: float = Field(1.0, ge=0, le=60)
+    max_output_tokens: int | None = Field(None, ge=1)
+    #: earlier turns sent back with each question; the oldest are dropped first
+    max_history_chars: int = Field(24_000, ge=0)
+    #: characters of passages sent with each question (the delimited data block)
+    context_chars: int = Field(24_000, ge=1_000)
+    top_k: int = Field(8, ge=1, le=200)
+    #: MiniLM reads ~256 word pieces (~1,000–1,200 characters); longer passages are ranked on their start only
+    chunk_chars: int = Field(1_200, ge=200)
+    latest_runs: int = Field(20, ge=0, le=1000)
+    latest_decisions: int = Field(10, ge=0, le=1000)
+    #: passage embeddings kept across processes ("" = memory only); relative paths are relative to the config
+    embedding_cache: str = "~/.cache/evalharness/reviewer-embeddings.npz"
+    #: the project folder whose documents are read (relative to the config file)
+    root: str = "."
+    #: Markdown/TOML files read, as globs under root; suite items (*.jsonl) are never read
+    sources: list[str] = Field(default_factory=lambda: [
+        "README.md", "docs/*.md", "suites/*/README.md", "suites/*/suite.toml", "checkpoints/README.md",
+        "rubrics/**/*.toml", "rubrics/**/*.md", "evalharness/judge/**/*.toml"])
+
+    @field_validator("sources")
+    @classmethod
+    def _inside_root(cls, patterns: list[str]) -> list[str]:
+        outside = [p for p in patterns if Path(p).is_absolute() or ".." in Path(p).parts]
+        if outside:
+            raise ValueError(f"source globs must stay inside the project root (relative, no '..'): {outside}")
+        return patterns
+
+
 class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    reviewer: ReviewerConfig = Field(default_factory=ReviewerConfig)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

@@ -27,11 +27,13 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=Fal
 
 
 def _register() -> None:
+    from . import review as review_cmd
     from . import run as run_cmd
     from . import runs as runs_cmd
     from . import suites as suites_cmd
 
     app.command("run")(run_cmd.run)
+    app.command("review")(review_cmd.review)
     app.add_typer(runs_cmd.app, name="runs")
     app.add_typer(suites_cmd.app, name="suites")
 
