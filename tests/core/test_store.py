@@ -58,10 +58,12 @@ WRITER = textwrap.dedent("""
 def test_two_processes_share_the_file_without_losing_a_write(tmp_path: Path) -> None:
     path = tmp_path / "shared.duckdb"
     Store(path).query("SELECT 1")  # create and migrate once
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "40"]) for name in ("a", "b")]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "40"], stderr=subprocess.PIPE, text=True)
+             for name in ("a", "b")]
     reader = Store(path)
     seen = 0
     while any(p.poll() is None for p in procs):
         seen = max(seen, reader.query("SELECT count(*) FROM ratings")[0][0])  # reads between the writes
-    assert all(p.wait(timeout=120) == 0 for p in procs)
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
     assert reader.query("SELECT rater, count(*) FROM ratings GROUP BY rater ORDER BY rater") == [("a", 40), ("b", 40)]
