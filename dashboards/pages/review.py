@@ -46,7 +46,8 @@ def _save(run_id: str, item_id: str) -> None:
     try:
         if account is None:
             raise EvalHarnessError("you are signed out; sign in again on the left")
-        target = reviews.target(ui.store(), run_id, item_id)
+        # The whole save (reading the answer, then writing) waits at most write_timeout_seconds for the file.
+        target = reviews.target(ui.store(write=True), run_id, item_id)
         if target is None:
             raise EvalHarnessError("this answer is no longer in the results file")
         saved = reviews.save_review(ui.store(write=True), account.name, target, verdict=verdict,

@@ -59,10 +59,14 @@ class CompareSummary:
     higher_is_better: bool
 
 
+#: A run still in progress has no scores yet; it is left out until it finishes (complete or incomplete).
+_FINISHED = "status IN ('complete', 'incomplete')"
+
+
 def checkpoints(store: Store) -> list[CheckpointChoice]:
-    """Checkpoints that have runs, newest first. A name retrained under a new identity is shown twice."""
-    rows = store.query("SELECT checkpoint_name, checkpoint_identity, max(started_at) AS last FROM runs "
-                       "GROUP BY ALL ORDER BY last DESC")
+    """Checkpoints with finished runs, newest first. A name retrained under a new identity is shown twice."""
+    rows = store.query(f"SELECT checkpoint_name, checkpoint_identity, max(started_at) AS last FROM runs "
+                       f"WHERE {_FINISHED} GROUP BY ALL ORDER BY last DESC")
     counts: dict[str, int] = {}
     for name, _, _ in rows:
         counts[name] = counts.get(name, 0) + 1
@@ -76,7 +80,7 @@ def run_pairs(store: Store, candidate_identity: str, champion_identity: str) -> 
         "WITH ranked AS (SELECT run_id, checkpoint_identity, suite_name, suite_version, suite_hash, "
         "row_number() OVER (PARTITION BY checkpoint_identity, suite_hash "
         "ORDER BY (status = 'complete') DESC, started_at DESC) AS rn FROM runs "
-        "WHERE checkpoint_identity IN (?, ?)) "
+        f"WHERE checkpoint_identity IN (?, ?) AND {_FINISHED}) "
         "SELECT c.suite_name, c.suite_version, c.suite_hash, c.run_id, k.run_id FROM ranked c JOIN ranked k "
         "ON c.suite_hash = k.suite_hash AND c.rn = 1 AND k.rn = 1 AND c.checkpoint_identity = ? "
         "AND k.checkpoint_identity = ? ORDER BY c.suite_name, c.suite_version",

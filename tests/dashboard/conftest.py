@@ -96,4 +96,4 @@ def texts(at) -> str:
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(parts).replace("\\", "")
+    return "\n".join(parts).replace("\\", "").replace("**", "")
