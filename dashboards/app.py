@@ -52,4 +52,5 @@ else:
     if ask.is_file():  # built separately; shown only where it is installed
         pages.append(st.Page(ask, title="Ask about the project", icon=":material/chat:"))
     page = st.navigation(pages)
-page.run()
+with ui.app_run():
+    page.run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,12 +63,39 @@ def store(path: str | None = None, *, write: bool = False) -> Store:
     return _STORES[key]
 
 
-def page_start() -> str:
-    """Every page calls this first: it enforces sign-in-to-view and stops when there is nothing to show.
+_RUN = threading.local()
 
-    The check is repeated here (not only in app.py) because Streamlit may run a page file on its own —
-    e.g. the first request to a freshly started server for a page's URL — and then app.py is skipped.
+
+@contextmanager
+def app_run() -> Iterator[None]:
+    """app.py wraps each run in this, so a page can tell whether it was reached through app.py."""
+    _RUN.in_app = True
+    try:
+        yield
+    finally:
+        _RUN.in_app = False
+
+
+def _through_app() -> None:
+    """Make sure app.py (sidebar, sign-in, navigation) runs around this page.
+
+    Because a `pages/` folder sits next to app.py, Streamlit starts a fresh server in its older file-based
+    mode: the first request for a page URL (a bookmark, a reload after a restart) runs that page file alone,
+    with no sidebar and no sign-in. app.py's `st.navigation` switches the server to the navigation mode; here
+    we do the same and rerun, so the request is served through app.py and lands on the page asked for.
     """
+    if getattr(_RUN, "in_app", False):
+        return
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False  # what st.navigation itself sets
+    st.rerun()
+
+
+def page_start() -> str:
+    """Every page calls this first: it runs the page through app.py, enforces sign-in-to-view, and stops
+    with a plain explanation when there is nothing to show yet."""
+    _through_app()
     if settings().dashboard.require_sign_in_to_view and account() is None:
         st.info("This dashboard is open to signed-in reviewers only. Please sign in.")
         st.stop()

@@ -56,24 +56,36 @@ def config_file(db: Path) -> Path:
 
 @pytest.fixture
 def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], object]:
-    """A fresh AppTest of dashboards/app.py with empty caches.
+    """A fresh AppTest of dashboards/app.py with empty caches, as a browser session on a running server sees it.
 
-    AppTest resets Streamlit's "uses a pages/ folder" flag before every run, which sends reruns down the
-    old file-based multipage path (the page file alone, without app.py and its sidebar). A real server
-    clears that flag for good the first time app.py calls st.navigation; this keeps it cleared in tests
-    too, so every AppTest run is what a browser session gets.
+    A Streamlit server starts in its file-based mode because dashboards/pages/ exists, and leaves it for good
+    the first time app.py calls st.navigation (ui_common.page_start covers that first request; see
+    test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar). AppTest, though, resets that mode
+    before *every* run, which would send every click through the first-request path. This keeps the flag
+    where a running server keeps it.
     """
-    import streamlit as st
     import streamlit.testing.v1.app_test as app_test_module
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import AppTest
 
-    class NavigationPagesManager(PagesManager):
+    class RunningServerPagesManager(PagesManager):
         def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
             PagesManager.uses_pages_directory = False
 
-    monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
+    monkeypatch.setattr(app_test_module, "PagesManager", RunningServerPagesManager)
+    return _make_app()
+
+
+@pytest.fixture
+def fresh_app(db: Path) -> Callable[[], object]:
+    """AppTest as a freshly started server sees its first request (file-based mode still on)."""
+    return _make_app()
+
+
+def _make_app() -> Callable[[], object]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
     st.cache_data.clear()
 
     def make() -> AppTest:

@@ -226,3 +226,13 @@ def test_ask_page_is_listed_only_when_installed(app) -> None:
     titles = {info.get("page_name") or info.get("url_pathname") for info in at._registered_pages.values()}
     ask = ROOT / "dashboards" / "pages" / "ask.py"
     assert ("ask" in titles) == ask.is_file()
+
+
+def test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar(fresh_app) -> None:
+    """The first request for /review on a new server runs pages/review.py alone; it must bounce through app.py."""
+    at = fresh_app().run()
+    at.switch_page("pages/review.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Review answers"
+    assert at.sidebar.text_input(key="sign_in_name")  # app.py ran: the sign-in form is there
+    assert "Please sign in on the left" in texts(at)
