@@ -179,3 +179,12 @@ def test_review_queue_orders_unscored_then_lowest_and_skips_failed(store: Store,
         con.execute("UPDATE item_scores SET status = 'failed', score = NULL, stats = NULL, reason = 'test' "
                     "WHERE run_id = ? AND item_id = 'dq-10' AND metric = 'chrf++'", [run_id])
     assert reviews.review_queue(store, run_id, demo_db.REVIEWER).iloc[0]["item_id"] == "dq-10"
+
+
+def test_a_run_still_in_progress_is_left_out_of_compare(store: Store, demo) -> None:
+    run_id = demo.run_ids[("stoney-v3-lora", "stoney-dictionary-mini")]
+    with store.transaction() as con:
+        con.execute("UPDATE runs SET status = 'running' WHERE run_id = ?", [run_id])
+    cand, champ = _choice(store, "stoney-v3-lora"), _choice(store, demo_db.CHAMPION)
+    assert [p.suite_name for p in compare.run_pairs(store, cand.identity, champ.identity)] == \
+        ["stoney-narrative-mini"]
