@@ -18,7 +18,9 @@ import streamlit as st  # noqa: E402
 import ui_common as ui  # noqa: E402
 from evalharness.errors import EvalHarnessError  # noqa: E402
 
-st.set_page_config(page_title="Stoney language model review", page_icon=":material/forum:", layout="wide")
+# No page icons: Streamlit fetches a Material-icon favicon from fonts.gstatic.com (this runs offline), and emoji
+# show as empty boxes where no emoji font is installed. Plain words read best anyway.
+st.set_page_config(page_title="Stoney language model review", layout="wide")
 
 try:
     config = ui.settings()
@@ -37,20 +39,19 @@ def _sign_in_first() -> None:
 
 
 if config.dashboard.require_sign_in_to_view and account is None:
-    page = st.navigation([st.Page(_sign_in_first, title="Sign in", icon=":material/login:")])
+    page = st.navigation([st.Page(_sign_in_first, title="Sign in")])
 else:
     pages = [
-        st.Page(HERE / "pages" / "overview.py", title="Overview", icon=":material/home:", default=True),
-        st.Page(HERE / "pages" / "compare.py", title="Compare", icon=":material/compare_arrows:"),
-        st.Page(HERE / "pages" / "item.py", title="Item", icon=":material/article:"),
-        st.Page(HERE / "pages" / "review.py", title="Review", icon=":material/rate_review:"),
+        st.Page(HERE / "pages" / "overview.py", title="Overview", default=True),
+        st.Page(HERE / "pages" / "compare.py", title="Compare"),
+        st.Page(HERE / "pages" / "item.py", title="Item"),
+        st.Page(HERE / "pages" / "review.py", title="Review"),
     ]
     if account is not None and account.is_admin:
-        pages.append(st.Page(HERE / "pages" / "corrections.py", title="Corrections",
-                             icon=":material/fact_check:"))
+        pages.append(st.Page(HERE / "pages" / "corrections.py", title="Corrections"))
     ask = HERE / "pages" / "ask.py"
     if ask.is_file():  # built separately; shown only where it is installed
-        pages.append(st.Page(ask, title="Ask about the project", icon=":material/chat:"))
+        pages.append(st.Page(ask, title="Ask about the project"))
     page = st.navigation(pages)
 with ui.app_run():
     page.run()

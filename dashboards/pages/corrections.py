@@ -53,14 +53,15 @@ with ui.friendly_errors():
         st.caption(f"Showing the oldest {len(shown)} of {counts[status]}.")
     for c in shown:
         with st.container(border=True):
-            st.caption(f"{c.correction_id} · item {c.item_id} · written by {c.author} on {c.created_at:%Y-%m-%d %H:%M}"
-                       + (f" · {c.status} by {c.reviewed_by} on {c.reviewed_at:%Y-%m-%d %H:%M}" if c.reviewed_by
-                          else ""))
+            st.caption(ui.escape(f"{c.correction_id} · item {c.item_id} · written by {c.author} on "
+                                 f"{c.created_at:%Y-%m-%d %H:%M}")
+                       + (ui.escape(f" · {c.status} by {c.reviewed_by} on {c.reviewed_at:%Y-%m-%d %H:%M}")
+                          if c.reviewed_by else ""))
             ui.show_text("Question", c.prompt)
             ui.show_text("The model answered (to be replaced)", c.disallowed)
             ui.show_text("The reviewer's correction", c.narrative)
             if c.note:
-                st.caption(f"Note: {c.note}")
+                st.caption(f"Note: {ui.escape(c.note)}")
             st.text_input("Note (optional, e.g. why it was rejected)", key=f"cr_note_{c.correction_id}")
             b1, b2, b3 = st.columns(3)
             if c.status != "accepted":

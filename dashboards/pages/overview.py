@@ -64,6 +64,9 @@ with ui.friendly_errors():
                 st.caption(f"Not measured for {len(missing)} run(s) — shown as a gap, not as zero.")
         st.subheader("Latest scores")
         st.dataframe(latest_scores(trends), hide_index=True)
+        st.caption("Newest test of each model on each test set. * some items could not be scored (for example the "
+                   "model gave no answer); “not measured”: this model cannot give that number — never counted as "
+                   "zero.")
 
     st.header("Test sets and who may use them")
     for s in ui.suites(db):
@@ -85,5 +88,5 @@ with ui.friendly_errors():
             if s.contains_sensitive_content:
                 st.caption("Contains culturally sensitive content.")
             if s.review_contact:
-                st.caption(f"Questions about its use: {s.review_contact}")
+                st.caption(f"Questions about its use: {ui.escape(s.review_contact)}")
             st.caption(f"Version fingerprint: {s.suite_hash[:12]}")

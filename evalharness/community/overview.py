@@ -97,9 +97,10 @@ def metric_trends(store: Store) -> pd.DataFrame:
 
 
 def score_text(score: float | None, status: str) -> str:
-    """A score for people: one decimal, or what happened instead — never a number that was not measured."""
+    """A score for people: one decimal (`*`: some items could not be scored), or what happened instead —
+    never a number that was not measured."""
     if score is not None and score == score and status in ("scored", "partial"):
-        return f"{score:.1f}" + (" (some items not scored)" if status == "partial" else "")
+        return f"{score:.1f}" + ("*" if status == "partial" else "")
     return {"unsupported": "not measured", "failed": "failed", "not_scored": "not scored"}.get(status, status)
 
 

@@ -42,8 +42,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(demo: demo_db.Demo, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module")
+def server(demo: demo_db.Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One server for this module (each page load is its own browser session, as for separate people)."""
+    tmp_path = tmp_path_factory.mktemp("browser")
     db = tmp_path / "browser.duckdb"
     shutil.copyfile(demo.db, db)
     config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0)
@@ -77,7 +79,7 @@ def server(demo: demo_db.Demo, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -87,7 +89,7 @@ def browser() -> Iterator[object]:
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,1600"):
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,2400"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(60)
@@ -123,6 +125,13 @@ def _wait_idle(driver, timeout: float = 30) -> None:
 
 
 def _shot(driver, name: str) -> Path:
+    """Screenshot once the tables (drawn on a canvas, loaded lazily) are there."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: all(
+        t.find_elements(By.TAG_NAME, "canvas") for t in d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')))
+    time.sleep(1.0)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"dashboard-{name}.png"
     driver.save_screenshot(str(path))
@@ -146,6 +155,10 @@ def test_pages_render_in_a_real_browser(server, browser, demo: demo_db.Demo) -> 
     text = _wait_for(browser, "Compare answers", "Got worse", "Could not be compared", "Items 1–16 of 16")
     assert "Average change in chrf++ per item" in text
     _shot(browser, "compare")
+    # Offline: the pages must not try to fetch anything from outside this machine.
+    failed = [e["message"] for e in browser.get_log("browser")
+              if e.get("source") == "network" and not e["message"].startswith(base)]
+    assert not failed, failed
 
 
 def test_a_reviewer_signs_in_and_saves_from_the_browser(server, browser) -> None:

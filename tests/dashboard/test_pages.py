@@ -236,3 +236,15 @@ def test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar(fresh_app)
     assert at.title[0].value == "Review answers"
     assert at.sidebar.text_input(key="sign_in_name")  # app.py ran: the sign-in form is there
     assert "Please sign in on the left" in texts(at)
+
+
+def test_text_people_wrote_is_shown_as_typed() -> None:
+    """Markdown characters in answers and corrections are escaped; Stoney letters pass through untouched."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    import ui_common
+
+    assert ui_common.escape("*not bold* $5 <b>x</b>") == r"\*not bold\* \$5 \<b\>x\</b\>"
+    assert ui_common.escape("îjadaṯẖe hûji ethen rhumnâ") == "îjadaṯẖe hûji ethen rhumnâ"
+    assert ui_common.escape("line one\nline two") == "line one  \nline two"
