@@ -1,5 +1,6 @@
-"""`python -m evalharness` runs the CLI."""
+"""`python -m evalharness` runs the command line."""
 
 from .cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -90,11 +90,36 @@ class ReviewerConfig(_Section):
         return patterns
 
 
+class DashboardConfig(_Section):
+    """The community review dashboard: who may look, how sign-in is protected, how fresh reads are."""
+
+    #: false: anyone who can reach the page may read it; writing always needs a sign-in
+    require_sign_in_to_view: bool = False
+    #: wrong passwords in a row before the account locks
+    max_failed_attempts: int = Field(5, ge=1, le=100)
+    #: first lock length; each further wrong password after a lock doubles it, up to the maximum
+    lockout_seconds: float = Field(30.0, gt=0)
+    lockout_max_seconds: float = Field(3600.0, gt=0)
+    #: how long a page may show cached numbers before reading the file again
+    cache_seconds: float = Field(10.0, ge=0, le=3600)
+    #: how long a reviewer's save keeps retrying while a run holds the database
+    write_timeout_seconds: float = Field(20.0, gt=0, le=600)
+    #: rows per page in Compare and the review queue
+    page_size: int = Field(50, ge=5, le=1000)
+    #: the metric that orders the review queue (lowest first) and that Compare opens on
+    queue_metric: str = "chrf++"
+    #: where accepted corrections are published as a narrative-correction suite
+    corrections_suite: str = "stoney-narrative-corrections"
+    corrections_suite_dir: str = "suites/stoney-narrative-corrections"
+    port: int = Field(8501, ge=1, le=65535)
+
+
 class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     reviewer: ReviewerConfig = Field(default_factory=ReviewerConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

@@ -31,11 +31,16 @@ def _register() -> None:
     from . import run as run_cmd
     from . import runs as runs_cmd
     from . import suites as suites_cmd
+    from . import dashboard as dashboard_cmd
+    from . import reviewers as reviewers_cmd
 
     app.command("run")(run_cmd.run)
     app.command("review")(review_cmd.review)
     app.add_typer(runs_cmd.app, name="runs")
     app.add_typer(suites_cmd.app, name="suites")
+    app.add_typer(reviewers_cmd.app, name="reviewers")
+    app.add_typer(reviewers_cmd.corrections_app, name="corrections")
+    app.command("dashboard")(dashboard_cmd.command)
 
 
 _register()

@@ -1,0 +1,113 @@
+"""Corrections (admins): accept or reject reviewers' corrections, export them, publish them as a test set."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui_common as ui
+from evalharness.community import exports, reviews
+from evalharness.community.publish import publish_corrections
+from evalharness.errors import EvalHarnessError, StoreError
+
+STATUS_WORDS = {"pending": "Waiting for a decision", "accepted": "Accepted", "rejected": "Rejected"}
+
+st.title("Corrections")
+db = ui.page_start()
+who = ui.account()
+if who is None or not who.is_admin:
+    st.info("Only an admin can accept or reject corrections. Please sign in as an admin.")
+    st.stop()
+
+
+def _decide(correction_id: str, status: str) -> None:
+    note = st.session_state.get(f"cr_note_{correction_id}") or None
+    try:
+        reviews.review_correction(ui.store(write=True), who.name, correction_id, status, note)
+    except StoreError:
+        st.session_state["cr_flash"] = ("error", "Not saved: the results file is busy (a test run is writing). "
+                                                 "Nothing changed — press the button again in a moment.")
+        return
+    except EvalHarnessError as exc:
+        st.session_state["cr_flash"] = ("error", f"Not saved: {exc}")
+        return
+    st.session_state.pop(f"cr_note_{correction_id}", None)
+    st.session_state["cr_flash"] = ("success", f"Correction {correction_id}: {STATUS_WORDS[status].lower()}.")
+
+
+with ui.friendly_errors():
+    flash = st.session_state.pop("cr_flash", None)
+    if flash:
+        getattr(st, flash[0])(flash[1])
+    counts = reviews.correction_counts(ui.store())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Waiting", counts["pending"])
+    c2.metric("Accepted", counts["accepted"])
+    c3.metric("Rejected", counts["rejected"])
+
+    status = st.radio("Show", list(STATUS_WORDS), format_func=STATUS_WORDS.get, horizontal=True, key="cr_status")
+    size = ui.settings().dashboard.page_size
+    shown = reviews.list_corrections(ui.store(), status, limit=size)
+    if not shown:
+        st.info("Nothing here.")
+    if counts[status] > len(shown):
+        st.caption(f"Showing the oldest {len(shown)} of {counts[status]}.")
+    for c in shown:
+        with st.container(border=True):
+            st.caption(ui.escape(f"{c.correction_id} · item {c.item_id} · written by {c.author} on "
+                                 f"{c.created_at:%Y-%m-%d %H:%M}")
+                       + (ui.escape(f" · {c.status} by {c.reviewed_by} on {c.reviewed_at:%Y-%m-%d %H:%M}")
+                          if c.reviewed_by else ""))
+            ui.show_text("Question", c.prompt)
+            ui.show_text("The model answered (to be replaced)", c.disallowed)
+            ui.show_text("The reviewer's correction", c.narrative)
+            if c.note:
+                st.caption(f"Note: {ui.escape(c.note)}")
+            st.text_input("Note (optional, e.g. why it was rejected)", key=f"cr_note_{c.correction_id}")
+            b1, b2, b3 = st.columns(3)
+            if c.status != "accepted":
+                b1.button("Accept", key=f"cr_accept_{c.correction_id}", type="primary", on_click=_decide,
+                          args=(c.correction_id, "accepted"))
+            if c.status != "rejected":
+                b2.button("Reject", key=f"cr_reject_{c.correction_id}", on_click=_decide,
+                          args=(c.correction_id, "rejected"))
+            if c.status != "pending":
+                b3.button("Back to waiting", key=f"cr_pending_{c.correction_id}", on_click=_decide,
+                          args=(c.correction_id, "pending"))
+
+    st.header("Use the accepted corrections")
+    if counts["accepted"] == 0:
+        st.info("Accept some corrections first; then they can be downloaded and published here.")
+        st.stop()
+    st.write(f"{counts['accepted']} accepted correction(s).")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Download triplets (JSONL)", exports.export_text(ui.store(), "triplets"),
+                       file_name="corrections-triplets.jsonl", mime="application/jsonl", key="cr_dl_triplets",
+                       help="prompt, disallowed answer, narrative — also a valid test-set file")
+    d2.download_button("Download chat fine-tuning file", exports.export_text(ui.store(), "openai-chat"),
+                       file_name="corrections-openai-chat.jsonl", mime="application/jsonl", key="cr_dl_chat",
+                       help="OpenAI chat format: the question and the corrected answer")
+    d3.download_button("Download preference pairs", exports.export_text(ui.store(), "preference"),
+                       file_name="corrections-preference.jsonl", mime="application/jsonl", key="cr_dl_pref",
+                       help="chosen = the correction, rejected = the model's answer")
+
+    st.subheader("Publish as a new version of the corrections test set")
+    config = ui.settings()
+    name = st.text_input("Test set name", value=config.dashboard.corrections_suite, key="cr_pub_name")
+    folder = st.text_input("Folder", value=str(config.resolve(config.dashboard.corrections_suite_dir)),
+                           key="cr_pub_dir")
+    if st.button("Publish a new version", key="cr_publish"):
+        try:
+            result = publish_corrections(ui.store(write=True), folder, name=name, published_by=who.name)
+        except StoreError:
+            st.error("Not published: the results file is busy. Nothing was written; try again in a moment.")
+        except EvalHarnessError as exc:
+            st.error(f"Not published: {exc}")
+        else:
+            ui.clear_caches()
+            if result.changed:
+                st.success(f"Published {result.suite.name} version {result.suite.meta.version} with "
+                           f"{result.n_items} items ({result.n_added} new, {result.n_removed} removed) in "
+                           f"{result.path}.")
+            else:
+                st.info(f"Nothing new: version {result.previous_version} in {result.path} already holds every "
+                        "accepted correction.")

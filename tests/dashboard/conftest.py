@@ -1,0 +1,111 @@
+"""Fixtures for the dashboard tests: one demo store per session, a private copy per test, AppTest helpers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from . import demo_db
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboards" / "app.py"
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> demo_db.Demo:
+    """Suites → replay checkpoints → Runner → DuckDB, plus champion/decision rows and two accounts. Built once."""
+    return demo_db.build(tmp_path_factory.mktemp("demo"))
+
+
+def write_config(path: Path, **dashboard: object) -> Path:
+    lines = ["[dashboard]"] + [f"{k} = {_toml(v)}" for k, v in dashboard.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+@pytest.fixture
+def db(demo: demo_db.Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the demo store (tests write to it), named by EVALHARNESS_DB like the CLI does."""
+    copy = tmp_path / "results.duckdb"
+    shutil.copyfile(demo.db, copy)
+    wal = demo.db.with_name(demo.db.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    monkeypatch.setenv("EVALHARNESS_DB", str(copy))
+    config = write_config(tmp_path / "evalharness.toml", max_failed_attempts=3, lockout_seconds=60.0,
+                          corrections_suite_dir=str(tmp_path / "published"), write_timeout_seconds=20.0)
+    monkeypatch.setenv("EVALHARNESS_CONFIG", str(config))
+    return copy
+
+
+@pytest.fixture
+def config_file(db: Path) -> Path:
+    return db.parent / "evalharness.toml"
+
+
+@pytest.fixture
+def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], object]:
+    """A fresh AppTest of dashboards/app.py with empty caches, as a browser session on a running server sees it.
+
+    A Streamlit server starts in its file-based mode because dashboards/pages/ exists, and leaves it for good
+    the first time app.py calls st.navigation (ui_common.page_start covers that first request; see
+    test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar). AppTest, though, resets that mode
+    before *every* run, which would send every click through the first-request path. This keeps the flag
+    where a running server keeps it.
+    """
+    import streamlit.testing.v1.app_test as app_test_module
+    from streamlit.runtime.pages_manager import PagesManager
+
+    class RunningServerPagesManager(PagesManager):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test_module, "PagesManager", RunningServerPagesManager)
+    return _make_app()
+
+
+@pytest.fixture
+def fresh_app(db: Path) -> Callable[[], object]:
+    """AppTest as a freshly started server sees its first request (file-based mode still on)."""
+    return _make_app()
+
+
+def _make_app() -> Callable[[], object]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+
+    def make() -> AppTest:
+        return AppTest.from_file(str(APP), default_timeout=60)
+
+    return make
+
+
+def sign_in(at, name: str, password: str):
+    """Fill the sidebar form and press Sign in, as a person would."""
+    at.sidebar.text_input(key="sign_in_name").input(name)
+    at.sidebar.text_input(key="sign_in_password").input(password)
+    next(b for b in at.sidebar.button if b.label == "Sign in").click().run()
+    return at
+
+
+def texts(at) -> str:
+    """Everything a person would read on the page (markdown, headings, captions, alerts, metrics)."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts).replace("\\", "").replace("**", "")

@@ -1,0 +1,188 @@
+"""A real browser: `evalharness dashboard` on a loopback port, Debian's headless Chromium driven by selenium.
+
+Checks what actually renders (Stoney diacritics, the champion, the comparison) and that a reviewer can sign in
+and save from the browser. Screenshots go to artifacts/dashboard-*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evalharness.community import reviews
+from evalharness.store import Store
+
+from . import demo_db
+from .conftest import ROOT, write_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
+                                                      "(apt-get install -y chromium chromium-driver)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo: demo_db.Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One server for this module (each page load is its own browser session, as for separate people)."""
+    tmp_path = tmp_path_factory.mktemp("browser")
+    db = tmp_path / "browser.duckdb"
+    shutil.copyfile(demo.db, db)
+    config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0)
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "evalharness", "dashboard", "--port", str(port), "--db", str(db),
+                             "--config", str(config)], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not start: {(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.3)
+        yield base, db
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,2400"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _body(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def _wait_for(driver, *needles: str, timeout: float = 45) -> str:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: all(n in _body(d) for n in needles))
+    _wait_idle(driver)
+    return _body(driver)
+
+
+def _wait_idle(driver, timeout: float = 30) -> None:
+    """Until Streamlit's 'running' indicator is gone, so a screenshot shows a finished page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    time.sleep(0.5)
+    WebDriverWait(driver, timeout).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'))
+
+
+def _shot(driver, name: str) -> Path:
+    """Screenshot once the tables (drawn on a canvas, loaded lazily) are there."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: all(
+        t.find_elements(By.TAG_NAME, "canvas") for t in d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')))
+    time.sleep(1.0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"dashboard-{name}.png"
+    driver.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_pages_render_in_a_real_browser(server, browser, demo: demo_db.Demo) -> None:
+    base, _ = server
+    browser.get(base + "/")
+    text = _wait_for(browser, "The model in use now", demo_db.CHAMPION, "Held back")
+    assert "chrF++ fell by 9.8" in text and "Test sets and who may use them" in text
+    _shot(browser, "overview")
+
+    browser.get(f"{base}/item?suite={demo.dictionary.content_hash[:12]}&item=dq-01")
+    text = _wait_for(browser, "One item in full", demo_db.STONEY_WORD, "stoney-v3-lora")
+    assert "The Stoney word for 'broom' is îjadaṯẖe." in text  # â î û ṯ ẖ drawn as typed, not mangled
+    _shot(browser, "item")
+
+    browser.get(base + "/compare")
+    text = _wait_for(browser, "Compare answers", "Got worse", "Could not be compared", "Items 1–16 of 16")
+    assert "Average change in chrf++ per item" in text
+    _shot(browser, "compare")
+    # Offline: the pages must not try to fetch anything from outside this machine.
+    failed = [e["message"] for e in browser.get_log("browser")
+              if e.get("source") == "network" and not e["message"].startswith(base)]
+    assert not failed, failed
+
+
+def test_a_reviewer_signs_in_and_saves_from_the_browser(server, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, db = server
+    browser.get(base + "/review")
+    _wait_for(browser, "Please sign in on the left")
+    browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Your name"]').send_keys(demo_db.REVIEWER)
+    browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Password"]').send_keys(demo_db.REVIEWER_PASSWORD)
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Sign in").click()
+    _wait_for(browser, "Your review", f"Signed in as {demo_db.REVIEWER}")
+    next(e for e in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] label') if e.text == "Wrong").click()
+    _wait_idle(browser)
+    area = browser.find_element(By.TAG_NAME, "textarea")
+    area.send_keys("'hûji ethen' means hurry up; it is said kindly when it is time to go.")
+    area.send_keys(Keys.CONTROL, Keys.ENTER)  # commit the text, as leaving the box does
+    _wait_idle(browser)
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Save").click()
+    _wait_for(browser, "Saved your rating and your correction")
+    _shot(browser, "review")
+    store = Store(db)
+    [correction] = reviews.list_corrections(store)
+    assert correction.author == demo_db.REVIEWER
+    assert correction.narrative == "'hûji ethen' means hurry up; it is said kindly when it is time to go."
+    assert store.query("SELECT verdict, rater FROM ratings") == [("wrong", demo_db.REVIEWER)]
