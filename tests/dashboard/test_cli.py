@@ -38,10 +38,10 @@ def test_reviewers_add_prompts_twice_and_hashes(db: Path) -> None:
 
 def test_reviewers_add_refuses_weak_passwords_and_bad_roles(db: Path) -> None:
     weak = runner.invoke(app, ["reviewers", "add", "X", "--password-stdin", "--db", str(db)], input="short\n")
-    assert isinstance(weak.exception, InputError) and weak.exception.exit_code == 2
+    assert weak.exit_code == 2 and "error:" in weak.output
     role = runner.invoke(app, ["reviewers", "add", "X", "--role", "owner", "--password-stdin", "--db", str(db)],
                          input="long enough pw\n")
-    assert isinstance(role.exception, InputError) and "--role" in str(role.exception)
+    assert role.exit_code == 2 and "--role" in role.output
     assert Store(db).query("SELECT count(*) FROM reviewers WHERE name = 'X'")[0][0] == 0
 
 
@@ -61,7 +61,7 @@ def test_corrections_list_export_publish(db: Path, demo, tmp_path: Path) -> None
     target = reviews.target(store, demo.run_ids[("stoney-base", "stoney-narrative-mini")], "nc-02")
     saved = reviews.save_review(store, demo_db.REVIEWER, target, narrative="The word is îjadaṯẖe.")
     empty = runner.invoke(app, ["corrections", "export", "-o", str(tmp_path / "none.jsonl"), "--db", str(db)])
-    assert isinstance(empty.exception, InputError) and not (tmp_path / "none.jsonl").exists()
+    assert empty.exit_code == 2 and not (tmp_path / "none.jsonl").exists()
     reviews.review_correction(store, demo_db.ADMIN, saved.correction_id, "accepted")
 
     listed = runner.invoke(app, ["corrections", "list", "--status", "accepted", "--json", "--db", str(db)])
@@ -76,7 +76,7 @@ def test_corrections_list_export_publish(db: Path, demo, tmp_path: Path) -> None
 
     denied = runner.invoke(app, ["corrections", "publish", "--by", demo_db.REVIEWER, "-o", str(tmp_path / "s"),
                                  "--db", str(db)])
-    assert isinstance(denied.exception, PermissionDenied) and not (tmp_path / "s").exists()
+    assert denied.exit_code == PermissionDenied.exit_code and not (tmp_path / "s").exists()
     published = runner.invoke(app, ["corrections", "publish", "--by", demo_db.ADMIN, "-o", str(tmp_path / "s"),
                                     "--name", "stoney-narrative-corrections", "--json", "--db", str(db)])
     assert published.exit_code == 0, published.output
