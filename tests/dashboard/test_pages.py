@@ -225,7 +225,7 @@ def test_ask_page_is_listed_only_when_installed(app) -> None:
     at = app().run()
     titles = {info.get("page_name") or info.get("url_pathname") for info in at._registered_pages.values()}
     ask = ROOT / "dashboards" / "pages" / "ask.py"
-    assert ("ask" in titles) == ask.is_file()
+    assert ("Ask about the project" in titles) == ask.is_file()
 
 
 def test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar(fresh_app) -> None:
