@@ -21,11 +21,13 @@ import pyarrow as pa
 
 from . import __version__
 from .backends import make_backend
+from .backends.remote import BackendContext, checkpoint_api_key
 from .backends.base import Backend, Generation, LogLikelihood, Request, render_prompt
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require
 from .metrics import Metric, ScoringInput, build_metric
+from .providers.pricing import calls_cost
 from .store import Store
 from .store import records
 from .suites import Item, Suite
@@ -63,6 +65,8 @@ class RunResult:
     generated: int  # generations made in this invocation (0 on a fully cached re-run)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     reused: bool = False
+    #: spend of the run's provider calls: calls, tokens, usd (None with a reason when unknown); None for local runs
+    cost: dict[str, Any] | None = None
 
 
 def code_version() -> str:
@@ -128,7 +132,9 @@ class _Writer:
 
 class Runner:
     def __init__(self, config: Config, store: Store, *, progress: Progress | None = None,
-                 backend_factory: Callable[[Checkpoint], Backend] = make_backend) -> None:
+                 backend_factory: Callable[[Checkpoint], Backend] | None = None) -> None:
+        """`backend_factory` replaces `make_backend` (tests); by default remote backends get the run's
+        provider settings, concurrency and audit log."""
         self.config = config
         self.store = store
         self.progress = progress or _NoProgress()
@@ -152,11 +158,14 @@ class Runner:
             if scored == enabled:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
+        if checkpoint.is_external and not rescore and self.backend_factory is None:
+            checkpoint_api_key(checkpoint)  # a missing key stops here, before a run or a request exists
         run_id = existing.run_id if existing else records.create_run(
             self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump())
         if existing:
             records.set_run_status(self.store, run_id, "running")
         backend_holder: dict[str, Backend] = {}
+        self._run_scope = (run_id, suite.content_hash)
         try:
             generated = 0 if rescore else self._generate(run_id, checkpoint, suite, backend_holder)
             logliks = self._loglikelihoods(checkpoint, suite, backend_holder, allow_compute=not rescore)
@@ -169,7 +178,13 @@ class Runner:
     # -- phases -----------------------------------------------------------------------------------
     def _backend(self, checkpoint: Checkpoint, holder: dict[str, Backend]) -> Backend:
         if "backend" not in holder:
-            holder["backend"] = self.backend_factory(checkpoint)
+            if self.backend_factory is not None:
+                holder["backend"] = self.backend_factory(checkpoint)
+            else:
+                run_id, suite_hash = self._run_scope
+                holder["backend"] = make_backend(checkpoint, BackendContext(
+                    providers=self.config.providers, concurrency=self.config.run.concurrency, store=self.store,
+                    run_id=run_id, suite_hash=suite_hash))
         return holder["backend"]
 
     def _generate(self, run_id: str, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend]) -> int:
@@ -293,9 +308,11 @@ class Runner:
         summary["required_unscored"] = required_missing
         summary["failed_items"] = n_failed
         tokens = _token_totals(self.store, run_id)
+        cost = calls_cost(self.store, self.config.providers, run_id=run_id) if checkpoint.is_external else None
+        summary["cost"] = cost.to_json() if cost else None
         records.replace_scores(self.store, run_id, table, metric_rows, status=status, n_ok=len(inputs) - n_failed,
                                n_failed=n_failed, summary=summary, prompt_tokens=tokens[0],
-                               completion_tokens=tokens[1], cost_usd=None)
+                               completion_tokens=tokens[1], cost_usd=cost.usd if cost else None)
 
     def _result(self, run_id: str, checkpoint: Checkpoint, suite: Suite, *, generated: int,
                 reused: bool = False) -> RunResult:
@@ -304,7 +321,7 @@ class Runner:
         metrics = {m["metric"]: m for m in records.run_metrics(self.store, run_id)}
         return RunResult(run_id=run_id, checkpoint=checkpoint.name, suite=suite.name, status=row.status,
                          n_items=row.n_items, n_failed=row.n_failed or 0, generated=generated, metrics=metrics,
-                         reused=reused)
+                         reused=reused, cost=(row.summary or {}).get("cost"))
 
 
 def _generation_row(cache_key: str, gen: Generation) -> dict[str, Any]:
