@@ -175,6 +175,17 @@ class Runner:
         self._score(run_id, checkpoint, suite, logliks, backend_holder)
         return self._result(run_id, checkpoint, suite, generated=generated)
 
+    def retry_failed(self, checkpoint: Checkpoint, suite: Suite) -> RunResult | None:
+        """Resume the newest run of this checkpoint on this suite if it is not complete.
+
+        Only what is not in the cache is sent again — the items that failed (or were never reached); the
+        finished ones are reused. Returns None when there is nothing to retry (no run yet, or complete).
+        """
+        existing = records.find_run(self.store, checkpoint, suite)
+        if existing is None or existing.status == "complete":
+            return None
+        return self.run(checkpoint, suite)
+
     # -- phases -----------------------------------------------------------------------------------
     def _backend(self, checkpoint: Checkpoint, holder: dict[str, Backend]) -> Backend:
         if "backend" not in holder:

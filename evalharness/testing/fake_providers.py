@@ -55,6 +55,9 @@ class FakeBehaviour:
     fault_seed: str = "seed"
     #: requests whose prompt contains one of these always get a 500 (items that must end "failed")
     always_fail: tuple[str, ...] = ()
+    #: the first N requests of each distinct body get `first_fault` (then the rate-based faults apply)
+    fail_first_n: int = 0
+    first_fault: str = "429"
     retry_after_s: float = 0.0
     timeout_sleep_s: float = 1.0
     #: the key the fake expects (401 otherwise); None accepts anything
@@ -71,6 +74,8 @@ class FakeStats:
     by_outcome: Counter = field(default_factory=Counter)
     bodies: list[dict[str, Any]] = field(default_factory=list)
     seen: Counter = field(default_factory=Counter)
+    in_flight: int = 0
+    peak_in_flight: int = 0
 
 
 class _Server(ThreadingHTTPServer):
@@ -124,6 +129,8 @@ class FakeProviderServer:
         b = self.behaviour
         if any(marker in prompt for marker in b.always_fail):
             return "500"
+        if nth <= b.fail_first_n:
+            return b.first_fault
         if b.fault_rate <= 0 or not b.fault_kinds:
             return "ok"
         digest = hashlib.sha256(f"{b.fault_seed}|{content_key}|{nth}".encode()).digest()
@@ -160,6 +167,16 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            with fake._lock:
+                fake.stats.in_flight += 1
+                fake.stats.peak_in_flight = max(fake.stats.peak_in_flight, fake.stats.in_flight)
+            try:
+                self._post()
+            finally:
+                with fake._lock:
+                    fake.stats.in_flight -= 1
+
+        def _post(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             try:
