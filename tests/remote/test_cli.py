@@ -66,6 +66,9 @@ def test_run_then_retry_failed(keys, fake, make_suite_dir, write_checkpoint, tmp
     code, out = _cli(monkeypatch, capsys, *base, "--retry-failed")
     assert code == 0 and "nothing to retry" in out and fake.stats.requests - before == 1
 
+    code, out = _cli(monkeypatch, capsys, "runs", "show", runs[0]["run_id"], "--config", str(config), "--db", str(db))
+    assert code == 0 and f"provider calls: {fake.stats.requests}" in out and "cost $0.00" in out
+
 
 def test_missing_key_exits_2_before_any_request(fake, make_suite_dir, write_checkpoint, tmp_path, monkeypatch,
                                                 capsys):
