@@ -153,24 +153,30 @@ def main() -> None:
     assert first.status == "complete" and first.n_failed == 0, first
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at the end")
-    print(f"{args.items} generations, {args.latency * 1000:.0f} ms latency, concurrency {args.concurrency}")
-    print(f"  floor N·latency/concurrency         {floor:7.2f} s")
-    print(f"  bare openai SDK, same requests      {bare_wall:7.2f} s   ratio {bare_wall / floor:.3f}   "
-          f"CPU {1000 * bare_cpu / args.items:.2f} ms per request")
-    print(f"  generation phase                    {gen_end - gen_start:7.2f} s   ratio {(gen_end - gen_start) / floor:.3f}")
-    print(f"  whole first run (incl. scoring)     {first_wall:7.2f} s   ratio {first_wall / floor:.3f}   "
-          f"requests {sent_first}")
-    print(f"  harness CPU (this process)          {first_cpu:7.2f} s   {1000 * first_cpu / args.items:.2f} ms per generation"
-          f" (bare SDK {1000 * bare_cpu / args.items:.2f})")
+    gen_wall = gen_end - gen_start
+    harness_ms = 1000 * first_cpu / args.items
     server_ms = 1000 * (server_cpu[2] - server_cpu[1]) / args.items
-    print(f"  fake server CPU (its own process)   {server_ms:.2f} ms per request; "
-          f"{(1000 * first_cpu / args.items + server_ms) * args.items / floor / 1000:.2f} CPU cores needed to reach the floor")
-    print(f"  harness over the bare SDK           {(gen_end - gen_start) / bare_wall:.3f} × wall")
-    print(f"  identical re-run (reuses the run)   {again_wall:7.2f} s   ratio to first {again_wall / first_wall:.3f}   "
-          f"requests {sent_again}   reused={again.reused}")
-    print(f"  new run answered from the cache     {fresh_wall:7.2f} s   ratio to first {fresh_wall / first_wall:.3f}   "
-          f"requests {sent_fresh}   generated={fresh.generated}")
-
+    cores = (harness_ms + server_ms) / 1000 * args.items / floor
+    rows = [
+        ("floor N·latency/concurrency", f"{floor:7.2f} s"),
+        ("bare openai SDK, same requests", f"{bare_wall:7.2f} s   ratio {bare_wall / floor:.3f}   "
+                                           f"CPU {1000 * bare_cpu / args.items:.2f} ms per request"),
+        ("generation phase", f"{gen_wall:7.2f} s   ratio {gen_wall / floor:.3f}"),
+        ("whole first run (incl. scoring)", f"{first_wall:7.2f} s   ratio {first_wall / floor:.3f}   "
+                                            f"requests {sent_first}"),
+        ("harness CPU (this process)", f"{first_cpu:7.2f} s   {harness_ms:.2f} ms per generation "
+                                       f"(bare SDK {1000 * bare_cpu / args.items:.2f})"),
+        ("fake server CPU (its process)", f"{server_ms:.2f} ms per request; {cores:.2f} CPU cores needed "
+                                          "to reach the floor"),
+        ("harness over the bare SDK", f"{gen_wall / bare_wall:.3f} × wall"),
+        ("identical re-run (reuses the run)", f"{again_wall:7.2f} s   ratio to first {again_wall / first_wall:.3f}   "
+                                              f"requests {sent_again}   reused={again.reused}"),
+        ("new run answered from the cache", f"{fresh_wall:7.2f} s   ratio to first {fresh_wall / first_wall:.3f}   "
+                                            f"requests {sent_fresh}   generated={fresh.generated}"),
+    ]
+    print(f"{args.items} generations, {args.latency * 1000:.0f} ms latency, concurrency {args.concurrency}")
+    for label, value in rows:
+        print(f"  {label:<36}{value}")
 
 if __name__ == "__main__":
     main()

@@ -79,7 +79,7 @@ class RemoteBackend:
         return InputError(f"the {self.checkpoint.backend} backend cannot honour this setting; {hint}",
                           path=self.checkpoint.manifest_path, field=field_name)
 
-    # -- helpers ----------------------------------------------------------------------------------------
+    # -- shared by the subclasses ---------------------------------------------------------------------
     def user_text(self, request: Request) -> str:
         return render_prompt(self.checkpoint.prompt_format, request.prompt, request.system,
                              self.checkpoint.include_system)

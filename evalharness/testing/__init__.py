@@ -1,1 +1,1 @@
-"""Test and benchmark helpers that ship with the package (no network, no model weights)."""
+"""Test and benchmark utilities that ship with the package (no network, no model weights)."""

@@ -11,7 +11,7 @@ import pytest
 from evalharness.checkpoints import Checkpoint, load_checkpoint
 from evalharness.suites import Governance, Item, Provenance, Suite, SuiteMeta, load_suite, make_suite, save_suite
 from evalharness.testing.fake_providers import FakeBehaviour, FakeProviderServer
-from remote_helpers import GEMINI_KEY, OPENAI_KEY, _toml, synthetic_items
+from remote_common import GEMINI_KEY, OPENAI_KEY, _toml, synthetic_items
 
 
 

@@ -8,7 +8,7 @@ from evalharness.errors import InputError
 from evalharness.runner import Runner
 from evalharness.store import Store
 
-from remote_helpers import BACKENDS, GEMINI_KEY, OPENAI_KEY, SYSTEM, fast_config, remote_checkpoint
+from remote_common import BACKENDS, GEMINI_KEY, OPENAI_KEY, SYSTEM, fast_config, remote_checkpoint
 
 
 def test_openai_fine_tune_chat_request_and_results(keys, fake, make_suite_dir, write_checkpoint, store: Store):

@@ -7,7 +7,7 @@ import pytest
 from evalharness.runner import Runner
 from evalharness.store import Store
 
-from remote_helpers import BACKENDS, fast_config, remote_checkpoint
+from remote_common import BACKENDS, fast_config, remote_checkpoint
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -10,7 +10,7 @@ import pytest
 
 from evalharness.cli import main
 
-from remote_helpers import OPENAI_KEY, remote_checkpoint
+from remote_common import OPENAI_KEY, remote_checkpoint
 
 
 def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:

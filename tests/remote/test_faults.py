@@ -8,7 +8,7 @@ import pytest
 from evalharness.runner import Runner
 from evalharness.store import Store
 
-from remote_helpers import BACKENDS, fast_config, remote_checkpoint
+from remote_common import BACKENDS, fast_config, remote_checkpoint
 
 N_ITEMS = 60
 ALWAYS_FAIL = ("word 7 ", "word 31 ")  # these two items get a 500 on every attempt

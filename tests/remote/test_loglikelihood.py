@@ -13,7 +13,7 @@ from evalharness.runner import Runner
 from evalharness.store import Store
 from evalharness.testing.fake_providers import token_logprob
 
-from remote_helpers import fast_config, remote_checkpoint
+from remote_common import fast_config, remote_checkpoint
 
 METRICS = ("chrf", "token_perplexity", "bits_per_char")
 

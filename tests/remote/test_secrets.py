@@ -12,7 +12,7 @@ from evalharness.providers.keys import Secret, scrub
 from evalharness.runner import Runner
 from evalharness.store import Store
 
-from remote_helpers import BACKENDS, GEMINI_KEY, OPENAI_KEY, fast_config, remote_checkpoint
+from remote_common import BACKENDS, GEMINI_KEY, OPENAI_KEY, fast_config, remote_checkpoint
 
 
 def _tables_containing(db: Path, needle: str) -> list[str]:

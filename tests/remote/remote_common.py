@@ -1,4 +1,4 @@
-"""Helpers shared by the remote tests (plain functions; fixtures are in conftest.py)."""
+"""Plain functions and constants shared by the remote tests (the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
