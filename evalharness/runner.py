@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from . import __version__
 from .backends import make_backend
-from .backends.remote import BackendContext, checkpoint_api_key
+from .backends.remote import BackendContext, preflight
 from .backends.base import Backend, Generation, LogLikelihood, Request, render_prompt
 from .checkpoints import Checkpoint
 from .config import Config
@@ -164,6 +164,7 @@ class Runner:
         self.store = store
         self.progress = progress or _NoProgress()
         self.backend_factory = backend_factory
+        self._run_scope: tuple[str | None, str | None] = (None, None)  # (run id, suite hash) of the current run
         self.metrics: list[Metric] = [build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size)
                                       for name in config.metrics.enabled]
 
@@ -184,7 +185,7 @@ class Runner:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
         if checkpoint.is_external and not rescore and self.backend_factory is None:
-            checkpoint_api_key(checkpoint)  # a missing key stops here, before a run or a request exists
+            preflight(checkpoint)  # a missing key or an unusable setting stops here, before a run exists
         run_id = existing.run_id if existing else records.create_run(
             self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump())
         if existing:

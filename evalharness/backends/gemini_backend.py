@@ -35,13 +35,6 @@ class GeminiBackend(RemoteBackend):
         self._base_config = dict(temperature=g.temperature, top_p=g.top_p, max_output_tokens=g.max_tokens,
                                  stop_sequences=list(g.stop) or None)
 
-    def _check_settings(self) -> None:
-        g = self.checkpoint.generation
-        if g.repetition_penalty != 1.0:
-            raise self._unsupported("generation.repetition_penalty", "Gemini has no repetition_penalty; remove it")
-        if g.no_repeat_ngram_size:
-            raise self._unsupported("generation.no_repeat_ngram_size", "Gemini has no n-gram blocking; remove it")
-
     def _make_client(self) -> Any:
         assert self.api_key is not None
         return gemini_client(api_key=self.api_key, base_url=self.checkpoint.base_url,

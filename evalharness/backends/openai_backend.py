@@ -39,16 +39,6 @@ class OpenAIBackend(RemoteBackend):
             self.unsupported_reason = None
         super().__init__(checkpoint, context)
 
-    def _check_settings(self) -> None:
-        g = self.checkpoint.generation
-        if g.no_repeat_ngram_size:
-            raise self._unsupported("generation.no_repeat_ngram_size",
-                                    "the OpenAI API has no n-gram blocking; remove it for remote checkpoints")
-        if g.repetition_penalty != 1.0 and not self.compatible:
-            raise self._unsupported("generation.repetition_penalty",
-                                    "OpenAI has no repetition_penalty (only frequency/presence penalties); "
-                                    "remove it, or serve the model with vLLM (openai_compatible supports it)")
-
     def _make_client(self) -> Any:
         return openai_client(api_key=self.api_key, base_url=self.checkpoint.base_url,
                              timeout_s=self.settings.timeout_s,

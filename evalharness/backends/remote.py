@@ -44,6 +44,31 @@ def checkpoint_api_key(checkpoint: Checkpoint) -> Secret | None:
     return resolve_api_key(provider, checkpoint.api_key_env, required=required)
 
 
+def check_generation_settings(checkpoint: Checkpoint) -> None:
+    """Reject decoding settings the provider cannot honour, rather than drop them silently.
+
+    OpenAI and Gemini have no repetition penalty (only frequency/presence penalties, which are not the
+    same thing); vLLM takes `repetition_penalty` as an extra body field. No remote API blocks n-grams.
+    """
+    g = checkpoint.generation
+
+    def unsupported(field_name: str, hint: str) -> InputError:
+        return InputError(f"the {checkpoint.backend} backend cannot honour this setting; {hint}",
+                          path=checkpoint.manifest_path, field=field_name)
+
+    if g.no_repeat_ngram_size:
+        raise unsupported("generation.no_repeat_ngram_size", "remote APIs have no n-gram blocking; remove it")
+    if g.repetition_penalty != 1.0 and checkpoint.backend != "openai_compatible":
+        raise unsupported("generation.repetition_penalty", "this API has no repetition_penalty; remove it, or "
+                                                           "serve the model with vLLM (openai_compatible honours it)")
+
+
+def preflight(checkpoint: Checkpoint) -> None:
+    """Everything that can be checked before a run starts: the manifest's settings and the key."""
+    check_generation_settings(checkpoint)
+    checkpoint_api_key(checkpoint)
+
+
 class RemoteBackend:
     name = "remote"
     supports_loglikelihood = False
@@ -55,17 +80,14 @@ class RemoteBackend:
         self.checkpoint = checkpoint
         self.context = context or BackendContext()
         self.settings = provider_settings(self.context.providers, checkpoint.provider_name)
+        check_generation_settings(checkpoint)
         self.api_key = checkpoint_api_key(checkpoint)
-        self._check_settings()
         self.audit = AuditLog(self.context.store) if self.context.store is not None else None
         self._loop = LoopThread(name=f"evalharness-{checkpoint.backend}")
         self._client: Any = None
         self.sessions: list[ProviderSession] = []
 
     # -- for subclasses -----------------------------------------------------------------------------
-    def _check_settings(self) -> None:
-        """Reject generation settings the provider cannot honour (before anything is sent)."""
-
     def _make_client(self) -> Any:
         raise NotImplementedError
 
@@ -74,10 +96,6 @@ class RemoteBackend:
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
         raise NotImplementedError
-
-    def _unsupported(self, field_name: str, hint: str) -> InputError:
-        return InputError(f"the {self.checkpoint.backend} backend cannot honour this setting; {hint}",
-                          path=self.checkpoint.manifest_path, field=field_name)
 
     # -- shared by the subclasses ---------------------------------------------------------------------
     def user_text(self, request: Request) -> str:

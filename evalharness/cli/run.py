@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..checkpoints import find_checkpoint
-from ..backends.remote import checkpoint_api_key
+from ..backends.remote import preflight
 from ..errors import IncompleteRunError, InputError
 from ..runner import Runner, RunResult
 from ..suites import load_suite
@@ -97,9 +97,9 @@ def run(
         raise InputError("--rescore and --retry-failed exclude each other", field="--retry-failed",
                          hint="--rescore generates nothing; --retry-failed generates only what failed")
     if not rescore:
-        for ckpt in checkpoints:  # every key before the first request of the first run
+        for ckpt in checkpoints:  # every key and setting before the first request of the first run
             if ckpt.is_external:
-                checkpoint_api_key(ckpt)
+                preflight(ckpt)
     results: list[RunResult] = []
     skipped: list[str] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -91,7 +91,7 @@ class AuditLog:
         if self._error is not None:
             raise self._error
         if record.error:
-            record = _replace_error(record, scrub(record.error))
+            record = replace(record, error=scrub(record.error))
         self._queue.put(record)
 
     def _loop(self) -> None:
@@ -134,8 +134,3 @@ class AuditLog:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-
-def _replace_error(record: CallRecord, error: str | None) -> CallRecord:
-    from dataclasses import replace
-
-    return replace(record, error=error)

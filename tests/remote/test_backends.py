@@ -78,8 +78,9 @@ def test_settings_a_provider_cannot_honour_fail_before_sending(keys, fake, make_
     ckpt = remote_checkpoint(write_checkpoint, backend, fake, generation=setting)
     with pytest.raises(InputError) as err:
         Runner(fast_config(), store).run(ckpt, suite)
-    assert f"generation.{next(iter(setting))}" in str(err.value)
+    assert f"generation.{next(iter(setting))}" in str(err.value) and str(ckpt.manifest_path) in str(err.value)
     assert fake.stats.requests == 0
+    assert store.query("SELECT count(*) FROM runs")[0][0] == 0  # refused before a run was created
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
