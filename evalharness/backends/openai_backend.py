@@ -128,7 +128,7 @@ def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: st
     start, end = len(context), len(full)
     nats = 0.0
     counted = 0
-    for i, (offset, value, token) in enumerate(zip(offsets, values, tokens)):
+    for i, (offset, value, token) in enumerate(zip(offsets, values, tokens, strict=True)):
         token_end = offsets[i + 1] if i + 1 < len(offsets) else offset + len(token)
         if offset >= end or token_end <= start:
             continue

@@ -15,7 +15,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from .audit import AuditContext, AuditLog, CallRecord
@@ -26,7 +26,7 @@ from .retry import RetryPolicy
 from .settings import ProviderSettings
 
 T = TypeVar("T")
-I = TypeVar("I")
+ItemT = TypeVar("ItemT")
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,7 @@ class ProviderSession:
                 self.fatal = failure
             if not self.policy.should_retry(failure, attempt):
                 suffix = f" (after {attempt} attempts)" if attempt > 1 else ""
-                return CallOutcome(None, Failure(failure.kind, failure.reason + suffix, failure.retryable,
-                                                 failure.fatal, failure.http_status, failure.retry_after_s), attempt)
+                return CallOutcome(None, replace(failure, reason=failure.reason + suffix), attempt)
             await asyncio.sleep(self.policy.delay(failure, attempt, self.rng))
 
     async def _attempt(self, fn: Callable[[], Awaitable[tuple[T, Usage]]], item_id: str | None,
@@ -105,7 +104,9 @@ class ProviderSession:
         try:
             async with asyncio.timeout(self.timeout_s):  # a backstop for servers that trickle bytes
                 value, usage = await fn()
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # the run was stopped: the request may have been sent, so record it
+            self._record(item_id, endpoint, attempt, Failure("cancelled", "cancelled before a reply arrived", False),
+                         usage, time.monotonic() - started)
             await self.limiter.release(ticket)
             raise
         except Exception as exc:  # every provider problem becomes a Failure; bugs in our code too, with a reason
@@ -115,18 +116,23 @@ class ProviderSession:
                                    and failure.kind == "rate_limited",
                                    retry_after_s=failure.retry_after_s if failure else None)
         self.rate.settle(estimated_tokens, usage.total)
-        if self.audit is not None:
-            c = self.context
-            self.audit.record(CallRecord(
-                provider=c.provider, model=c.model, purpose=c.purpose, run_id=c.run_id, suite_hash=c.suite_hash,
-                item_id=item_id, endpoint=endpoint, attempt=attempt, status="ok" if failure is None else failure.kind,
-                http_status=200 if failure is None else failure.http_status, prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens, latency_s=latency,
-                error=None if failure is None else failure.reason))
+        self._record(item_id, endpoint, attempt, failure, usage, latency)
         return value, usage, failure, latency
 
+    def _record(self, item_id: str | None, endpoint: str | None, attempt: int, failure: Failure | None,
+                usage: Usage, latency: float) -> None:
+        if self.audit is None:
+            return
+        c = self.context
+        self.audit.record(CallRecord(
+            provider=c.provider, model=c.model, purpose=c.purpose, run_id=c.run_id, suite_hash=c.suite_hash,
+            item_id=item_id, endpoint=endpoint, attempt=attempt, status="ok" if failure is None else failure.kind,
+            http_status=200 if failure is None else failure.http_status, prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens, latency_s=latency,
+            error=None if failure is None else failure.reason))
 
-async def run_all(items: Iterable[I], work: Callable[[I], Awaitable[T]], emit: Callable[[T], None], *,
+
+async def run_all(items: Iterable[ItemT], work: Callable[[ItemT], Awaitable[T]], emit: Callable[[T], None], *,
                   workers: int) -> None:
     """Run `work` over `items` with `workers` concurrent workers; `emit` each result as soon as it is ready.
 

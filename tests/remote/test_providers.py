@@ -236,3 +236,32 @@ def test_loop_thread_streams_results_as_they_come_and_cancels_when_left():
     with pytest.raises(RuntimeError, match="producer failed"):
         list(loop.stream(failing))
     loop.close()
+
+
+def test_a_stopped_run_still_audits_the_request_in_flight(fake, store: Store):
+    from evalharness.providers.audit import AuditContext
+    from evalharness.providers.clients import openai_client
+    from evalharness.providers.session import ProviderSession, Usage
+
+    fake.behaviour.latency_s = 2.0
+
+    async def scenario() -> None:
+        client = openai_client(api_key=None, base_url=fake.url + "/v1", timeout_s=10)
+        with AuditLog(store) as log:
+            session = ProviderSession(ProviderSettings(), AuditContext("vllm", "m", "judging", run_id="r"), audit=log)
+
+            async def ask():
+                reply = await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+                return reply.choices[0].message.content, Usage()
+
+            task = asyncio.create_task(session.call(ask, item_id="x", endpoint="chat.completions"))
+            while fake.stats.requests == 0:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert session.limiter.in_flight == 0
+        await client.close()
+
+    asyncio.run(scenario())
+    assert store.query("SELECT item_id, status, purpose FROM external_calls") == [("x", "cancelled", "judging")]
