@@ -47,10 +47,16 @@ class Checkpoint(BaseModel):
     replies: str | None = Field(None, description="replay backend: JSONL of {id, reply}")
     base_url: str | None = None
     api_key_env: str | None = None
+    provider: str | None = Field(None, description="config section [providers.<provider>] (default: the backend)")
     completions_logprobs: bool = Field(False, description="openai_compatible: server supports echo+logprobs")
     training_data: str | None = None
     notes: str = ""
     manifest_path: str | None = Field(None, exclude=True)
+
+    @property
+    def provider_name(self) -> str:
+        """Which `[providers.<name>]` section sets this checkpoint's limits and prices."""
+        return self.provider or self.backend
 
     @property
     def is_external(self) -> bool:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 from .metrics import METRIC_NAMES
+from .providers.settings import ProviderSettings
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
 
@@ -120,6 +121,8 @@ class Config(_Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     reviewer: ReviewerConfig = Field(default_factory=ReviewerConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    #: `[providers.<name>]`: limits, retries, timeouts and prices per provider (see docs/remote.md)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 
@@ -143,6 +146,9 @@ def _describe(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     if error["type"] == "extra_forbidden":
         parent: Any = model
         for part in loc[:-1]:
+            if get_origin(parent) is dict:  # a `dict[str, Section]` field: the part is the user's key
+                parent = get_args(parent)[1]
+                continue
             field_info = parent.model_fields.get(part) if hasattr(parent, "model_fields") else None
             parent = field_info.annotation if field_info is not None else None
         allowed = sorted(parent.model_fields) if hasattr(parent, "model_fields") else []
