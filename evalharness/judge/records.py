@@ -149,6 +149,7 @@ def run_verdicts(store: Store, run_id: str):  # -> pandas.DataFrame
     """Every sample verdict behind a run's CAS: item, sample, scores, rationale, flags (for the dashboard)."""
     return store.frame(
         "SELECT ri.item_id, j.sample_index, j.status, j.overall, j.criteria_json, j.rationale, j.flags, j.error, "
-        "ri.unstable, j.judge_model, j.rubric_hash FROM judge_run_items ri, unnest(ri.cache_keys) AS k(cache_key) "
-        "JOIN judge_calls j ON j.cache_key = k.cache_key WHERE ri.run_id = ? ORDER BY ri.item_id, j.sample_index",
+        "ri.unstable, j.judge_model, j.rubric_hash FROM (SELECT item_id, unstable, unnest(cache_keys) AS cache_key "
+        "FROM judge_run_items WHERE run_id = ?) ri JOIN judge_calls j USING (cache_key) "
+        "ORDER BY ri.item_id, j.sample_index",
         [run_id])
