@@ -147,11 +147,13 @@ class Runner:
         records.record_suite(self.store, suite)
         records.record_checkpoint(self.store, checkpoint)
         existing = None if new else records.find_run(self.store, checkpoint, suite)
-        # a metric whose signature changed (another judge or rubric, a new library version) is scored again
-        enabled = {(m.name, m.signature()) for m in self.metrics}
+        enabled = {m.name for m in self.metrics}
         if existing and existing.status == "complete" and not rescore:
-            scored = {(m["metric"], m["signature"]) for m in records.run_metrics(self.store, existing.run_id)}
-            if scored == enabled:
+            stored = {m["metric"]: m["signature"] for m in records.run_metrics(self.store, existing.run_id)}
+            # a judged metric under another judge or rubric (its signature says which) is scored again
+            rejudge = [m.name for m in self.metrics if isinstance(m, ContextualMetric)
+                       and stored.get(m.name) != m.signature()]
+            if set(stored) == enabled and not rejudge:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
         run_id = existing.run_id if existing else records.create_run(

@@ -121,7 +121,8 @@ def parse_rubric(data: bytes, *, path: str | Path | None = None) -> Rubric:
     try:
         spec = RubricSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # a misspelt key also makes the real key "missing": name the misspelling, the more useful of the two
+        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         key = ".".join(str(p) for p in err["loc"])
         message = err["msg"]
         if err["type"] == "extra_forbidden":

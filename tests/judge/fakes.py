@@ -52,10 +52,11 @@ class Recorded:
 Script = Callable[[Recorded], "str | HttpError"]
 
 
-def verdict_json(overall: int = 4, *, criteria: dict[str, Any] | None = None, flags: list[str] | None = None,
+def verdict_json(overall: Any = 4, *, criteria: dict[str, Any] | None = None, flags: list[str] | None = None,
                  rationale: str = "Matches the reference.", **extra: Any) -> str:
     ids = ("stoney_form", "faithful_meaning", "cultural_context", "no_invented_words", "respectful_tone")
-    body = {"rationale": rationale, "criteria": criteria if criteria is not None else {c: overall for c in ids},
+    fill = overall if isinstance(overall, int) and not isinstance(overall, bool) and 1 <= overall <= 5 else 4
+    body = {"rationale": rationale, "criteria": criteria if criteria is not None else {c: fill for c in ids},
             "flags": flags or [], "overall": overall, **extra}
     return json.dumps(body)
 
