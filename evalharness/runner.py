@@ -11,6 +11,7 @@ import json
 import queue
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,13 @@ import pyarrow as pa
 
 from . import __version__
 from .backends import make_backend
+from .backends.remote import BackendContext, checkpoint_api_key
 from .backends.base import Backend, Generation, LogLikelihood, Request, render_prompt
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require
 from .metrics import ContextualMetric, Metric, ScoringContext, ScoringInput, build_metric
+from .providers.pricing import calls_cost
 from .store import Store
 from .store import records
 from .suites import Item, Suite
@@ -63,6 +66,8 @@ class RunResult:
     generated: int  # generations made in this invocation (0 on a fully cached re-run)
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     reused: bool = False
+    #: spend of the run's provider calls: calls, tokens, usd (None with a reason when unknown); None for local runs
+    cost: dict[str, Any] | None = None
 
 
 def code_version() -> str:
@@ -87,10 +92,17 @@ def loglikelihood_key(checkpoint: Checkpoint, item: Item) -> str:
 
 
 class _Writer:
-    """Drains results into the store on its own thread: one write per arrival, batched under load."""
+    """Drains results into the store on its own thread.
 
-    def __init__(self, write: Callable[[list[Any]], None]) -> None:
+    A result that arrives when the writer is idle is written at once. Under load, writes are spaced at
+    least `min_interval_s` apart and each takes everything that arrived meanwhile: opening the DuckDB file
+    costs tens of milliseconds, so one write per arrival would make the store, not the model, the
+    bottleneck at a few hundred generations a second. A finished result waits at most that interval.
+    """
+
+    def __init__(self, write: Callable[[list[Any]], None], *, min_interval_s: float = 0.2) -> None:
         self._write = write
+        self._min_interval_s = min_interval_s
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="evalharness-writer", daemon=True)
@@ -103,21 +115,26 @@ class _Writer:
 
     def _loop(self) -> None:
         stop = False
+        last_write = float("-inf")
         while not stop:
             batch = [self._queue.get()]
+            pause = last_write + self._min_interval_s - time.monotonic()
+            if pause > 0 and batch[0] is not None:
+                time.sleep(pause)  # gather what arrives until the interval has passed
             while True:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if batch[-1] is None:
+            if None in batch:
                 stop = True
-                batch.pop()
+                batch = [row for row in batch if row is not None]
             if batch and self._error is None:
                 try:
                     self._write(batch)
                 except BaseException as exc:  # surfaced to the producer on its next put / close
                     self._error = exc
+                last_write = time.monotonic()
 
     def close(self) -> None:
         self._queue.put(None)
@@ -128,7 +145,9 @@ class _Writer:
 
 class Runner:
     def __init__(self, config: Config, store: Store, *, progress: Progress | None = None,
-                 backend_factory: Callable[[Checkpoint], Backend] = make_backend) -> None:
+                 backend_factory: Callable[[Checkpoint], Backend] | None = None) -> None:
+        """`backend_factory` replaces `make_backend` (tests); by default remote backends get the run's
+        provider settings, concurrency and audit log."""
         self.config = config
         self.store = store
         self.progress = progress or _NoProgress()
@@ -156,11 +175,14 @@ class Runner:
             if set(stored) == enabled and not rejudge:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
+        if checkpoint.is_external and not rescore and self.backend_factory is None:
+            checkpoint_api_key(checkpoint)  # a missing key stops here, before a run or a request exists
         run_id = existing.run_id if existing else records.create_run(
             self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump())
         if existing:
             records.set_run_status(self.store, run_id, "running")
         backend_holder: dict[str, Backend] = {}
+        self._run_scope = (run_id, suite.content_hash)
         try:
             generated = 0 if rescore else self._generate(run_id, checkpoint, suite, backend_holder)
             logliks = self._loglikelihoods(checkpoint, suite, backend_holder, allow_compute=not rescore)
@@ -170,10 +192,27 @@ class Runner:
         self._score(run_id, checkpoint, suite, logliks, backend_holder)
         return self._result(run_id, checkpoint, suite, generated=generated)
 
+    def retry_failed(self, checkpoint: Checkpoint, suite: Suite) -> RunResult | None:
+        """Resume the newest run of this checkpoint on this suite if it is not complete.
+
+        Only what is not in the cache is sent again — the items that failed (or were never reached); the
+        finished ones are reused. Returns None when there is nothing to retry (no run yet, or complete).
+        """
+        existing = records.find_run(self.store, checkpoint, suite)
+        if existing is None or existing.status == "complete":
+            return None
+        return self.run(checkpoint, suite)
+
     # -- phases -----------------------------------------------------------------------------------
     def _backend(self, checkpoint: Checkpoint, holder: dict[str, Backend]) -> Backend:
         if "backend" not in holder:
-            holder["backend"] = self.backend_factory(checkpoint)
+            if self.backend_factory is not None:
+                holder["backend"] = self.backend_factory(checkpoint)
+            else:
+                run_id, suite_hash = self._run_scope
+                holder["backend"] = make_backend(checkpoint, BackendContext(
+                    providers=self.config.providers, concurrency=self.config.run.concurrency, store=self.store,
+                    run_id=run_id, suite_hash=suite_hash))
         return holder["backend"]
 
     def _generate(self, run_id: str, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend]) -> int:
@@ -299,9 +338,11 @@ class Runner:
         summary["required_unscored"] = required_missing
         summary["failed_items"] = n_failed
         tokens = _token_totals(self.store, run_id)
+        cost = calls_cost(self.store, self.config.providers, run_id=run_id) if checkpoint.is_external else None
+        summary["cost"] = cost.to_json() if cost else None
         records.replace_scores(self.store, run_id, table, metric_rows, status=status, n_ok=len(inputs) - n_failed,
                                n_failed=n_failed, summary=summary, prompt_tokens=tokens[0],
-                               completion_tokens=tokens[1], cost_usd=None)
+                               completion_tokens=tokens[1], cost_usd=cost.usd if cost else None)
 
     def _result(self, run_id: str, checkpoint: Checkpoint, suite: Suite, *, generated: int,
                 reused: bool = False) -> RunResult:
@@ -310,7 +351,7 @@ class Runner:
         metrics = {m["metric"]: m for m in records.run_metrics(self.store, run_id)}
         return RunResult(run_id=run_id, checkpoint=checkpoint.name, suite=suite.name, status=row.status,
                          n_items=row.n_items, n_failed=row.n_failed or 0, generated=generated, metrics=metrics,
-                         reused=reused)
+                         reused=reused, cost=(row.summary or {}).get("cost"))
 
 
 def _generation_row(cache_key: str, gen: Generation) -> dict[str, Any]:

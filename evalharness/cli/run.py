@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..checkpoints import find_checkpoint
-from ..errors import IncompleteRunError
+from ..backends.remote import checkpoint_api_key
+from ..errors import IncompleteRunError, InputError
 from ..runner import Runner, RunResult
 from ..suites import load_suite
 from .common import console, load, print_json
@@ -47,7 +48,8 @@ def _fmt(value: float | None, status: str, reason: str | None) -> str:
 
 
 SHORT = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bpc↓", "token_perplexity": "ppl↓",
-         "embedding_cosine": "emb", "exact_match": "EM", "word_accuracy": "wacc", "edit_similarity": "edit", "cas": "CAS"}
+         "embedding_cosine": "emb", "exact_match": "EM", "word_accuracy": "wacc", "edit_similarity": "edit",
+         "cas": "CAS"}
 
 
 def score_table(results: list[RunResult], metric_names: list[str]) -> Table:
@@ -59,12 +61,22 @@ def score_table(results: list[RunResult], metric_names: list[str]) -> Table:
     table.add_column("status")
     for name in metric_names:
         table.add_column(SHORT.get(name, name), justify="right")
+    table.add_column("cost", justify="right")
     for r in results:
         cells = [_fmt(r.metrics[n]["corpus_score"], r.metrics[n]["status"], r.metrics[n]["reason"])
                  if n in r.metrics else "—" for n in metric_names]
         status = r.status + (f" ({r.n_failed} failed)" if r.n_failed else "") + (" · cached" if r.reused else "")
-        table.add_row(r.checkpoint, r.suite, status, *cells)
+        table.add_row(r.checkpoint, r.suite, status, *cells, _fmt_cost(r.cost))
     return table
+
+
+def _fmt_cost(cost: dict | None) -> str:
+    """Local runs: —. Remote: dollars, or "?" when a price or a token count is missing (never $0 for unknown)."""
+    if cost is None:
+        return "—"
+    if cost.get("usd") is None:
+        return "?"
+    return f"${cost['usd']:.4f}"
 
 
 def run(
@@ -74,24 +86,48 @@ def run(
     db: DbOpt = None,
     rescore: Annotated[bool, typer.Option(help="recompute metrics from cached generations; generate nothing")] = False,
     new: Annotated[bool, typer.Option(help="start new runs instead of resuming or reusing")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="only resume the newest incomplete run of each checkpoint × suite, sending just "
+                               "its failed items again; complete runs are left alone")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
 ) -> None:
     """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
     cfg, store = load(config, db)
     checkpoints = [find_checkpoint(c, cfg.resolve(cfg.run.checkpoints_dir)) for c in (checkpoint or cfg.run.checkpoints)]
     suites = [load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)]
+    if rescore and retry_failed:
+        raise InputError("--rescore and --retry-failed exclude each other", field="--retry-failed",
+                         hint="--rescore generates nothing; --retry-failed generates only what failed")
+    if not rescore:
+        for ckpt in checkpoints:  # every key before the first request of the first run
+            if ckpt.is_external:
+                checkpoint_api_key(ckpt)
     results: list[RunResult] = []
+    skipped: list[str] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=json_out) as bar:
         runner = Runner(cfg, store, progress=RichProgress(bar))
         for ckpt in checkpoints:
             for s in suites:
-                results.append(runner.run(ckpt, s, rescore=rescore, new=new))
+                if retry_failed:
+                    result = runner.retry_failed(ckpt, s)
+                    if result is None:
+                        skipped.append(f"{ckpt.name} on {s.name}")
+                        continue
+                    results.append(result)
+                else:
+                    results.append(runner.run(ckpt, s, rescore=rescore, new=new))
     names = [m.name for m in runner.metrics]
     if json_out:
-        print_json({"db": str(store.path), "runs": [asdict(r) for r in results]})
+        print_json({"db": str(store.path), "runs": [asdict(r) for r in results], "nothing_to_retry": skipped})
     else:
-        console.print(score_table(results, names))
+        if skipped:
+            console.print(f"nothing to retry (no incomplete run) for: {', '.join(skipped)}")
+        if results:
+            console.print(score_table(results, names))
+        unknown = [r for r in results if r.cost is not None and r.cost.get("usd") is None]
+        for r in unknown:
+            console.print(f"cost of {r.checkpoint} on {r.suite} unknown: {r.cost['reason']}", highlight=False)
         if any(m["status"] == "partial" for r in results for m in r.metrics.values()):
             console.print("* scored on the items that did not fail; see `evalharness runs show RUN`.")
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
@@ -102,7 +138,8 @@ def run(
     if incomplete:
         raise IncompleteRunError(f"{len(incomplete)} run(s) incomplete: "
                                  + ", ".join(f"{r.run_id} ({r.checkpoint} on {r.suite}, {r.n_failed} failed)"
-                                             for r in incomplete) + ". Re-run the same command to retry what failed.")
+                                             for r in incomplete) + ". Retry what failed with `evalharness run "
+                                 "--retry-failed` (the same command without the flag also resumes them).")
 
 
 def _print_judge_notes(store, results: list[RunResult]) -> None:

@@ -31,6 +31,10 @@ class ChrF:
         return self._chrf
 
     def signature(self) -> str:
+        if not hasattr(self._chrf, "num_refs"):
+            # sacrebleu learns the reference count from the first scoring; a run whose every generation
+            # failed scores nothing, yet its (unscored) metric row still needs the signature. One reference.
+            self._chrf.num_refs = 1
         return "sacrebleu:" + str(self._chrf.get_signature())
 
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:

@@ -74,7 +74,7 @@ def write_calls(store: Store, records: list[CallRecord]) -> None:
 class AuditLog:
     """Thread-safe, batched writer of CallRecords. Use as a context manager or call `close()`."""
 
-    def __init__(self, store: Store, *, flush_s: float = 0.25, batch_size: int = 500) -> None:
+    def __init__(self, store: Store, *, flush_s: float = 0.5, batch_size: int = 500) -> None:
         self.store = store
         self.flush_s = flush_s
         self.batch_size = batch_size

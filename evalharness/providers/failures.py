@@ -31,6 +31,11 @@ class ItemRefused(Exception):
     """The provider answered and declined this item (a safety block, a content filter): not retried."""
 
 
+class Unusable(Exception):
+    """The provider answered, but the answer cannot serve this item and asking again would not help
+    (e.g. no log-probability for the reference's first token). Not retried."""
+
+
 @dataclass(frozen=True)
 class Failure:
     kind: str  # rate_limited | server_error | timeout | connection | malformed | client_error | refused | fatal
@@ -90,6 +95,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure("malformed", scrub(_short(f"malformed response: {exc}")) or "malformed response", True)
     if isinstance(exc, ItemRefused):
         return Failure("refused", scrub(_short(str(exc))) or "refused", False)
+    if isinstance(exc, Unusable):
+        return Failure("unusable", scrub(_short(str(exc))) or "unusable", False)
     failure = _classify_openai(exc) or _classify_genai(exc) or _classify_transport(exc)
     if failure is not None:
         return failure

@@ -103,7 +103,8 @@ class ProviderSession:
         usage = Usage()
         failure: Failure | None = None
         try:
-            value, usage = await asyncio.wait_for(fn(), timeout=self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # a backstop for servers that trickle bytes
+                value, usage = await fn()
         except asyncio.CancelledError:
             await self.limiter.release(ticket)
             raise

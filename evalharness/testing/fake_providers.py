@@ -1,0 +1,307 @@
+"""A loopback HTTP server that speaks the providers' real protocols, for tests and benchmarks.
+
+It answers the routes the real SDKs call, in the providers' own JSON shapes:
+
+- OpenAI chat completions — `POST /v1/chat/completions`;
+- OpenAI/vLLM completions with `echo` + `logprobs` — `POST /v1/completions` (vLLM's response shape:
+  `choices[0].logprobs` with `tokens`, `token_logprobs`, `text_offset`, `top_logprobs`; the first token's
+  logprob is null);
+- Gemini — `POST /v1/models/{model}:generateContent` (camelCase; the key arrives as `x-goog-api-key`).
+
+Faults can be injected at a rate (429 with Retry-After, 500, a reply slower than the client's timeout, a
+malformed body), decided by a hash of (request content, how often that content was seen) so a run is
+reproducible whatever the thread timing. Every request is counted. Nothing here touches the network
+beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULT_KINDS = ("429", "500", "timeout", "malformed")
+_TOKEN = re.compile(r"\s*\S+|\s+$")
+
+
+def tokenize(text: str) -> list[tuple[str, int]]:
+    """The fake's tokenizer: whitespace-led words, with their character offsets."""
+    return [(m.group(0), m.start()) for m in _TOKEN.finditer(text)]
+
+
+def token_logprob(token: str) -> float:
+    """The fake's model: each token's log-probability is -0.1 per visible character."""
+    return -0.1 * len(token.strip()) if token.strip() else -0.05
+
+
+def default_reply(prompt: str, system: str | None) -> str:
+    return f"reply to: {prompt}"
+
+
+@dataclass
+class FakeBehaviour:
+    """What the fake does. Change it between runs; it is read on every request."""
+
+    latency_s: float = 0.0
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    fault_seed: str = "seed"
+    #: requests whose prompt contains one of these always get a 500 (items that must end "failed")
+    always_fail: tuple[str, ...] = ()
+    #: the first N requests of each distinct body get `first_fault` (then the rate-based faults apply)
+    fail_first_n: int = 0
+    first_fault: str = "429"
+    retry_after_s: float = 0.0
+    timeout_sleep_s: float = 1.0
+    #: the key the fake expects (401 otherwise); None accepts anything
+    expected_key: str | None = None
+    reply: Callable[[str, str | None], str] = default_reply
+    #: False: /v1/completions ignores echo/logprobs like a server that does not support them
+    supports_echo: bool = True
+
+
+@dataclass
+class FakeStats:
+    requests: int = 0
+    by_path: Counter = field(default_factory=Counter)
+    by_outcome: Counter = field(default_factory=Counter)
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    seen: Counter = field(default_factory=Counter)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # the default 5 drops connections when a client opens dozens at once
+
+
+class FakeProviderServer:
+    """`with FakeProviderServer() as fake:` → `fake.url` ("http://127.0.0.1:PORT"), `fake.stats`."""
+
+    def __init__(self, behaviour: FakeBehaviour | None = None, *, keep_bodies: bool = True) -> None:
+        self.behaviour = behaviour or FakeBehaviour()
+        self.stats = FakeStats()
+        self.keep_bodies = keep_bodies
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-provider", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeProviderServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "FakeProviderServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- decisions --------------------------------------------------------------------------------
+    def _count(self, path: str, body: dict[str, Any], content_key: str) -> int:
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.by_path[path] += 1
+            if self.keep_bodies:
+                self.stats.bodies.append(body)
+            self.stats.seen[content_key] += 1
+            return self.stats.seen[content_key]
+
+    def _outcome(self, content_key: str, nth: int, prompt: str) -> str:
+        b = self.behaviour
+        if any(marker in prompt for marker in b.always_fail):
+            return "500"
+        if nth <= b.fail_first_n:
+            return b.first_fault
+        if b.fault_rate <= 0 or not b.fault_kinds:
+            return "ok"
+        digest = hashlib.sha256(f"{b.fault_seed}|{content_key}|{nth}".encode()).digest()
+        if int.from_bytes(digest[:4], "big") / 2 ** 32 >= b.fault_rate:
+            return "ok"
+        return b.fault_kinds[digest[4] % len(b.fault_kinds)]
+
+    def _record(self, outcome: str) -> None:
+        with self._lock:
+            self.stats.by_outcome[outcome] += 1
+
+
+def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests capture output
+            return None
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout fault)
+                pass
+
+        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            with fake._lock:
+                fake.stats.in_flight += 1
+                fake.stats.peak_in_flight = max(fake.stats.peak_in_flight, fake.stats.in_flight)
+            try:
+                self._post()
+            finally:
+                with fake._lock:
+                    fake.stats.in_flight -= 1
+
+        def _post(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, {"error": {"message": "request body is not JSON"}})
+                return
+            path = self.path.split("?", 1)[0]
+            if path.endswith("/chat/completions"):
+                self._chat(path, body)
+            elif path.endswith("/completions"):
+                self._completions(path, body)
+            elif ":generateContent" in path:
+                self._gemini(path, body)
+            else:
+                self._send(404, {"error": {"message": f"no route {path}"}})
+
+        # -- shared fault handling --------------------------------------------------------------------
+        def _key(self, gemini: bool) -> str | None:
+            if gemini:
+                return self.headers.get("x-goog-api-key")
+            auth = self.headers.get("Authorization") or ""
+            return auth[7:] if auth.lower().startswith("bearer ") else None
+
+        def _fault(self, path: str, body: dict[str, Any], prompt: str, *, gemini: bool) -> bool:
+            """Count the request, apply latency and faults. True when a fault reply was sent."""
+            b = fake.behaviour
+            content_key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+            nth = fake._count(path, body, content_key)
+            expected = b.expected_key
+            if expected is not None and self._key(gemini) != expected:
+                fake._record("401")
+                status = "UNAUTHENTICATED" if gemini else None
+                self._send(401, {"error": {"code": 401, "message": "invalid api key", "status": status}})
+                return True
+            outcome = fake._outcome(content_key, nth, prompt)
+            fake._record(outcome)
+            if b.latency_s:
+                time.sleep(b.latency_s)
+            if outcome == "ok":
+                return False
+            if outcome == "429":
+                self._send(429, {"error": {"code": 429, "message": "rate limit reached, slow down",
+                                           "status": "RESOURCE_EXHAUSTED" if gemini else None}},
+                           {"Retry-After": f"{b.retry_after_s:g}"})
+            elif outcome == "500":
+                # Some proxies echo what they got, credentials included: the client must scrub it.
+                auth = self.headers.get("Authorization") or self.headers.get("x-goog-api-key") or ""
+                self._send(500, {"error": {"code": 500, "message": f"upstream failure (request had {auth})",
+                                           "status": "INTERNAL" if gemini else None}})
+            elif outcome == "timeout":
+                time.sleep(b.timeout_sleep_s)
+                try:
+                    self._send(504, {"error": {"code": 504, "message": "too late"}})
+                except OSError:
+                    pass
+            elif outcome == "malformed":
+                if int(hashlib.sha256(content_key.encode()).hexdigest(), 16) % 2:
+                    self._send(200, b'{"choices": [{"index": 0, "message": {"role": "assist')
+                else:
+                    self._send(200, {"id": "x", "object": "unexpected", "note": "no choices or candidates here"})
+            return True
+
+        # -- OpenAI chat --------------------------------------------------------------------------
+        def _chat(self, path: str, body: dict[str, Any]) -> None:
+            messages = body.get("messages") or []
+            system = next((m["content"] for m in messages if m.get("role") == "system"), None)
+            prompt = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+            if self._fault(path, body, prompt, gemini=False):
+                return
+            text = fake.behaviour.reply(prompt, system)
+            p_tok = sum(len(tokenize(m.get("content") or "")) for m in messages)
+            c_tok = len(tokenize(text))
+            self._send(200, {
+                "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": "stop", "logprobs": None}],
+                "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok}})
+
+        # -- OpenAI / vLLM completions --------------------------------------------------------------
+        def _completions(self, path: str, body: dict[str, Any]) -> None:
+            prompt = body.get("prompt") or ""
+            if isinstance(prompt, list):
+                prompt = prompt[0]
+            if self._fault(path, body, prompt, gemini=False):
+                return
+            echo = bool(body.get("echo")) and fake.behaviour.supports_echo
+            generated = " next" if (body.get("max_tokens") or 0) > 0 else ""
+            text = (prompt if echo else "") + generated
+            tokens = tokenize(prompt + generated) if echo else tokenize(generated)
+            logprobs = None
+            if echo and body.get("logprobs") is not None:
+                values: list[float | None] = [token_logprob(t) for t, _ in tokens]
+                values[0] = None  # vLLM: no logprob for the first prompt token
+                logprobs = {"tokens": [t for t, _ in tokens], "token_logprobs": values,
+                            "text_offset": [o for _, o in tokens],
+                            "top_logprobs": [None] + [{t: v} for (t, _), v in zip(tokens[1:], values[1:])]}
+            p_tok = len(tokenize(prompt))
+            c_tok = len(tokenize(generated))
+            self._send(200, {
+                "id": "cmpl-fake", "object": "text_completion", "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [{"index": 0, "text": text, "logprobs": logprobs, "finish_reason": "length",
+                             "stop_reason": None, "prompt_logprobs": None}],
+                "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok}})
+
+        # -- Gemini ---------------------------------------------------------------------------------
+        def _gemini(self, path: str, body: dict[str, Any]) -> None:
+            contents = body.get("contents") or []
+            prompt = " ".join(p.get("text", "") for c in contents if c.get("role", "user") == "user"
+                              for p in c.get("parts", []))
+            system_parts = (body.get("systemInstruction") or {}).get("parts") or []
+            system = " ".join(p.get("text", "") for p in system_parts) or None
+            if self._fault(path, body, prompt, gemini=True):
+                return
+            text = fake.behaviour.reply(prompt, system)
+            model = path.split("/models/", 1)[1].split(":", 1)[0]
+            p_tok = len(tokenize(prompt)) + len(tokenize(system or ""))
+            c_tok = len(tokenize(text))
+            self._send(200, {
+                "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP",
+                                "index": 0}],
+                "usageMetadata": {"promptTokenCount": p_tok, "candidatesTokenCount": c_tok,
+                                  "totalTokenCount": p_tok + c_tok},
+                "modelVersion": model})
+
+    return Handler
