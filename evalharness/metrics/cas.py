@@ -92,6 +92,12 @@ class CulturalAuthenticity(MeanMetric):
         report = judge.judge(pairs, suite=context.suite, run_id=context.run_id)
         records.replace_run_items(context.store, context.run_id, judge.run_rows(context.run_id, report))
         context.summary["judge"] = _summary(judge.label, self.rubric, self.judge.samples, report)
+        if self.judge.is_external:
+            from ..providers.pricing import calls_cost
+
+            # every judging call audited under this run (all its scorings), priced from [providers.<name>]
+            context.summary["judge"]["cost"] = calls_cost(context.store, self.providers, run_id=context.run_id,
+                                                          purposes=("judging",)).to_json()
         out = []
         for inp in inputs:
             if inp.hypothesis is None:

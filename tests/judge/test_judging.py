@@ -281,3 +281,30 @@ def test_missing_key_stops_before_anything(monkeypatch, fake_server, store, suit
     with pytest.raises(MissingCredentialError, match="GOOGLE_API_KEY"):
         Runner(judge_config(server), store)
     assert not store.exists() and server.requests == []
+
+
+def test_judging_survives_the_shared_fault_injecting_fake(store, suite_dir: Path, tmp_path: Path) -> None:
+    """The provider layer's own fake (429 with Retry-After, 500, slow replies, bodies that are not JSON):
+    every sample still ends with a verdict, none lost, none duplicated, and the cost is priced."""
+    from evalharness.providers.settings import ProviderSettings
+    from evalharness.testing.fake_providers import FakeBehaviour, FakeProviderServer
+
+    rows = [{"id": f"f{n}", "prompt": f"question {n}", "reference": f"reference {n}"} for n in range(12)]
+    suite = load_suite(write_suite(tmp_path / "faults", rows, name="faults"))
+    manifest = write_replay(tmp_path / "fc", {f"f{n}": f"answer {n}" for n in range(12)}, name="fc")
+    behaviour = FakeBehaviour(fault_rate=0.3, fault_kinds=("429", "500", "malformed"), fault_seed="judge",
+                              reply=lambda prompt, system: verdict_json(4))
+    with FakeProviderServer(behaviour) as fake:
+        config = judge_config(None, samples=2)
+        config.judge.base_url = fake.url
+        config.providers["gemini"] = ProviderSettings(backoff_s=0.0, max_backoff_s=0.0, max_retries=8, timeout_s=10,
+                                                      prompt_per_1m=0.3, completion_per_1m=2.5)
+        result = Runner(config, store).run(load_checkpoint(manifest), suite)
+        faults = sum(n for outcome, n in fake.stats.by_outcome.items() if outcome != "ok")
+    cas = result.metrics["cas"]
+    assert cas["n_scored"] == 12 and cas["corpus_score"] == pytest.approx(75.0)
+    assert faults > 0 and store.query("SELECT count(*), count(DISTINCT cache_key) FROM judge_calls") == [(24, 24)]
+    audit = dict(store.query("SELECT status, count(*) FROM external_calls GROUP BY ALL"))
+    assert audit["ok"] == 24 and sum(audit.values()) == 24 + faults
+    summary = json.loads(store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0])
+    assert summary["judge"]["cost"]["usd"] is not None and summary["judge"]["cost"]["calls"] == 24 + faults
