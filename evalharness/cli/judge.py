@@ -74,8 +74,9 @@ def calibrate_cmd(
 ) -> None:
     """Judge–human agreement (quadratic-weighted κ, Spearman ρ, leniency bias) per judge model and rubric."""
     _, store = load(config, db)
-    for f in ratings or []:
-        import_ratings(store, read_ratings(f), source=f"import:{f.name}")
+    batches = [(f, read_ratings(f)) for f in ratings or []]  # every file checked before anything is written
+    for f, rows in batches:
+        import_ratings(store, rows, source=f"import:{f.name}")
     human = stored_ratings(store)
     if not human:
         raise InputError("no human CAS ratings in the store", hint="import some with `evalharness judge "

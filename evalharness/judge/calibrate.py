@@ -24,7 +24,7 @@ import math
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -216,6 +216,10 @@ def calibrate(store: Store, ratings: Sequence[HumanRating], *, n_resamples: int 
         "SELECT DISTINCT judge_identity, rubric_hash, judge_provider, judge_model FROM judge_calls")}
     rubrics = {h: (n, v) for h, n, v in store.query("SELECT rubric_hash, name, version FROM judge_rubrics")}
     shas = [candidate_sha256(r.candidate) for r in ratings]
+    # a rating that names its run but not its suite belongs to that run's suite
+    run_suites = dict(store.query("SELECT run_id, suite_hash FROM runs"))
+    ratings = [r if r.suite_hash or not r.run_id or r.run_id not in run_suites
+               else replace(r, suite_hash=run_suites[r.run_id]) for r in ratings]
     agreements, unmatched = [], {}
     for (identity, rubric_hash), grades in sorted(grades_all.items()):
         human, judge, clusters, items, raters = [], [], [], set(), set()
