@@ -49,6 +49,11 @@ def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
         return
     console.print(f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
                   f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed")
+    cost = (row.summary or {}).get("cost")
+    if cost:
+        spent = f"${cost['usd']:.4f}" if cost.get("usd") is not None else f"unknown ({cost.get('reason')})"
+        console.print(f"provider calls: {cost['calls']} ({cost['ok_calls']} answered), {cost['prompt_tokens']} prompt "
+                      f"+ {cost['completion_tokens']} completion tokens, cost {spent}", highlight=False)
     table = Table()
     for col in ("metric", "score", "status", "scored", "unscored", "signature / reason"):
         table.add_column(col)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -30,8 +31,10 @@ class LoopThread:
     def stream(self, producer: Callable[[Callable[[T], None]], Awaitable[None]]) -> Iterator[T]:
         """Yield whatever `producer(emit)` emits, as soon as it is emitted; re-raise its exception at the end."""
         results: queue.Queue[Any] = queue.Queue()
+        started: dict[str, asyncio.Task[Any]] = {}
 
         async def main() -> None:
+            started["task"] = asyncio.current_task()  # type: ignore[assignment]
             try:
                 await producer(results.put)
             finally:
@@ -49,11 +52,24 @@ class LoopThread:
             future.result()
         finally:
             if not finished:
-                future.cancel()
-                try:
-                    future.result(timeout=30)
-                except BaseException:  # cancelled, or it failed while we were leaving: nothing more to hand back
-                    pass
+                # Left early (the consumer stopped or was interrupted): cancel the producer inside the loop
+                # and wait until it has unwound, so no request is still running when the caller moves on.
+                def cancel() -> None:  # runs in the loop thread
+                    task = started.get("task")
+                    if task is not None:
+                        task.cancel()
+                    else:  # not started yet: it never will, so nothing will say it is done
+                        future.cancel()
+                        results.put(_DONE)
+
+                self.loop.call_soon_threadsafe(cancel)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    try:
+                        if results.get(timeout=max(0.0, deadline - time.monotonic())) is _DONE:
+                            break
+                    except queue.Empty:
+                        break
 
     def close(self) -> None:
         if not self.loop.is_closed():
