@@ -40,7 +40,7 @@ def _serve(latency: float, conn, stop) -> None:  # runs in the server process
         while not stop.wait(0.05):
             if conn.poll():
                 conn.recv()
-                conn.send(fake.stats.requests)
+                conn.send((fake.stats.requests, time.process_time()))
 
 
 def bare_sdk(url: str, n: int, concurrency: int) -> tuple[float, float]:
@@ -103,9 +103,13 @@ def main() -> None:
     server.start()
     url = parent.recv()
 
+    server_cpu: list[float] = []
+
     def server_requests() -> int:
         parent.send("count")
-        return parent.recv()
+        count, cpu = parent.recv()
+        server_cpu.append(cpu)
+        return count
 
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +126,7 @@ def main() -> None:
                                             "metrics": {"enabled": ["chrf"], "required": ["chrf"]}})
             floor = args.items * args.latency / args.concurrency
 
+            server_requests()
             bare_wall, bare_cpu = bare_sdk(url, args.items, args.concurrency)
             sent_bare = server_requests()
 
@@ -157,6 +162,9 @@ def main() -> None:
           f"requests {sent_first}")
     print(f"  harness CPU (this process)          {first_cpu:7.2f} s   {1000 * first_cpu / args.items:.2f} ms per generation"
           f" (bare SDK {1000 * bare_cpu / args.items:.2f})")
+    server_ms = 1000 * (server_cpu[2] - server_cpu[1]) / args.items
+    print(f"  fake server CPU (its own process)   {server_ms:.2f} ms per request; "
+          f"{(1000 * first_cpu / args.items + server_ms) * args.items / floor / 1000:.2f} CPU cores needed to reach the floor")
     print(f"  harness over the bare SDK           {(gen_end - gen_start) / bare_wall:.3f} × wall")
     print(f"  identical re-run (reuses the run)   {again_wall:7.2f} s   ratio to first {again_wall / first_wall:.3f}   "
           f"requests {sent_again}   reused={again.reused}")

@@ -94,15 +94,21 @@ def loglikelihood_key(checkpoint: Checkpoint, item: Item) -> str:
 class _Writer:
     """Drains results into the store on its own thread.
 
-    A result that arrives when the writer is idle is written at once. Under load, writes are spaced at
-    least `min_interval_s` apart and each takes everything that arrived meanwhile: opening the DuckDB file
-    costs tens of milliseconds, so one write per arrival would make the store, not the model, the
-    bottleneck at a few hundred generations a second. A finished result waits at most that interval.
+    A result that arrives when the writer is idle is written at once, and so is each result of a
+    trickle (the previous write took a single row). Under load — results arriving while the last write
+    ran — each write takes everything that arrived since the last one, and writes are spaced so that
+    writing takes at most about a tenth of the time (between `min_interval_s` and `max_interval_s` apart):
+    opening the DuckDB file costs tens of milliseconds of CPU, so a write per arrival would make the store,
+    not the model, the bottleneck at a few hundred generations a second. A finished result waits at most
+    `max_interval_s` (plus the write itself).
     """
 
-    def __init__(self, write: Callable[[list[Any]], None], *, min_interval_s: float = 0.2) -> None:
+    def __init__(self, write: Callable[[list[Any]], None], *, min_interval_s: float = 0.2,
+                 max_interval_s: float = 1.0, busy_fraction: float = 0.1) -> None:
         self._write = write
         self._min_interval_s = min_interval_s
+        self._max_interval_s = max_interval_s
+        self._busy_fraction = busy_fraction
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="evalharness-writer", daemon=True)
@@ -116,10 +122,12 @@ class _Writer:
     def _loop(self) -> None:
         stop = False
         last_write = float("-inf")
+        interval = self._min_interval_s
+        under_load = False
         while not stop:
             batch = [self._queue.get()]
-            pause = last_write + self._min_interval_s - time.monotonic()
-            if pause > 0 and batch[0] is not None:
+            pause = last_write + interval - time.monotonic()
+            if under_load and pause > 0 and batch[0] is not None:
                 time.sleep(pause)  # gather what arrives until the interval has passed
             while True:
                 try:
@@ -130,11 +138,15 @@ class _Writer:
                 stop = True
                 batch = [row for row in batch if row is not None]
             if batch and self._error is None:
+                started = time.monotonic()
                 try:
                     self._write(batch)
                 except BaseException as exc:  # surfaced to the producer on its next put / close
                     self._error = exc
                 last_write = time.monotonic()
+                interval = min(self._max_interval_s,
+                               max(self._min_interval_s, (last_write - started) / self._busy_fraction))
+                under_load = len(batch) > 1 or not self._queue.empty()
 
     def close(self) -> None:
         self._queue.put(None)
