@@ -14,6 +14,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
 
@@ -123,6 +124,8 @@ class Config(_Section):
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     #: `[providers.<name>]`: limits, retries, timeouts and prices per provider (see docs/remote.md)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

@@ -27,7 +27,7 @@ from .backends.base import Backend, Generation, LogLikelihood, Request, render_p
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require
-from .metrics import Metric, ScoringInput, build_metric
+from .metrics import ContextualMetric, Metric, ScoringContext, ScoringInput, build_metric
 from .providers.pricing import calls_cost
 from .store import Store
 from .store import records
@@ -165,7 +165,8 @@ class Runner:
         self.progress = progress or _NoProgress()
         self.backend_factory = backend_factory
         self._run_scope: tuple[str | None, str | None] = (None, None)  # (run id, suite hash) of the current run
-        self.metrics: list[Metric] = [build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size)
+        self.metrics: list[Metric] = [build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size,
+                                                   config=config)
                                       for name in config.metrics.enabled]
 
     # -- public -----------------------------------------------------------------------------------
@@ -180,8 +181,11 @@ class Runner:
         existing = None if new else records.find_run(self.store, checkpoint, suite)
         enabled = {m.name for m in self.metrics}
         if existing and existing.status == "complete" and not rescore:
-            scored = {m["metric"] for m in records.run_metrics(self.store, existing.run_id)}
-            if scored == enabled:
+            stored = {m["metric"]: m["signature"] for m in records.run_metrics(self.store, existing.run_id)}
+            # a judged metric under another judge or rubric (its signature says which) is scored again
+            rejudge = [m.name for m in self.metrics if isinstance(m, ContextualMetric)
+                       and stored.get(m.name) != m.signature()]
+            if set(stored) == enabled and not rejudge:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
         if checkpoint.is_external and not rescore and self.backend_factory is None:
@@ -308,9 +312,11 @@ class Runner:
         metric_rows = []
         summary: dict[str, Any] = {"metrics": {}, "by_direction": {}}
         directions = np.array([item.direction for item in suite.items])
+        context = ScoringContext(run_id=run_id, suite=suite, checkpoint=checkpoint, store=self.store, summary=summary)
         for metric in self.metrics:
             self.progress.start(f"{checkpoint.name} · {suite.name}: {metric.name}", 1)
-            stats = metric.item_stats(inputs)
+            stats = (metric.item_stats_in(context, inputs) if isinstance(metric, ContextualMetric)
+                     else metric.item_stats(inputs))
             if metric.needs_loglikelihood and logliks is None:
                 stats = [type(s)("unsupported", None, unsupported_reason) for s in stats]
             self.progress.advance()

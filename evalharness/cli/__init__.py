@@ -27,6 +27,7 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=Fal
 
 
 def _register() -> None:
+    from . import judge as judge_cmd
     from . import review as review_cmd
     from . import run as run_cmd
     from . import runs as runs_cmd
@@ -41,6 +42,7 @@ def _register() -> None:
     app.add_typer(reviewers_cmd.app, name="reviewers")
     app.add_typer(reviewers_cmd.corrections_app, name="corrections")
     app.command("dashboard")(dashboard_cmd.command)
+    app.add_typer(judge_cmd.app, name="judge")
 
 
 _register()

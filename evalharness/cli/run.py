@@ -48,12 +48,14 @@ def _fmt(value: float | None, status: str, reason: str | None) -> str:
 
 
 SHORT = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bpc↓", "token_perplexity": "ppl↓",
-         "embedding_cosine": "emb", "exact_match": "EM", "word_accuracy": "wacc", "edit_similarity": "edit"}
+         "embedding_cosine": "emb", "exact_match": "EM", "word_accuracy": "wacc", "edit_similarity": "edit",
+         "cas": "CAS"}
 
 
 def score_table(results: list[RunResult], metric_names: list[str]) -> Table:
     table = Table(title="Corpus scores (0–100; ↓ = lower is better)", caption="bpc: bits per character · ppl: token "
-                  "perplexity · emb: embedding cosine · EM: exact match · wacc: word accuracy · edit: edit similarity")
+                  "perplexity · emb: embedding cosine · EM: exact match · wacc: word accuracy · edit: edit similarity · "
+                  "CAS: Cultural Authenticity Score (LLM judge, docs/judge.md)")
     table.add_column("checkpoint", no_wrap=True)
     table.add_column("suite", no_wrap=True)
     table.add_column("status")
@@ -130,6 +132,7 @@ def run(
             console.print("* scored on the items that did not fail; see `evalharness runs show RUN`.")
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
             console.print("n/a: not measured — the backend gives no log-likelihoods (never reported as a number).")
+        _print_judge_notes(store, results)
         console.print(f"Results are in [bold]{store.path}[/] (see `evalharness runs list`).")
     incomplete = [r for r in results if r.status != "complete"]
     if incomplete:
@@ -137,3 +140,16 @@ def run(
                                  + ", ".join(f"{r.run_id} ({r.checkpoint} on {r.suite}, {r.n_failed} failed)"
                                              for r in incomplete) + ". Retry what failed with `evalharness run "
                                  "--retry-failed` (the same command without the flag also resumes them).")
+
+
+def _print_judge_notes(store, results: list[RunResult]) -> None:
+    """Items whose judge samples disagreed: the CAS of those is not to be trusted without a person."""
+    from ..store import records
+
+    for r in results:
+        row = records.get_run(store, r.run_id)
+        unstable = ((row.summary or {}).get("judge") or {}).get("unstable_items") if row else None
+        if unstable:
+            console.print(f"CAS: {len(unstable)} unstable item(s) in {r.run_id} (judge samples disagree by 2+ "
+                          f"points): {', '.join(unstable[:8])}{' …' if len(unstable) > 8 else ''} — see "
+                          f"`evalharness judge unstable {r.run_id}`.")
