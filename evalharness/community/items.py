@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ..store import Store
-from .judge import find_judge_table, rationale_rows
+from .judge import judged_runs, rationale_rows
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ItemDetail:
     item: ItemText
     answers: tuple[Answer, ...]
     scores: pd.DataFrame                     # run_id, checkpoint, metric, status, score, reason
-    judge: tuple[dict[str, Any], ...] | None = field(default=None)  # None: no judge table in this store
+    judge: tuple[dict[str, Any], ...] | None = field(default=None)  # None: the judge saw none of these runs
 
 
 def find_items(store: Store, suite_hash: str, search: str = "", limit: int = 200) -> list[tuple[str, str]]:
@@ -79,8 +79,7 @@ def item_detail(store: Store, suite_hash: str, item_id: str) -> ItemDetail | Non
             "SELECT s.run_id, r.checkpoint_name AS checkpoint, s.metric, s.status, s.score, s.reason "
             "FROM item_scores s JOIN runs r USING (run_id) WHERE s.item_id = ? AND s.run_id IN "
             "(SELECT unnest(?::VARCHAR[])) ORDER BY r.started_at, s.metric", [item_id, run_ids]).df()
-        table = find_judge_table(con)
-        judge = tuple(rationale_rows(con, table, item_id, run_ids)) if table else None
+        judge = tuple(rationale_rows(con, item_id, run_ids)) if judged_runs(con, run_ids) else None
     return ItemDetail(item=item, answers=tuple(answers), scores=scores, judge=judge)
 
 

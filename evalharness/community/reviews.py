@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..jsonl import nfc
 from ..store import Store
 from .accounts import PermissionDenied
-from .judge import find_judge_table
+from .judge import UNSTABLE_EXPR, UNSTABLE_JOIN
 
 VERDICTS = ("right", "wrong")
 STATUSES = ("pending", "accepted", "rejected")
@@ -119,29 +119,20 @@ def review_queue(store: Store, run_id: str, reviewer: str, *, metric: str = "chr
                  include_done: bool = False) -> pd.DataFrame:
     """The items of a run worth a person's time first.
 
-    Order: answers the judge found unstable (when a judge table records that), then answers no metric
+    Order: answers whose judge samples disagreed (unstable), then answers no metric
     could score, then the lowest `metric` scores. Items this reviewer already rated or corrected for this
     run go to the end (or are left out). Items with no answer at all (generation failed) are not in the
     queue: there is nothing to rate — `queue_counts` reports them.
     """
     with store.connect() as con:
-        judge = find_judge_table(con)
-        unstable_expr = judge.instability_expr("j") if judge else None
-        unstable_join = ""
-        if unstable_expr:
-            run_clause = "AND j.run_id = ri.run_id " if judge.has_run else ""  # type: ignore[union-attr]
-            unstable_join = (f"LEFT JOIN (SELECT j.item_id, bool_or({unstable_expr}) AS unstable FROM "
-                             f'"{judge.name}" j JOIN run_items ri ON ri.item_id = j.item_id AND ri.run_id = ? '  # type: ignore[union-attr]
-                             f"{run_clause}GROUP BY j.item_id) ju ON ju.item_id = ri.item_id ")
-        params: list[Any] = [run_id] if unstable_expr else []
-        params += [metric, reviewer, reviewer, run_id]
+        params: list[Any] = [metric, reviewer, reviewer, run_id]
         sql = (
             "SELECT ri.item_id, si.direction, si.prompt, si.reference, g.text AS answer, s.score, s.status AS "
-            "score_status, " + ("coalesce(ju.unstable, false)" if unstable_expr else "false") + " AS unstable, "
+            "score_status, " + UNSTABLE_EXPR + " AS unstable, "
             "(rv.item_id IS NOT NULL) AS done FROM run_items ri JOIN runs r ON r.run_id = ri.run_id "
             "JOIN generations g ON g.cache_key = ri.cache_key "
             "JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = ri.item_id "
-            + unstable_join +
+            + UNSTABLE_JOIN +
             "LEFT JOIN item_scores s ON s.run_id = ri.run_id AND s.item_id = ri.item_id AND s.metric = ? "
             "LEFT JOIN (SELECT DISTINCT run_id, item_id FROM ratings WHERE rater = ? UNION "
             "SELECT DISTINCT run_id, item_id FROM corrections WHERE author = ?) rv "

@@ -174,3 +174,22 @@ if __name__ == "__main__":  # python -m tests.dashboard.demo_db OUT_DIR — a st
     out = Path(sys.argv[1])
     demo = build(out)
     print(demo.db)
+
+
+def add_judge_verdict(store: Store, run_id: str, item_id: str, *, rationale: str, grades: tuple[int, ...],
+                      model: str = "judge-1") -> None:
+    """Verdicts as the judge stores them (migration 0003): one judge_calls row per sample, one judge_run_items row."""
+    keys = [f"{run_id}-{item_id}-{i}" for i in range(len(grades))]
+    with store.transaction() as con:
+        for index, (key, grade) in enumerate(zip(keys, grades)):
+            con.execute("INSERT INTO judge_calls (cache_key, judge_identity, judge_provider, judge_model, rubric_hash, "
+                        "item_id, item_key, candidate_sha256, candidate_text, sample_index, status, overall, "
+                        "criteria_json, rationale, flags, attempts) VALUES (?, 'j', 'gemini', ?, 'r', ?, 'k', 'c', "
+                        "'answer', ?, 'ok', ?, '{}', ?, ['invented_word'], 1)",
+                        [key, model, item_id, index, grade, rationale])
+        cas = sum((g - 1) / 4 for g in grades) / len(grades)
+        con.execute("INSERT INTO judge_run_items (run_id, item_id, judge_identity, judge_model, rubric_hash, status, "
+                    "cache_keys, overall_scores, cas, spread, unstable, flags) VALUES (?, ?, 'j', ?, 'r', 'scored', "
+                    "?, ?, ?, ?, ?, ['invented_word'])",
+                    [run_id, item_id, model, keys, list(grades), cas, max(grades) - min(grades),
+                     max(grades) - min(grades) >= 2])

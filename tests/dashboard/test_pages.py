@@ -90,15 +90,13 @@ def test_item_shows_question_every_answer_and_scores(app, demo) -> None:
     scores = at.dataframe[0].value
     assert scores.loc["chrf++", "stoney-v3-lora"] == "failed"
     assert scores.loc["bits_per_char", "stoney-base"] == "not measured"
-    assert "The judge's reasons" not in shown  # no judge table in this store: no judge section at all
+    assert "The judge's reasons" not in shown  # the judge saw none of these runs: no judge section at all
 
 
-def test_item_shows_narrative_fields_and_the_judge_when_its_table_exists(app, db: Path, demo) -> None:
+def test_item_shows_narrative_fields_and_the_judges_reasons(app, db: Path, demo) -> None:
     run_id = demo.run_ids[("stoney-v2", "stoney-narrative-mini")]
-    with Store(db).transaction() as con:
-        con.execute("CREATE TABLE judge_verdicts (run_id VARCHAR, item_id VARCHAR, score INTEGER, rationale VARCHAR)")
-        con.execute("INSERT INTO judge_verdicts VALUES (?, 'nc-02', 4, 'Names îjadaṯẖe and its use at home.')",
-                    [run_id])
+    demo_db.add_judge_verdict(Store(db), run_id, "nc-02", rationale="Names îjadaṯẖe and its use at home.",
+                              grades=(4,))
     at = app().run()
     at.session_state["item_ref"] = (demo.narrative.content_hash, "nc-02")
     at.switch_page("pages/item.py").run()

@@ -145,23 +145,16 @@ def test_item_detail_has_every_answer_every_score_and_no_judge_without_its_table
     assert detail.judge is None
 
 
-def _add_judge_table(store: Store, run_id: str, item_id: str) -> None:
-    """A judge table shaped as migration 0003 may shape it (detected by its columns, not its exact name)."""
-    with store.transaction() as con:
-        con.execute("CREATE TABLE judge_verdicts (run_id VARCHAR, item_id VARCHAR, model VARCHAR, score INTEGER, "
-                    "rationale VARCHAR, unstable BOOLEAN)")
-        con.execute("INSERT INTO judge_verdicts VALUES (?, ?, 'judge-1', 2, 'Uses îjadaṯẖe but misses the story.', "
-                    "true)", [run_id, item_id])
-
-
-def test_judge_rationale_and_instability_when_the_table_exists(store: Store, demo: demo_db.Demo) -> None:
+def test_judge_rationale_and_instability_when_the_judge_saw_the_run(store: Store, demo: demo_db.Demo) -> None:
     run_id = demo.run_ids[("stoney-v2", "stoney-dictionary-mini")]
-    _add_judge_table(store, run_id, "dq-03")
+    demo_db.add_judge_verdict(store, run_id, "dq-03", rationale="Uses îjadaṯẖe but misses the story.", grades=(2, 4))
     detail = items.item_detail(store, demo.dictionary.content_hash, "dq-03")
-    assert detail.judge is not None and len(detail.judge) == 1
-    assert detail.judge[0]["rationale"] == "Uses îjadaṯẖe but misses the story." and detail.judge[0]["score"] == 2
+    assert detail.judge is not None and len(detail.judge) == 2  # one row per sample
+    first = detail.judge[0]
+    assert first["rationale"] == "Uses îjadaṯẖe but misses the story." and first["grade"] == 2
+    assert first["checkpoint"] == "stoney-v2" and first["cas"] == 50.0 and bool(first["unstable"])
     other = items.item_detail(store, demo.dictionary.content_hash, "dq-05")
-    assert other.judge == ()  # the table exists, the judge has not seen this item
+    assert other.judge == ()  # the judge saw this run, not this item
     queue = reviews.review_queue(store, run_id, demo_db.REVIEWER)
     assert queue.iloc[0]["item_id"] == "dq-03" and bool(queue.iloc[0]["unstable"])  # unstable first
 
