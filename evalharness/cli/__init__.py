@@ -14,6 +14,8 @@ app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_comp
 
 
 def _register() -> None:
+    from . import champion as champion_cmd
+    from . import gate as gate_cmd
     from . import run as run_cmd
     from . import runs as runs_cmd
     from . import suites as suites_cmd
@@ -21,6 +23,8 @@ def _register() -> None:
     app.command("run")(run_cmd.run)
     app.add_typer(runs_cmd.app, name="runs")
     app.add_typer(suites_cmd.app, name="suites")
+    app.command("gate")(gate_cmd.gate)
+    app.add_typer(champion_cmd.app, name="champion")
 
 
 _register()
