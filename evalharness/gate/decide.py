@@ -84,8 +84,8 @@ def _primary(policy: GateConfig, comparison: Comparison) -> list[Check]:
         if m is None or m.estimate is None:
             continue  # reported by the required check
         e = m.estimate
-        text = (f"{name} (primary): gain {num(e.gain)} ({level} {num(e.ci_low)} to {num(e.ci_high)}), "
-                f"Holm p = {m.p_holm:.4f}")
+        holm_p = "n/a" if m.p_holm is None else f"{m.p_holm:.4f}"
+        text = f"{name} (primary): gain {num(e.gain)} ({level} {num(e.ci_low)} to {num(e.ci_high)}), Holm p = {holm_p}"
         if e.ci_low > min_gain and m.p_holm is not None and m.p_holm <= comparison.alpha:
             checks.append(Check("primary", name, "pass", f"{text} — improved by more than the minimum gain "
                                                          f"{min_gain:g}"))
