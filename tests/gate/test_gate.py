@@ -225,3 +225,60 @@ def test_two_suites_are_resampled_within_each_and_reported_per_suite(planted) ->
     assert result.decision.outcome == "advance"
     report = to_json(result)
     assert report["decision"] == "advance" and len(report["suites"]) == 2
+
+
+class ScriptedBackend:
+    """A local backend that answers from a table and scores references at a fixed bits-per-character.
+
+    It implements the real Backend protocol, so the runner stores log-likelihoods and the perplexity
+    metrics exactly as for a transformers checkpoint.
+    """
+
+    name = "scripted"
+    supports_loglikelihood = True
+    unsupported_reason = None
+
+    def __init__(self, replies: dict[str, str], bits_per_char: float) -> None:
+        self.replies, self.bpc = replies, bits_per_char
+
+    def generate(self, requests):
+        from evalharness.backends.base import Generation
+
+        for r in requests:
+            yield Generation(item_id=r.item_id, status="ok", text=self.replies[r.item_id], latency_s=0.0)
+
+    def loglikelihood(self, requests):
+        import math
+
+        from evalharness.backends.base import LogLikelihood
+
+        for n, r in enumerate(requests):
+            chars = len(r.reference)
+            wobble = 0.2 * ((n * 7919) % 11 - 5) / 5  # per-item variation around the checkpoint's level
+            nats = -(self.bpc + wobble) * chars * math.log(2)
+            yield LogLikelihood(item_id=r.item_id, status="ok", nats=nats, tokens=max(1, chars // 3), chars=chars,
+                                bytes=len(r.reference.encode()))
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_perplexity_guard_regression_reverts_naming_bits_per_char(lab: Lab) -> None:
+    from evalharness.checkpoints import Checkpoint
+
+    items = dictionary_items(120, seed=13)
+    lab.suite("synthetic-qa", items)
+    lab.config()
+    champ = Checkpoint(name="champ", backend="transformers", model="scripted-champ")
+    cand = Checkpoint(name="cand", backend="transformers", model="scripted-cand")
+    backends = {"champ": ScriptedBackend(corrupted_replies(items, 0.5, seed=1), bits_per_char=2.0),
+                "cand": ScriptedBackend(corrupted_replies(items, 0.2, seed=2), bits_per_char=2.3)}
+    config, store = lab.load()
+    result = run_gate(config, store, cand, lab.loaded_suites(), champion=champ,
+                      backend_factory=lambda c: backends[c.name])
+    bpc = result.comparison.metric("bits_per_char")
+    assert bpc is not None and bpc.estimate is not None and bpc.higher_is_better is False
+    assert bpc.estimate.delta == pytest.approx(0.3, abs=0.05) and bpc.estimate.gain < 0
+    failed = [c for c in result.decision.checks if c.verdict == "fail"]
+    assert result.decision.outcome == "revert" and [c.metric for c in failed] == ["bits_per_char"]
+    assert any(c.kind == "primary" and c.verdict == "pass" for c in result.decision.checks)
