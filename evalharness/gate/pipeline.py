@@ -82,6 +82,11 @@ def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequen
         raise InputError("no suites to gate on", field="suite", hint="pass --suite or set run.suites in the config")
     policy = config.gate
     recorded = gate_records.current_champion(store)
+    if record and champion is not None and recorded is not None and champion.identity != recorded.checkpoint_identity:
+        raise InputError(f"--record with --champion {champion.name}, but the recorded champion is "
+                         f"{recorded.checkpoint_name}: an advance would replace it without comparing with it",
+                         field="champion", hint="drop --champion to compare with the recorded champion, or set the "
+                         f"champion first with `evalharness champion set {champion.name}`")
     kwargs = {"progress": progress} | ({"backend_factory": backend_factory} if backend_factory else {})
     runner = Runner(config, store, **kwargs)
     champion_side: Side | None

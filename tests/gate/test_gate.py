@@ -164,6 +164,9 @@ def test_record_moves_the_champion_on_advance_and_not_on_revert(planted) -> None
     assert "advanced over champ (chrf++ +" in now.reason
     assert [c.checkpoint_name for c in champion_history(store)] == ["better", "champ"]
     assert [d.recorded for d in list_decisions(store)] == [True, False]
+    # the champion is never replaced by a checkpoint that was compared with another one
+    with pytest.raises(InputError, match="without comparing with it"):
+        run_gate(config, store, lab.ckpt("same"), lab.loaded_suites(), champion=lab.ckpt("champ"), record=True)
 
 
 def test_without_a_champion_the_first_candidate_becomes_champion_only_when_recorded(planted) -> None:
