@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..config import GateConfig
-from .compare import Comparison, MetricComparison
+from .compare import Comparison
 
 Verdict = Literal["pass", "fail", "incomplete", "note"]
 EXIT_CODES = {"advance": 0, "converged": 0, "revert": 1, "incomplete": 3}

@@ -8,7 +8,7 @@ import pytest
 
 from evalharness.errors import InputError
 from evalharness.gate import (champion_history, compare_runs, current_champion, list_decisions, run_gate, run_rounds,
-                              set_champion, to_json)
+                              set_champion, to_json, to_markdown)
 from evalharness.runner import Runner
 
 from .labkit import Lab, corrupt, corrupted_replies, dictionary_items, words
@@ -95,13 +95,7 @@ def test_a_relapse_reverts_listing_the_item(lab: Lab) -> None:
     assert result.decision.outcome == "revert"
     failed = [c for c in result.decision.checks if c.verdict == "fail"]
     assert len(failed) == 1 and failed[0].kind == "relapse" and "corrections/c007" in failed[0].message
-    assert "corrections/c007" in failed[0].message and "| corrections | c007 |" in result_markdown(result)
-
-
-def result_markdown(result) -> str:
-    from evalharness.gate import to_markdown
-
-    return to_markdown(result)
+    assert "| corrections | c007 |" in to_markdown(result)
 
 
 def test_relapses_within_the_allowance_pass(lab: Lab) -> None:
@@ -211,11 +205,11 @@ def test_runs_on_different_suite_versions_are_never_compared(planted) -> None:
 
 def test_two_suites_are_resampled_within_each_and_reported_per_suite(planted) -> None:
     lab, _ = planted
-    _narrative_lab_extra = dictionary_items(40, seed=21)
-    lab.suite("second-qa", _narrative_lab_extra)
+    second_items = dictionary_items(40, seed=21)
+    lab.suite("second-qa", second_items)
     for name, share, seed in (("champ2", 0.5, 1), ("better2", 0.2, 2)):
         replies = corrupted_replies(dictionary_items(150), share, seed)
-        replies.update(corrupted_replies(_narrative_lab_extra, share, seed + 10))
+        replies.update(corrupted_replies(second_items, share, seed + 10))
         lab.checkpoint(name, replies)
     lab.config()
     config, store = lab.load()
