@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -68,6 +68,8 @@ class GateConfig(_Section):
     #: numpy Generator seed (suite i of a multi-suite gate uses seed + i); sacrebleu treats 0 as "unseeded"
     seed: int = Field(12345, ge=1)
     alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    #: Holm's family: the primary metrics (what the decision tests for improvement) or every metric compared
+    holm_family: Literal["primary", "all"] = "primary"
     #: power used for the minimum detectable effect in the report
     power: float = Field(0.8, gt=0.0, lt=1.0)
     convergence_epsilon: float = Field(0.5, ge=0.0)

@@ -210,7 +210,7 @@ def compare_runs(store: Store, policy: GateConfig, candidate_run_ids: Sequence[s
             continue
         results.append(_compare_metric(metrics[name], info[name], suites, cand_rows, champ_rows, policy,
                                        counts_cache, texts))
-    results = _with_holm(results)
+    results = with_holm(results, None if policy.holm_family == "all" else set(policy.primary))
     relapses = None
     if champion is not None and any(s.has_corrections for s in suites):
         relapses = check_relapses([(s, texts[i][0], texts[i][1]) for i, s in enumerate(suites) if s.has_corrections])
@@ -333,9 +333,13 @@ def _crosscheck(metric: Metric, suites: list[SuiteItems], masks: list[np.ndarray
     return tuple(out)
 
 
-def _with_holm(results: list[MetricComparison]) -> list[MetricComparison]:
-    """Holm across every metric that was compared (the family the report shows)."""
-    tested = [i for i, r in enumerate(results) if r.estimate is not None and np.isfinite(r.estimate.p_value)]
+def with_holm(results: Sequence[MetricComparison], family: set[str] | None) -> list[MetricComparison]:
+    """Holm-adjust the p-values of the compared metrics in `family` (None: every metric compared).
+
+    The others keep `p_holm = None`: they are outside the family whose error rate the decision controls.
+    """
+    tested = [i for i, r in enumerate(results) if r.estimate is not None and np.isfinite(r.estimate.p_value)
+              and (family is None or r.metric in family)]
     adjusted = holm([results[i].estimate.p_value for i in tested])  # type: ignore[union-attr]
     out = list(results)
     for i, p in zip(tested, adjusted):

@@ -125,7 +125,8 @@ def to_markdown(result: GateResult) -> str:
     lines += [_metric_row(m, policy) for m in c.metrics]
     lines += ["", f"Scores are over the paired items (both runs scored them). Gain is oriented so that positive is "
                   f"better (↓: lower is better). p is sacrebleu's two-sided paired-bootstrap p; Holm p is adjusted "
-                  f"across the {sum(1 for m in c.metrics if m.p_holm is not None)} metrics compared. MDE is the "
+                  f"across the {sum(1 for m in c.metrics if m.p_holm is not None)} metric(s) of the Holm family "
+                  f"({'every metric compared' if policy.holm_family == 'all' else 'the primary metrics'}). MDE is the "
                   f"minimum detectable gain at α = {c.alpha:g} with {c.power:.0%} power: "
                   f"{mde_factor(c.alpha, c.power):.2f} × the bootstrap standard error of the gain"
                   " (* from the champion's own spread, when the two systems are identical)."]
