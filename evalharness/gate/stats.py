@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from ..metrics import Metric
 
@@ -78,14 +78,16 @@ def mde_factor(alpha: float, power: float) -> float:
 
     For α = 0.05 and 80 % power: 1.960 + 0.842 = 2.80.
     """
-    return float(norm.ppf(1 - alpha / 2) + norm.ppf(power))
+    z = NormalDist().inv_cdf
+    return z(1 - alpha / 2) + z(power)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjustment (family-wise error ≤ α across the metrics compared).
+    """Holm's step-down adjustment (family-wise error ≤ α across the family's metrics).
 
     Sort ascending; the k-th smallest (0-based) is multiplied by (m − k); adjusted values are made
-    monotone with a running maximum and capped at 1. scipy has Benjamini–Hochberg but not Holm.
+    monotone with a running maximum and capped at 1. scipy has Benjamini–Hochberg but not Holm, and
+    statsmodels is not a dependency.
     """
     p = np.asarray(p_values, dtype=float)
     m = len(p)
