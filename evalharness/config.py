@@ -10,6 +10,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, get_args, get_origin
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -114,6 +115,47 @@ class DashboardConfig(_Section):
     corrections_suite: str = "stoney-narrative-corrections"
     corrections_suite_dir: str = "suites/stoney-narrative-corrections"
     port: int = Field(8501, ge=1, le=65535)
+class GateConfig(_Section):
+    """The gate's policy (see docs/gate.md). Metric values are on the metric's own scale (chrF 0–100,
+    bits per character in bits); "gain" is always oriented so that positive means better."""
+
+    #: metric → minimum gain: the CI lower bound of the gain must exceed it (and Holm-adjusted p ≤ alpha)
+    primary: dict[str, float] = Field(default_factory=lambda: {"chrf++": 0.0})
+    #: metric → non-inferiority margin: the CI lower bound of the gain must not fall below −margin
+    guards: dict[str, float] = Field(default_factory=lambda: {"embedding_cosine": 2.0, "bits_per_char": 0.05})
+    #: metric → absolute floor for the candidate (at least, or at most for lower-is-better metrics)
+    floors: dict[str, float] = Field(default_factory=dict)
+    #: metrics that must be scored in both runs (primary metrics always are); otherwise: incomplete
+    required: list[str] = Field(default_factory=lambda: ["chrf++"])
+    max_relapses: int = Field(0, ge=0)
+    resamples: int = Field(1000, ge=100, le=100_000)
+    #: numpy Generator seed (suite i of a multi-suite gate uses seed + i); sacrebleu treats 0 as "unseeded"
+    seed: int = Field(12345, ge=1)
+    alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    #: Holm's family: the primary metrics (what the decision tests for improvement) or every metric compared
+    holm_family: Literal["primary", "all"] = "primary"
+    #: power used for the minimum detectable effect in the report
+    power: float = Field(0.8, gt=0.0, lt=1.0)
+    convergence_epsilon: float = Field(0.5, ge=0.0)
+    convergence_rounds: int = Field(3, ge=1)
+    #: re-run sacrebleu's own paired bootstrap on the texts for chrF metrics up to this many items (0: off)
+    crosscheck_max_items: int = Field(2000, ge=0)
+
+    @field_validator("primary", "guards", "floors", "required")
+    @classmethod
+    def _known_metrics(cls, value: Any) -> Any:
+        unknown = [n for n in value if n not in METRIC_NAMES]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
+        return value
+
+    @field_validator("guards")
+    @classmethod
+    def _margins_non_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        negative = [n for n, margin in value.items() if margin < 0]
+        if negative:
+            raise ValueError(f"non-inferiority margins must be ≥ 0 (got a negative margin for {negative})")
+        return value
 
 
 class Config(_Section):
@@ -126,6 +168,7 @@ class Config(_Section):
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

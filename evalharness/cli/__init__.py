@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 import typer
 from typer.core import TyperGroup
 
@@ -18,7 +19,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except EvalHarnessError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             ctx.exit(exc.exit_code)
 
 
@@ -27,22 +28,27 @@ app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=Fal
 
 
 def _register() -> None:
+    """Sub-commands, grouped as a user meets them: evaluate, gate, review, inspect."""
+    from . import champion as champion_cmd
+    from . import dashboard as dashboard_cmd
+    from . import gate as gate_cmd
     from . import judge as judge_cmd
     from . import review as review_cmd
+    from . import reviewers as reviewers_cmd
     from . import run as run_cmd
     from . import runs as runs_cmd
     from . import suites as suites_cmd
-    from . import dashboard as dashboard_cmd
-    from . import reviewers as reviewers_cmd
 
     app.command("run")(run_cmd.run)
-    app.command("review")(review_cmd.review)
+    app.command("gate")(gate_cmd.gate)
+    app.add_typer(champion_cmd.app, name="champion")
     app.add_typer(runs_cmd.app, name="runs")
     app.add_typer(suites_cmd.app, name="suites")
+    app.add_typer(judge_cmd.app, name="judge")
+    app.command("dashboard")(dashboard_cmd.command)
     app.add_typer(reviewers_cmd.app, name="reviewers")
     app.add_typer(reviewers_cmd.corrections_app, name="corrections")
-    app.command("dashboard")(dashboard_cmd.command)
-    app.add_typer(judge_cmd.app, name="judge")
+    app.command("review")(review_cmd.review)
 
 
 _register()

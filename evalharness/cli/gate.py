@@ -1,0 +1,85 @@
+"""`evalharness gate`: advance or revert a candidate against the champion. Exit 0 advance, 1 revert,
+2 bad input or config, 3 incomplete run or missing metric."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..checkpoints import find_checkpoint
+from ..errors import ConfigError
+from ..gate import rounds_exit_code, run_rounds, to_json, to_markdown
+from ..suites import load_suite
+from .common import console, err_console, load, print_json
+from .run import ConfigOpt, DbOpt, RichProgress
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic: a CI step never reads half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def gate(
+    candidate: Annotated[list[str], typer.Option("--candidate", "-c", help="checkpoint name or manifest; repeat to "
+                                                 "gate several in order (each against the champion left before it)")],
+    champion: Annotated[Optional[str], typer.Option(help="compare with this checkpoint instead of the recorded "
+                                                    "champion")] = None,
+    suite: Annotated[Optional[list[str]], typer.Option("--suite", "-s", help="name or folder; repeat "
+                                                       "(default: the config's suites)")] = None,
+    record: Annotated[bool, typer.Option(help="on advance, make the candidate the recorded champion")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print the JSON report on stdout")] = False,
+    report_md: Annotated[Optional[Path], typer.Option("--report-md", help="write the Markdown report here")] = None,
+    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="write the JSON report here")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="override the policy's seed")] = None,
+    resamples: Annotated[Optional[int], typer.Option(help="override the policy's number of resamples")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Compare candidate(s) with the champion on paired statistics and decide: advance or revert.
+
+    Runs whatever is missing (complete runs on the same suite versions are reused). The Markdown report
+    is appended to $GITHUB_STEP_SUMMARY when that is set.
+    """
+    cfg, store = load(config, db)
+    overrides = {k: v for k, v in (("seed", seed), ("resamples", resamples)) if v is not None}
+    if overrides:
+        try:
+            cfg = cfg.model_copy(update={"gate": type(cfg.gate).model_validate({**cfg.gate.model_dump(), **overrides})})
+        except ValueError as exc:
+            raise ConfigError(str(exc).splitlines()[-1].strip(), field="--" + next(iter(overrides))) from None
+    ckpt_dir = cfg.resolve(cfg.run.checkpoints_dir)
+    candidates = [find_checkpoint(c, ckpt_dir) for c in candidate]
+    champ = find_checkpoint(champion, ckpt_dir) if champion else None
+    suites = [load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s)
+              for s in (suite or cfg.run.suites)]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=json_out) as bar:
+        results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record,
+                             progress=RichProgress(bar))
+    code = rounds_exit_code(results)
+    markdown = "\n".join(to_markdown(r) for r in results)
+    reports = [to_json(r) for r in results]
+    payload = reports[0] if len(reports) == 1 else {"exit_code": code, "rounds": reports}
+    if report_md:
+        _write(report_md, markdown)
+    if report_json:
+        _write(report_json, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+    if json_out:
+        print_json(payload)
+    else:
+        console.print(Markdown(markdown))
+    if code:
+        raise typer.Exit(code)

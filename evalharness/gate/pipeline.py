@@ -1,0 +1,163 @@
+"""`evalharness gate` as a library call: run what is missing, compare, decide, report, record.
+
+The champion is the one given, else the recorded one. Its runs come from the Runner, which reuses a
+complete run on the same suite version and generates only what is missing; a recorded champion whose
+manifest is gone or has changed can still be compared through its stored runs on these suite versions.
+"""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from collections.abc import Callable, Sequence
+
+from ..backends.base import Backend
+from ..checkpoints import Checkpoint, find_checkpoint
+from ..config import Config
+from ..errors import EvalHarnessError, InputError
+from ..runner import Progress, Runner
+from ..store import Store
+from ..suites import Suite
+from . import records as gate_records
+from .compare import compare_runs
+from .decide import Decision, decide, num
+from .policy import check_policy
+from .report import GateResult, Side, stats_dict, to_markdown
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _stored_runs(store: Store, identity: str, suites: Sequence[Suite]) -> list[str] | None:
+    """The newest complete run of a checkpoint identity on each suite version, or None if one is missing."""
+    run_ids = []
+    for suite in suites:
+        rows = store.query("SELECT run_id FROM runs WHERE checkpoint_identity = ? AND suite_hash = ? AND status = "
+                           "'complete' ORDER BY started_at DESC LIMIT 1", [identity, suite.content_hash])
+        if not rows:
+            return None
+        run_ids.append(rows[0][0])
+    return run_ids
+
+
+def _recorded_champion(config: Config, store: Store, suites: Sequence[Suite]
+                       ) -> tuple[Side, Checkpoint | None, list[str] | None] | None:
+    """The recorded champion as (side, manifest to run, or stored run ids to reuse)."""
+    champion = gate_records.current_champion(store)
+    if champion is None:
+        return None
+    side = Side(champion.checkpoint_name, champion.checkpoint_identity)
+    try:
+        checkpoint = find_checkpoint(champion.checkpoint_name, config.resolve(config.run.checkpoints_dir))
+    except InputError:
+        checkpoint = None
+    if checkpoint is not None and checkpoint.identity == champion.checkpoint_identity:
+        return side, checkpoint, None
+    stored = _stored_runs(store, champion.checkpoint_identity, suites)
+    if stored is not None:
+        return side, None, stored
+    why = "its manifest is gone" if checkpoint is None else "its manifest now describes other weights or settings"
+    raise InputError(f"the recorded champion '{champion.checkpoint_name}' cannot be evaluated: {why}, and it has no "
+                     "complete stored run on these suite versions", field="champion",
+                     hint="pass --champion NAME, or set the champion again with `evalharness champion set NAME`")
+
+
+def _champion_reason(decision: Decision, champion: Side | None) -> str:
+    if champion is None:
+        return "first champion: no champion was recorded before"
+    gains = ", ".join(f"{k} {num(v)}" for k, v in decision.primary_gains.items())
+    return f"advanced over {champion.name} ({gains})"
+
+
+def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequence[Suite], *,
+             champion: Checkpoint | None = None, record: bool = False, progress: Progress | None = None,
+             backend_factory: Callable[[Checkpoint], Backend] | None = None) -> GateResult:
+    """Gate one candidate. Raises on bad input (exit 2); every decision, incomplete ones too, is stored."""
+    check_policy(config)
+    if not suites:
+        raise InputError("no suites to gate on", field="suite", hint="pass --suite or set run.suites in the config")
+    policy = config.gate
+    recorded = gate_records.current_champion(store)
+    if record and champion is not None and recorded is not None and champion.identity != recorded.checkpoint_identity:
+        raise InputError(f"--record with --champion {champion.name}, but the recorded champion is "
+                         f"{recorded.checkpoint_name}: an advance would replace it without comparing with it",
+                         field="champion", hint="drop --champion to compare with the recorded champion, or set the "
+                         f"champion first with `evalharness champion set {champion.name}`")
+    kwargs = {"progress": progress} | ({"backend_factory": backend_factory} if backend_factory else {})
+    runner = Runner(config, store, **kwargs)
+    champion_side: Side | None
+    champion_runs: list[str] | None
+    if champion is not None:
+        champion_side = Side(champion.name, champion.identity)
+        champion_runs = [runner.run(champion, s).run_id for s in suites]
+    else:
+        found = _recorded_champion(config, store, suites)
+        if found is None:
+            champion_side, champion_runs = None, None
+        else:
+            champion_side, manifest, champion_runs = found
+            if manifest is not None:
+                champion_runs = [runner.run(manifest, s).run_id for s in suites]
+    candidate_runs = [runner.run(candidate, s).run_id for s in suites]
+    comparison = compare_runs(store, policy, candidate_runs, champion_runs)
+    history = gate_records.recent_advance_gains(store, policy.convergence_rounds - 1)
+    decision = decide(policy, comparison, has_champion=champion_side is not None, previous_advance_gains=history)
+    move = record and decision.advances
+    keeper = champion_side.name if champion_side else "no champion"
+    if move:
+        note = f"Recorded: `{candidate.name}` is now the champion."
+    elif decision.advances:
+        note = f"Not recorded: the champion stays {keeper}. Pass `--record` to make `{candidate.name}` the champion."
+    else:
+        note = f"The champion stays {keeper}."
+    decision_id = "dec-" + uuid.uuid4().hex[:12]
+    result = GateResult(candidate=Side(candidate.name, candidate.identity), champion=champion_side,
+                        comparison=comparison, decision=decision, policy=policy, decision_id=decision_id,
+                        recorded=move, record_note=note)
+    report_md = to_markdown(result)
+    gate_records.record_decision(store, {
+        "decision_id": decision_id, "candidate": candidate.name, "candidate_identity": candidate.identity,
+        "champion": champion_side.name if champion_side else None,
+        "champion_identity": champion_side.identity if champion_side else None,
+        "candidate_run_ids": candidate_runs, "champion_run_ids": champion_runs or [],
+        "decision": decision.outcome, "exit_code": decision.exit_code, "reasons": decision.reasons,
+        "stats": stats_dict(comparison, decision), "policy": policy.model_dump(), "seed": policy.seed,
+        "report_md": report_md, "champion_reason": _champion_reason(decision, champion_side),
+    }, move_champion=move, expected_champion=recorded.checkpoint_identity if recorded else None,
+        set_by=f"evalharness gate --record ({_user()})")
+    return result
+
+
+def run_rounds(config: Config, store: Store, candidates: Sequence[Checkpoint], suites: Sequence[Suite], *,
+               champion: Checkpoint | None = None, record: bool = False, progress: Progress | None = None,
+               backend_factory: Callable[[Checkpoint], Backend] | None = None) -> list[GateResult]:
+    """The adaptive loop: gate candidates in order, each against the champion the previous rounds left.
+
+    An advance makes the candidate the working champion for the next round (recorded only with
+    `record`); a revert keeps the champion; an incomplete round stops the loop, since what follows
+    would rest on a comparison that did not happen.
+    """
+    results: list[GateResult] = []
+    working = champion
+    for candidate in candidates:
+        result = run_gate(config, store, candidate, suites, champion=working, record=record, progress=progress,
+                          backend_factory=backend_factory)
+        results.append(result)
+        if result.decision.outcome == "incomplete":
+            break
+        if result.decision.advances:
+            working = candidate
+    return results
+
+
+def rounds_exit_code(results: Sequence[GateResult]) -> int:
+    """One exit code for several rounds: incomplete (3) if a round was, else the last round's code."""
+    if not results:
+        raise EvalHarnessError("no gate rounds ran")
+    if any(r.decision.outcome == "incomplete" for r in results):
+        return 3
+    return results[-1].decision.exit_code
