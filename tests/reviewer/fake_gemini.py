@@ -87,7 +87,7 @@ class FakeGemini:
                     self.wfile.flush()
                     fake.frames_sent += 1
                     if index == 0 and fake.hold_after_first:
-                        fake._release.wait(timeout=10)
+                        fake._release.wait(timeout=120)  # released by the test; the bound only stops a stuck server
                 if cut:
                     self.close_connection = True
                     self.connection.shutdown(2)
