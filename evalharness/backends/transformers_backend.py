@@ -105,7 +105,10 @@ class TransformersBackend:
         return [row.tolist() for row in out[:, input_ids.shape[1]:]]
 
     def _finish(self, item_id: str, tokens: list[int], prompt_tokens: int, latency: float) -> Generation:
-        """Cut at EOS (counted: the model spent it), decode, then cut at the first stop string."""
+        """Cut at EOS (counted: the model spent it), decode, then cut at the first stop string.
+
+        A model that answers with EOS straight away gets status ok and empty text: that is its real answer.
+        """
         eos = self.tokenizer.eos_token_id
         if eos in tokens:
             tokens = tokens[:tokens.index(eos) + 1]
@@ -124,13 +127,19 @@ class TransformersBackend:
             batch = list(requests[start:start + self.batch_size])
             prepared: list[tuple[Request, list[int], int] | LogLikelihood] = [self._split_tokens(r) for r in batch]
             runnable = [p for p in prepared if not isinstance(p, LogLikelihood)]
-            sums = self._score([(ids, n) for _, ids, n in runnable]) if runnable else []
+            try:
+                sums: list[float | str] = list(self._score([(ids, n) for _, ids, n in runnable])) if runnable else []
+            except Exception as exc:  # noqa: BLE001 — report it per item rather than lose the stream
+                sums = [f"{type(exc).__name__}: {exc}"] * len(runnable)
             scored = iter(zip(runnable, sums))
             for entry in prepared:
                 if isinstance(entry, LogLikelihood):
                     yield entry
                     continue
                 (request, _, n_tokens), nats = next(scored)
+                if isinstance(nats, str):
+                    yield LogLikelihood(item_id=request.item_id, status="failed", error=nats)
+                    continue
                 reference = request.reference or ""
                 yield LogLikelihood(item_id=request.item_id, status="ok", nats=nats, tokens=n_tokens,
                                     chars=len(reference), bytes=len(reference.encode("utf-8")))
