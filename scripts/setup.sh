@@ -8,6 +8,11 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet "torch==2.13.0"
-.venv/bin/python -m pip install --quiet -e ".[test]"
+# pip's notes about package folders this machine does not have are noise; its errors still show.
+quiet_pip() {
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v -e "^WARNING: Location 'file://" -e "BuildBackendWarning" || true; }
+}
+quiet_pip --upgrade pip
+quiet_pip "torch==2.13.0"
+quiet_pip -e ".[test]"

@@ -14,6 +14,7 @@ one on its own.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,9 @@ def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tenso
 def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
     """Load tokenizer, model (float32: fp16 matmuls on CPU are slow and lose precision) and adapter."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a per-load bar would break the run's own progress display
     model_dir = _existing_folder(checkpoint, "model", checkpoint.model)
     gguf = sorted(p.name for p in model_dir.glob("*.gguf"))
     extra: dict[str, Any] = {"gguf_file": gguf[0]} if gguf and not any(model_dir.glob("*.safetensors")) else {}
@@ -231,7 +234,10 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
 
         adapter_dir = _existing_folder(checkpoint, "adapter", checkpoint.adapter)
         try:
-            model = PeftModel.from_pretrained(model, adapter_dir, local_files_only=True)
+            with warnings.catch_warnings():
+                # peft asks transformers a deprecated question on every load; nothing a user can act on.
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                model = PeftModel.from_pretrained(model, adapter_dir, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
                              path=checkpoint.manifest_path, field="adapter") from None

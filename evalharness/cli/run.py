@@ -47,27 +47,32 @@ def _fmt(value: float | None, status: str, reason: str | None) -> str:
     return f"{value:.2f}" if status == "scored" else f"{value:.2f}*"
 
 
-SHORT = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bpc↓", "token_perplexity": "ppl↓",
-         "embedding_cosine": "emb", "exact_match": "EM", "word_accuracy": "wacc", "edit_similarity": "edit",
-         "cas": "CAS"}
+LABELS = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bits per char ↓", "token_perplexity": "token perplexity ↓",
+          "embedding_cosine": "embedding cosine", "exact_match": "exact match", "word_accuracy": "word accuracy",
+          "edit_similarity": "edit similarity", "cas": "CAS (judge)"}
 
 
-def score_table(results: list[RunResult], metric_names: list[str]) -> Table:
-    table = Table(title="Corpus scores (0–100; ↓ = lower is better)", caption="bpc: bits per character · ppl: token "
-                  "perplexity · emb: embedding cosine · EM: exact match · wacc: word accuracy · edit: edit similarity · "
-                  "CAS: Cultural Authenticity Score (LLM judge, docs/judge.md)")
-    table.add_column("checkpoint", no_wrap=True)
-    table.add_column("suite", no_wrap=True)
-    table.add_column("status")
-    for name in metric_names:
-        table.add_column(SHORT.get(name, name), justify="right")
-    table.add_column("cost", justify="right")
-    for r in results:
-        cells = [_fmt(r.metrics[n]["corpus_score"], r.metrics[n]["status"], r.metrics[n]["reason"])
-                 if n in r.metrics else "—" for n in metric_names]
-        status = r.status + (f" ({r.n_failed} failed)" if r.n_failed else "") + (" · cached" if r.reused else "")
-        table.add_row(r.checkpoint, r.suite, status, *cells, _fmt_cost(r.cost))
-    return table
+def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Table]:
+    """One table per suite: metrics down, checkpoints across — readable in an 80-column terminal or CI log."""
+    tables = []
+    for suite in dict.fromkeys(r.suite for r in results):
+        runs = [r for r in results if r.suite == suite]
+        table = Table(title=f"{suite} — corpus scores (0–100 unless marked; ↓ lower is better)", title_justify="left")
+        table.add_column("metric", no_wrap=True)
+        for r in runs:
+            table.add_column(r.checkpoint, justify="right")
+        for name in metric_names:
+            table.add_row(LABELS.get(name, name), *[
+                _fmt(r.metrics[name]["corpus_score"], r.metrics[name]["status"], r.metrics[name]["reason"])
+                if name in r.metrics else "—" for r in runs])
+        table.add_section()
+        table.add_row("status", *[r.status + (f" ({r.n_failed} failed)" if r.n_failed else "")
+                                  + (" · reused" if r.reused else "") for r in runs])
+        table.add_row("items", *[str(r.n_items) for r in runs])
+        if any(r.cost is not None for r in runs):
+            table.add_row("cost", *[_fmt_cost(r.cost) for r in runs])
+        tables.append(table)
+    return tables
 
 
 def _fmt_cost(cost: dict | None) -> str:
@@ -123,8 +128,8 @@ def run(
     else:
         if skipped:
             console.print(f"nothing to retry (no incomplete run) for: {', '.join(skipped)}")
-        if results:
-            console.print(score_table(results, names))
+        for table in score_tables(results, names):
+            console.print(table)
         unknown = [r for r in results if r.cost is not None and r.cost.get("usd") is None]
         for r in unknown:
             console.print(f"cost of {r.checkpoint} on {r.suite} unknown: {r.cost['reason']}", highlight=False)
