@@ -8,11 +8,16 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-# pip's notes about package folders this machine does not have are noise; its errors still show.
-quiet_pip() {
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 \
-    | { grep -v -e "^WARNING: Location 'file://" -e "BuildBackendWarning" || true; }
+# pip's output is kept out of the way unless it fails; then all of it is shown.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+pip_install() {
+  if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: 'pip install $*' failed (output above)" >&2
+    exit 1
+  fi
 }
-quiet_pip --upgrade pip
-quiet_pip "torch==2.13.0"
-quiet_pip -e ".[test]"
+pip_install --upgrade pip
+pip_install "torch==2.13.0"
+pip_install -e ".[test]"

@@ -19,7 +19,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except EvalHarnessError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             ctx.exit(exc.exit_code)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ from rich.console import Console
 from ..config import Config, load_config
 from ..store import Store
 
-console = Console()
-err_console = Console(stderr=True)
+# Not a terminal (a CI log, a pipe): rich would wrap tables at 80 columns; logs have room for wider ones.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:

@@ -100,7 +100,8 @@ def _metric_row(m: MetricComparison, policy: GateConfig) -> str:
     name = f"{m.metric}{arrow}"
     e = m.estimate
     if e is None:
-        status = m.reason or m.status
+        # The full reason is in "Left out of the pairing"; the table keeps to its first clause.
+        status = (m.reason or m.status).split(" (")[0]
         return (f"| {name} | {_role(m.metric, policy)} | {_score(m.champion_corpus)} | {_score(m.candidate_corpus)} "
                 f"| — | — | — | — | — | {m.n_paired}/{m.n_items} | {status} |")
     mde = "—" if e.mde is None else f"{e.mde:.3g}" + ("*" if e.mde_basis != "paired" else "")
