@@ -1,9 +1,12 @@
 """Contamination check: does a held-out suite overlap the data a checkpoint was trained on?
 
 Two tests per suite item against every training example: an *exact* match of the normalised prompt
-(NFC, case-folded, punctuation and spacing removed), and a *near-duplicate* whose normalised
-prompt+reference similarity (rapidfuzz token-set ratio) reaches a threshold. The suite is contaminated
-when the share of flagged items exceeds `max_fraction`.
+(NFC, case-folded, punctuation and spacing removed), and a *near duplicate* whose normalised
+prompt+reference similarity (rapidfuzz's normalised Levenshtein ratio) reaches a threshold while the two
+are about the same words. The seed's questions come from a few templates, so "What is the English
+translation for 'rhumnâ'?" and "… for 'abe'?" are 90% alike in characters but ask about different
+words: items whose headwords are both known and disjoint are different questions, not leaked ones.
+The suite is contaminated when the share of flagged items exceeds `max_fraction`.
 """
 
 from __future__ import annotations
@@ -72,6 +75,11 @@ def load_training_items(path: str | Path) -> list[Item]:
                      hint="expected OpenAI chat JSONL ('messages') or native items ('prompt', 'reference')")
 
 
+def _same_subject(a: Item, b: Item) -> bool:
+    """Unless both items name their headwords and share none, a close match counts as the same question."""
+    return not (a.headwords and b.headwords and not set(a.headwords) & set(b.headwords))
+
+
 def check(suite: Suite, training_path: str | Path, *, threshold: float = 90.0,
           max_fraction: float = 0.0) -> ContaminationReport:
     training = load_training_items(training_path)
@@ -84,10 +92,11 @@ def check(suite: Suite, training_path: str | Path, *, threshold: float = 90.0,
         if prompt in exact_index:
             hits.append(Hit(item.id, "exact", 100.0, exact_index[prompt]))
             continue
-        best = process.extractOne(normalise(item.prompt + " " + item.reference), train_pairs,
-                                  scorer=fuzz.token_set_ratio, score_cutoff=threshold)
-        if best is not None:
-            hits.append(Hit(item.id, "near", float(best[1]), int(best[2])))
+        for _, similarity, index in process.extract(normalise(item.prompt + " " + item.reference), train_pairs,
+                                                    scorer=fuzz.ratio, score_cutoff=threshold, limit=20):
+            if _same_subject(item, training[index]):
+                hits.append(Hit(item.id, "near", float(similarity), int(index)))
+                break
     return ContaminationReport(suite=suite.name, training_file=str(training_path), n_items=len(suite.items),
                                n_training=len(training), threshold=threshold, max_fraction=max_fraction,
                                hits=tuple(hits))

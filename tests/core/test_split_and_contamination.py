@@ -54,7 +54,7 @@ def test_contamination_finds_exact_and_near_duplicates(tmp_path: Path) -> None:
     suite = load_suite(write_suite(tmp_path / "s", TINY_ROWS))
     training = _training_file(tmp_path / "train.jsonl", [
         ("what does KEYA mean", "turtle"),                                   # exact after normalisation
-        ("Please explain the -bi ending", "The suffix -bi makes a noun from a verb!"),  # near duplicate
+        ("Explain -bi, please.", "The suffix -bi makes a noun from a verb!"),  # near duplicate
         ("Something unrelated entirely", "nothing in common here at all"),
     ])
     report = check(suite, training, threshold=90)
@@ -62,6 +62,20 @@ def test_contamination_finds_exact_and_near_duplicates(tmp_path: Path) -> None:
     assert kinds == {"a1": "exact", "a4": "near"}
     assert report.contaminated and report.fraction == 0.5
     assert not check(suite, training, max_fraction=0.6).contaminated
+
+
+def test_templated_questions_about_other_words_are_not_duplicates(tmp_path: Path) -> None:
+    rows = [{"id": "t1", "prompt": "What is the English translation for the Stoney word 'rhumnâ'?",
+             "reference": "The English translation for 'rhumnâ' is 'coffee'.", "headwords": ["rhumnâ", "coffee"]}]
+    suite = load_suite(write_suite(tmp_path / "s", rows))
+    training = _training_file(tmp_path / "train.jsonl", [
+        ("What is the English translation for the Stoney word 'abe'?", "The English translation for 'abe' is 'leaf'."),
+    ])
+    assert check(suite, training, threshold=80).hits == ()
+    leaked = _training_file(tmp_path / "leak.jsonl", [
+        ("What's the English translation for the Stoney word 'rhumnâ'?", "The English translation of 'rhumnâ' is coffee."),
+    ])
+    assert [h.kind for h in check(suite, leaked).hits] == ["near"]
 
 
 def test_contamination_cli_exit_codes(tmp_path: Path) -> None:
