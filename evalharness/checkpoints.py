@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -17,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
+from .tomlfile import read_toml
 
 BackendName = Literal["transformers", "openai", "gemini", "openai_compatible", "replay"]
 EXTERNAL_BACKENDS = frozenset({"openai", "gemini", "openai_compatible"})
@@ -115,12 +115,7 @@ def _hash_folder(folder: Path | None) -> str:
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Load and validate a manifest; local weight folders must exist (checked here, before any run starts)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("checkpoint manifest not found", path=path, hint="see checkpoints/README.md")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML ({exc})", path=path) from None
+    data = read_toml(path, what="checkpoint manifest", hint="see checkpoints/README.md")
     try:
         checkpoint = Checkpoint.model_validate({**data, "manifest_path": str(path)})
     except ValidationError as exc:

@@ -7,7 +7,6 @@ the keys allowed there, never a silently ignored setting.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, get_args, get_origin
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .tomlfile import read_toml
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
@@ -210,12 +210,7 @@ def load_config(path: str | Path | None = None) -> Config:
             return Config()
         path = candidate
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError("config file not found", path=path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML ({exc})", path=path) from None
+    data = read_toml(path, what="config file", error=ConfigError)
     try:
         return Config.model_validate({**data, "source": str(path)})
     except ValidationError as exc:

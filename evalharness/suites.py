@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .tomlfile import read_toml
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
 
 SuiteKind = Literal["dictionary_qa", "narrative_correction"]
@@ -191,12 +191,7 @@ def _str_list(obj: dict[str, Any], key: str, *, path: Path | str, line: int) -> 
 
 def load_meta(path: str | Path) -> SuiteMeta:
     path = Path(path)
-    if not path.is_file():
-        raise InputError("suite.toml not found", path=path, hint="every suite folder needs a suite.toml")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML ({exc})", path=path) from None
+    data = read_toml(path, what="suite.toml", hint="every suite folder needs a suite.toml; see suites/README.md")
     try:
         return SuiteMeta.model_validate(data)
     except ValidationError as exc:

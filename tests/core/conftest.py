@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-SUITE_TOML = """name = "{name}"
-version = "1.0.0"
-kind = "{kind}"
-description = "test suite"
-license = "test"
+from tests.helpers import write_replay, write_suite
 
-[provenance]
-source = "tests"
-
-[governance]
-allowed_uses = {uses}
-"""
-
-
-def write_suite(folder: Path, rows: list[dict], *, name: str = "tiny", kind: str = "dictionary_qa",
-                uses: tuple[str, ...] = ("evaluation",)) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "suite.toml").write_text(SUITE_TOML.format(name=name, kind=kind, uses=json.dumps(list(uses))),
-                                       encoding="utf-8")
-    with (folder / "items.jsonl").open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return folder
-
-
-def write_replay(folder: Path, replies: dict[str, str], name: str = "echo") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-        for item_id, reply in replies.items():
-            fh.write(json.dumps({"id": item_id, "reply": reply}, ensure_ascii=False) + "\n")
-    manifest = folder / f"{name}.toml"
-    manifest.write_text(f'name = "{name}"\nbackend = "replay"\nmodel = "recorded"\nreplies = "{name}.jsonl"\n',
-                        encoding="utf-8")
-    return manifest
-
+__all__ = ["TINY_ROWS", "write_replay", "write_suite"]
 
 TINY_ROWS = [
     {"id": "a1", "prompt": "What does `keya` mean?", "reference": "`keya` means 'turtle'.", "direction": "sto-en"},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,23 +11,15 @@ from evalharness.config import Config, MetricsConfig
 from evalharness.judge.settings import JudgeConfig
 from evalharness.providers.settings import ProviderSettings
 
+from tests import helpers
+from tests.helpers import write_replay
+
 from .fakes import FakeJudgeServer, Script
+
+__all__ = ["write_replay", "write_suite"]
 
 ROOT = Path(__file__).resolve().parents[2]
 RUBRIC = ROOT / "rubrics" / "cultural_authenticity.toml"
-
-SUITE_TOML = """name = "{name}"
-version = "1.0.0"
-kind = "{kind}"
-description = "judge test suite"
-license = "test"
-
-[provenance]
-source = "tests"
-
-[governance]
-allowed_uses = {uses}
-"""
 
 ROWS = [
     {"id": "q1", "prompt": "What does `keya` mean?", "reference": "`keya` means 'turtle'.", "direction": "sto-en"},
@@ -40,24 +31,8 @@ REPLIES = {"q1": "`keya` means 'turtle'.", "q2": "hayis", "q3": "`îsta` means '
 
 def write_suite(folder: Path, rows: list[dict], *, name: str = "judged", kind: str = "dictionary_qa",
                 uses: tuple[str, ...] = ("evaluation", "external_judging")) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "suite.toml").write_text(SUITE_TOML.format(name=name, kind=kind, uses=json.dumps(list(uses))),
-                                       encoding="utf-8")
-    with (folder / "items.jsonl").open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return folder
-
-
-def write_replay(folder: Path, replies: dict[str, str], name: str = "echo") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-        for item_id, reply in replies.items():
-            fh.write(json.dumps({"id": item_id, "reply": reply}, ensure_ascii=False) + "\n")
-    manifest = folder / f"{name}.toml"
-    manifest.write_text(f'name = "{name}"\nbackend = "replay"\nmodel = "recorded"\nreplies = "{name}.jsonl"\n',
-                        encoding="utf-8")
-    return manifest
+    """A suite that allows external judging unless told otherwise."""
+    return helpers.write_suite(folder, rows, name=name, kind=kind, uses=uses)
 
 
 def judge_config(server: FakeJudgeServer | None, *, provider: str = "gemini", samples: int = 1,
