@@ -31,7 +31,7 @@ from evalharness.importers import import_openai_chat
 from evalharness.metrics.embedding import load_embedder
 from evalharness.runner import Runner
 from evalharness.store import Store
-from evalharness.suites import Governance, Item, Provenance, SuiteMeta, make_suite, save_suite
+from evalharness.suites import Governance, Item, Provenance, SuiteMeta, make_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT.parent / "shared" / "data" / "stoney_valid.jsonl"

@@ -23,7 +23,7 @@ import pyarrow as pa
 from . import __version__
 from .backends import make_backend
 from .backends.remote import BackendContext, preflight
-from .backends.base import Backend, Generation, LogLikelihood, Request, render_prompt
+from .backends.base import Backend, Generation, LogLikelihood, Request
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require

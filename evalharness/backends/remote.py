@@ -7,6 +7,7 @@ Failures after the retries become `Generation.failed` with the reason — nothin
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,7 @@ def preflight(checkpoint: Checkpoint) -> None:
     checkpoint_api_key(checkpoint)
 
 
-class RemoteBackend:
+class RemoteBackend(ABC):
     name = "remote"
     supports_loglikelihood = False
     unsupported_reason: str | None = None
@@ -88,14 +89,17 @@ class RemoteBackend:
         self.sessions: list[ProviderSession] = []
 
     # -- for subclasses -----------------------------------------------------------------------------
+    @abstractmethod
     def _make_client(self) -> Any:
-        raise NotImplementedError
+        """The provider's async SDK client (built once, on the loop thread)."""
 
+    @abstractmethod
     async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
-        raise NotImplementedError
+        """One request → (text, usage); raise to let the session classify and retry."""
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
-        raise NotImplementedError
+        """Only backends that set `supports_loglikelihood` override this; the runner never calls it otherwise."""
+        raise RuntimeError(self.unsupported_reason or f"{self.name} gives no log-likelihoods")
 
     # -- shared by the subclasses ---------------------------------------------------------------------
     def user_text(self, request: Request) -> str:

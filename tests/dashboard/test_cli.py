@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from evalharness.cli import app
 from evalharness.community import reviews
 from evalharness.community.accounts import PermissionDenied
-from evalharness.errors import InputError
 from evalharness.store import Store
 from evalharness.suites import load_suite
 
