@@ -7,10 +7,10 @@ external model, and a suite's items may only leave the machine where its governa
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..providers.audit import CallRecord, write_calls
 from . import Store
 
 
@@ -128,9 +128,7 @@ def _decision(row: tuple) -> DecisionSummary:
 def record_review_call(store: Store, *, provider: str, model: str, status: str, http_status: int | None,
                        prompt_tokens: int | None, completion_tokens: int | None, latency_s: float | None) -> str:
     """One row in the external-call audit for a reviewer request (purpose `review`; no item ids, no key)."""
-    call_id = "call-" + uuid.uuid4().hex[:16]
-    with store.transaction() as con:
-        con.execute("INSERT INTO external_calls (call_id, provider, model, purpose, status, http_status, "
-                    "prompt_tokens, completion_tokens, latency_s) VALUES (?, ?, ?, 'review', ?, ?, ?, ?, ?)",
-                    [call_id, provider, model, status, http_status, prompt_tokens, completion_tokens, latency_s])
-    return call_id
+    record = CallRecord(provider=provider, model=model, purpose="review", status=status, http_status=http_status,
+                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, latency_s=latency_s)
+    write_calls(store, [record])
+    return record.call_id
