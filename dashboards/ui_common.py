@@ -46,6 +46,12 @@ def db_path() -> str:
     return str(settings().store_path())
 
 
+def suite_dirs() -> list[Path]:
+    """Where a suite's folder is looked for when the store does not know it: `[run] suites_dir`."""
+    config = settings()
+    return [config.resolve(config.run.suites_dir)]
+
+
 _STORES: dict[tuple[str, float], Store] = {}
 
 
@@ -168,7 +174,7 @@ def trends(db: str):
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def suites(db: str) -> list[overview.SuiteSummary]:
-    return overview.suites(store(db))
+    return overview.suites(store(db), search_dirs=suite_dirs())
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

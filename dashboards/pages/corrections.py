@@ -7,7 +7,7 @@ import streamlit as st
 import ui_common as ui
 from evalharness.community import exports, reviews
 from evalharness.community.publish import publish_corrections
-from evalharness.errors import EvalHarnessError, StoreError
+from evalharness.errors import EvalHarnessError, GovernanceError, StoreError
 
 STATUS_WORDS = {"pending": "Waiting for a decision", "accepted": "Accepted", "rejected": "Rejected"}
 
@@ -79,25 +79,33 @@ with ui.friendly_errors():
         st.info("Accept some corrections first; then they can be downloaded and published here.")
         st.stop()
     st.write(f"{counts['accepted']} accepted correction(s).")
-    d1, d2, d3 = st.columns(3)
-    d1.download_button("Download triplets (JSONL)", exports.export_text(ui.store(), "triplets"),
-                       file_name="corrections-triplets.jsonl", mime="application/jsonl", key="cr_dl_triplets",
-                       help="prompt, disallowed answer, narrative — also a valid test-set file")
-    d2.download_button("Download chat fine-tuning file", exports.export_text(ui.store(), "openai-chat"),
-                       file_name="corrections-openai-chat.jsonl", mime="application/jsonl", key="cr_dl_chat",
-                       help="OpenAI chat format: the question and the corrected answer")
-    d3.download_button("Download preference pairs", exports.export_text(ui.store(), "preference"),
-                       file_name="corrections-preference.jsonl", mime="application/jsonl", key="cr_dl_pref",
-                       help="chosen = the correction, rejected = the model's answer")
+    try:
+        downloads = {fmt: exports.export_text(ui.store(), fmt, search_dirs=ui.suite_dirs())
+                     for fmt in ("triplets", "openai-chat", "preference")}
+    except GovernanceError as exc:
+        st.warning(f"The downloads are training data, and not every test set they come from allows that: {exc}")
+    else:
+        d1, d2, d3 = st.columns(3)
+        d1.download_button("Download triplets (JSONL)", downloads["triplets"],
+                           file_name="corrections-triplets.jsonl", mime="application/jsonl", key="cr_dl_triplets",
+                           help="prompt, disallowed answer, narrative — also a valid test-set file")
+        d2.download_button("Download chat fine-tuning file", downloads["openai-chat"],
+                           file_name="corrections-openai-chat.jsonl", mime="application/jsonl", key="cr_dl_chat",
+                           help="OpenAI chat format: the question and the corrected answer")
+        d3.download_button("Download preference pairs", downloads["preference"],
+                           file_name="corrections-preference.jsonl", mime="application/jsonl", key="cr_dl_pref",
+                           help="chosen = the correction, rejected = the model's answer")
 
     st.subheader("Publish as a new version of the corrections test set")
     config = ui.settings()
-    name = st.text_input("Test set name", value=config.dashboard.corrections_suite, key="cr_pub_name")
-    folder = st.text_input("Folder", value=str(config.resolve(config.dashboard.corrections_suite_dir)),
-                           key="cr_pub_dir")
+    # Name and folder come from the server's config only: a browser never chooses where files are written.
+    name = config.dashboard.corrections_suite
+    folder = config.resolve(config.dashboard.corrections_suite_dir)
+    st.write(f"Test set **{ui.escape(name)}**, written to the folder the server's settings name for it.")
     if st.button("Publish a new version", key="cr_publish"):
         try:
-            result = publish_corrections(ui.store(write=True), folder, name=name, published_by=who.name)
+            result = publish_corrections(ui.store(write=True), folder, name=name, published_by=who.name,
+                                         search_dirs=ui.suite_dirs())
         except StoreError:
             st.error("Not published: the results file is busy. Nothing was written; try again in a moment.")
         except EvalHarnessError as exc:

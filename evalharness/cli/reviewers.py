@@ -100,8 +100,8 @@ def corrections_export(
     config: ConfigOpt = None, db: DbOpt = None,
 ) -> None:
     """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
-    _, store = load(config, db)
-    n = exports.export_file(store, fmt, out)
+    cfg, store = load(config, db)
+    n = exports.export_file(store, fmt, out, search_dirs=[cfg.resolve(cfg.run.suites_dir)])
     console.print(f"wrote {n} accepted correction(s) as {fmt} to {out}")
 
 
@@ -112,6 +112,9 @@ def corrections_publish(
                                                                   "corrections_suite_dir)")] = None,
     name: Annotated[Optional[str], typer.Option(help="suite name (default: \\[dashboard] corrections_suite)")] = None,
     version: Annotated[Optional[str], typer.Option(help="new version (default: the previous one, bumped)")] = None,
+    allow_widening: Annotated[bool, typer.Option(
+        "--allow-widening", help="let the new version allow uses the previous version did not (only when the "
+                                 "community has agreed; logged with your name)")] = False,
     config: ConfigOpt = None, db: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -120,14 +123,17 @@ def corrections_publish(
     accounts.require_role(store, by, "admin")
     folder = out or cfg.resolve(cfg.dashboard.corrections_suite_dir)
     result = publish_corrections(store, folder, name=name or cfg.dashboard.corrections_suite, published_by=by,
-                                 version=version)
+                                 version=version, search_dirs=[cfg.resolve(cfg.run.suites_dir)],
+                                 allow_widening=allow_widening)
     if json_out:
         print_json({"suite": result.suite.name, "version": result.suite.meta.version, "path": str(result.path),
                     "changed": result.changed, "items": result.n_items, "added": result.n_added,
-                    "removed": result.n_removed, "content_hash": result.suite.content_hash})
+                    "removed": result.n_removed, "content_hash": result.suite.content_hash,
+                    "allowed_uses": list(result.suite.meta.governance.allowed_uses)})
     elif result.changed:
         console.print(f"published {result.suite.name} {result.suite.meta.version} ({result.n_items} items, "
-                      f"{result.n_added} new, {result.n_removed} removed) to {result.path}")
+                      f"{result.n_added} new, {result.n_removed} removed) to {result.path}; allowed uses: "
+                      f"{', '.join(result.suite.meta.governance.allowed_uses) or 'none'}")
     else:
         console.print(f"nothing new: {result.path} version {result.previous_version} already holds every accepted "
                       "correction")

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..contamination import check
+from ..governance import require
 from ..errors import IncompleteRunError, InputError
 from ..importers import IMPORTERS
 from ..jsonl import write_jsonl
@@ -59,6 +60,7 @@ def split(
 ) -> None:
     """Seeded held-out split by headword: no headword is on both sides."""
     suite = load_suite(suite_dir)
+    require(suite, "training", purpose=f"writing its items as training data to {out_train}")
     result = split_by_headword(suite.items, test_size=test_size, seed=seed)
     meta = suite.meta.model_copy(update={"name": out_test.name, "provenance": suite.meta.provenance.model_copy(
         update={"derived_by": f"evalharness suites split {suite.name} --test-size {test_size} --seed {seed}"})})
