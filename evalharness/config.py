@@ -6,7 +6,9 @@ the keys allowed there, never a silently ignored setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 from typing import Literal
@@ -20,6 +22,16 @@ from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
+
+
+def _valid_host(host: object) -> bool:
+    """A bare host name, IP address or `*.domain` — not a URL."""
+    if not isinstance(host, str) or not host.strip() or any(c in host for c in "/ \t@?#"):
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")) is not None
+    except ValueError:
+        return ":" not in host
 
 
 class _Section(BaseModel):
@@ -169,8 +181,22 @@ class Config(_Section):
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: `[keys]`: API-key variable → hosts it may be sent to (see docs/security.md). A manifest's `api_key_env`
+    #: must be listed here; OPENAI_API_KEY / GOOGLE_API_KEY / GEMINI_API_KEY default to their provider's host.
+    keys: dict[str, list[str]] = Field(default_factory=dict)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
+
+    @field_validator("keys")
+    @classmethod
+    def _key_hosts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for variable, hosts in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+                raise ValueError(f"{variable!r} is not an environment variable name")
+            if not hosts or not all(_valid_host(h) for h in hosts):
+                raise ValueError(f"[keys] {variable}: give host names only (e.g. [\"api.openai.com\"]), "
+                                 "no scheme, port or path")
+        return value
 
     def base_dir(self) -> Path:
         return Path(self.source).parent if self.source else Path.cwd()

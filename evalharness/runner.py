@@ -189,7 +189,7 @@ class Runner:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
         if checkpoint.is_external and not rescore and self.backend_factory is None:
-            preflight(checkpoint)  # a missing key or an unusable setting stops here, before a run exists
+            preflight(checkpoint, self.config.keys)  # a missing key or an unusable setting stops here, before a run exists
         run_id = existing.run_id if existing else records.create_run(
             self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump())
         if existing:
@@ -225,7 +225,7 @@ class Runner:
                 run_id, suite_hash = self._run_scope
                 holder["backend"] = make_backend(checkpoint, BackendContext(
                     providers=self.config.providers, concurrency=self.config.run.concurrency, store=self.store,
-                    run_id=run_id, suite_hash=suite_hash))
+                    run_id=run_id, suite_hash=suite_hash, key_hosts=self.config.keys))
         return holder["backend"]
 
     def _generate(self, run_id: str, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend]) -> int:

@@ -8,7 +8,7 @@ Failures after the retries become `Generation.failed` with the reason — nothin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,17 +32,23 @@ class BackendContext:
     store: Store | None = None
     run_id: str | None = None
     suite_hash: str | None = None
+    #: `[keys]` from the config: which key variable may go to which host
+    key_hosts: dict[str, list[str]] = field(default_factory=dict)
 
 
 #: which key a backend needs; openai_compatible servers (vLLM, Ollama) need one only with api_key_env
 KEY_PROVIDER = {"openai": "openai", "gemini": "gemini", "openai_compatible": "openai_compatible"}
 
 
-def checkpoint_api_key(checkpoint: Checkpoint) -> Secret | None:
-    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable."""
+def checkpoint_api_key(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None
+                       ) -> Secret | None:
+    """The checkpoint's key from the environment, if the operator's allow-list (`key_hosts`, the config's
+    `[keys]`) ties its variable to the manifest's host. Raises KeyNotAllowedError or MissingCredentialError
+    naming the variable."""
     provider = KEY_PROVIDER[checkpoint.backend]
     required = checkpoint.backend != "openai_compatible" or bool(checkpoint.api_key_env)
-    return resolve_api_key(provider, checkpoint.api_key_env, required=required)
+    return resolve_api_key(provider, checkpoint.api_key_env, required=required, base_url=checkpoint.base_url,
+                           key_hosts=key_hosts)
 
 
 def check_generation_settings(checkpoint: Checkpoint) -> None:
@@ -64,10 +70,10 @@ def check_generation_settings(checkpoint: Checkpoint) -> None:
                                                            "serve the model with vLLM (openai_compatible honours it)")
 
 
-def preflight(checkpoint: Checkpoint) -> None:
+def preflight(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None) -> None:
     """Everything that can be checked before a run starts: the manifest's settings and the key."""
     check_generation_settings(checkpoint)
-    checkpoint_api_key(checkpoint)
+    checkpoint_api_key(checkpoint, key_hosts)
 
 
 class RemoteBackend(ABC):
@@ -82,7 +88,7 @@ class RemoteBackend(ABC):
         self.context = context or BackendContext()
         self.settings = provider_settings(self.context.providers, checkpoint.provider_name)
         check_generation_settings(checkpoint)
-        self.api_key = checkpoint_api_key(checkpoint)
+        self.api_key = checkpoint_api_key(checkpoint, self.context.key_hosts)
         self.audit = AuditLog(self.context.store) if self.context.store is not None else None
         self._loop = LoopThread(name=f"evalharness-{checkpoint.backend}")
         self._client: Any = None

@@ -106,7 +106,7 @@ def run(
     if not rescore:
         for ckpt in checkpoints:  # every key and setting before the first request of the first run
             if ckpt.is_external:
-                preflight(ckpt)
+                preflight(ckpt, cfg.keys)
     results: list[RunResult] = []
     skipped: list[str] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

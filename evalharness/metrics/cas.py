@@ -56,7 +56,8 @@ class CulturalAuthenticity(MeanMetric):
         from ..providers.keys import resolve_api_key
 
         rubric = load_rubric(config.resolve(settings.rubric))
-        key = resolve_api_key(settings.provider, settings.api_key_env)
+        key = resolve_api_key(settings.provider, settings.api_key_env, base_url=settings.base_url,
+                              key_hosts=config.keys)
         return cls(settings, rubric=rubric, api_key=key, providers=config.providers,
                    default_concurrency=config.run.concurrency)
 
