@@ -110,11 +110,20 @@ class DashboardConfig(_Section):
 
     #: false: anyone who can reach the page may read it; writing always needs a sign-in
     require_sign_in_to_view: bool = False
-    #: wrong passwords in a row before the account locks
+    #: wrong passwords in a row from one source before that source is locked out of that name
     max_failed_attempts: int = Field(5, ge=1, le=100)
     #: first lock length; each further wrong password after a lock doubles it, up to the maximum
     lockout_seconds: float = Field(30.0, gt=0)
     lockout_max_seconds: float = Field(3600.0, gt=0)
+    #: sign-in attempts one source (browser address) may make in a window, whatever the names
+    source_max_attempts: int = Field(30, ge=1, le=100_000)
+    source_window_seconds: float = Field(600.0, gt=0)
+    #: behind a reverse proxy on this machine: take the source from the last X-Forwarded-For entry it adds
+    trust_forwarded_for: bool = False
+    #: a signed-in session that shows no page for this long is signed out
+    idle_timeout_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    #: host names the server answers (Streamlit's server.allowedHosts): add the public name behind a proxy
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
     #: how long a page may show cached numbers before reading the file again
     cache_seconds: float = Field(10.0, ge=0, le=3600)
     #: how long a reviewer's save keeps retrying while a run holds the database

@@ -46,6 +46,11 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", path=path, line=number,
                              hint="each line must be one complete JSON object") from None
+        except RecursionError:
+            # Python's parser recurses once per nesting level; a line like [[[[…]]]] 100,000 deep would
+            # otherwise surface as a RecursionError traceback instead of a message about the file.
+            raise InputError("JSON nested too deeply to read", path=path, line=number,
+                             hint="an item is a flat object of strings; this line is not one") from None
         if not isinstance(obj, dict):
             raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
         seen_any = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -173,11 +174,24 @@ def parse_item(obj: dict[str, Any], *, path: Path | str, line: int, kind: str) -
     else:
         reference = require_str(obj, "reference", path=path, line=line)
     direction = optional_str(obj, "direction", path=path, line=line) or "unknown"
+    if not _DIRECTION.fullmatch(direction):
+        raise InputError(f"direction {direction!r} is not a direction label", path=path, line=line, field="direction",
+                         hint="use a short label such as en-sto, sto-en or explain (letters, digits, - _ . only)")
     tags = _str_list(obj, "tags", path=path, line=line)
+    for tag in tags:
+        if not _TAG.fullmatch(tag):
+            raise InputError(f"tag {tag!r} is not a tag label", path=path, line=line, field="tags",
+                             hint="tags are short labels (up to 64 letters, digits, spaces and - _ . : / + #; no "
+                                  "brackets, parentheses, < > ! ` * or line breaks)")
     headwords = _str_list(obj, "headwords", path=path, line=line)
     return Item(id=ident, prompt=prompt, reference=reference, direction=direction,
                 system=optional_str(obj, "system", path=path, line=line), tags=tuple(tags),
                 disallowed=disallowed, narrative=narrative, headwords=tuple(headwords))
+
+
+#: Labels that pages show and filter by; kept to plain characters so they can never carry Markdown or HTML.
+_DIRECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_TAG = re.compile(r"[\w][\w .:/+#-]{0,63}")
 
 
 def _str_list(obj: dict[str, Any], key: str, *, path: Path | str, line: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""`evalharness reviewers add|list|password` and `evalharness corrections list|export|publish`."""
+"""`evalharness reviewers add|list|password|role|unlock|remove` and `evalharness corrections list|export|publish`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..community import accounts, exports, reviews
@@ -19,13 +20,13 @@ app = typer.Typer(no_args_is_help=True, help="Dashboard accounts for community r
 corrections_app = typer.Typer(no_args_is_help=True, help="Reviewers' narrative corrections: list, export, publish.")
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, name: str) -> str:
     """Asked for twice, never echoed, never taken from the command line (it would sit in shell history)."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = accounts.check_strength(password)
+    problem = accounts.check_strength(password, user_inputs=[name])
     if problem:
         raise InputError(f"password too weak: {problem}", field="password")
     return password
@@ -43,16 +44,41 @@ def add(name: Annotated[str, typer.Argument(help="the name the person signs in w
     if role not in accounts.ROLES:
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
-    account = accounts.add_reviewer(store, name, role, _password(password_stdin))
+    account = accounts.add_reviewer(store, name, role, _password(password_stdin, name))
     console.print(f"added {account.role} '{account.name}' to {store.path}")
 
 
 @app.command("password")
 def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Set a new password for an account (this also lifts a lock after wrong passwords)."""
+    """Set a new password for an account. This also lifts every lock and signs its open sessions out."""
     _, store = load(config, db)
-    accounts.set_password(store, name, _password(password_stdin))
-    console.print(f"new password set for '{name}'")
+    accounts.set_password(store, name, _password(password_stdin, name))
+    console.print(f"new password set for '{escape(name)}'; its open sessions are signed out")
+
+
+@app.command("role")
+def role(name: str, new_role: Annotated[str, typer.Argument(metavar="ROLE", help="reviewer | admin")],
+         config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Make an account a reviewer or an admin. Its open sessions are signed out."""
+    _, store = load(config, db)
+    accounts.set_role(store, name, new_role)
+    console.print(f"'{escape(name)}' is now {escape(new_role)}; its open sessions are signed out")
+
+
+@app.command("unlock")
+def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Lift every wrong-password lock on a name, from every address (the password stays as it is)."""
+    _, store = load(config, db)
+    lifted = accounts.unlock(store, name)
+    console.print(f"unlocked '{escape(name)}' ({lifted} address(es) had wrong passwords counted)")
+
+
+@app.command("remove")
+def remove(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Delete an account. Its open sessions end at their next page or save; what it wrote stays, credited."""
+    _, store = load(config, db)
+    removed = accounts.remove_reviewer(store, name)
+    console.print(f"removed '{escape(removed)}'")
 
 
 @app.command("list")
@@ -65,11 +91,11 @@ def list_(config: ConfigOpt = None, db: DbOpt = None,
         print_json([{"name": a.name, "role": a.role, "created_at": a.created_at, "failed_attempts": a.failed_attempts,
                      "locked_until": a.locked_until} for a in rows])
         return
-    table = Table(title=f"Reviewers in {store.path}")
-    for col in ("name", "role", "created", "wrong passwords", "locked until"):
+    table = Table(title=f"Reviewers in {escape(str(store.path))}")
+    for col in ("name", "role", "created", "most wrong passwords from one address", "locked until (some address)"):
         table.add_column(col)
     for a in rows:
-        table.add_row(a.name, a.role, str(a.created_at)[:19], str(a.failed_attempts),
+        table.add_row(escape(a.name), a.role, str(a.created_at)[:19], str(a.failed_attempts),
                       str(a.locked_until)[:19] if a.locked_until else "—")
     console.print(table)
 

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import pytest
+from remote_common import fast_config, remote_checkpoint
 
 from evalharness.config import Config
 from evalharness.errors import KeyNotAllowedError
 from evalharness.providers.hosts import host_matches
 from evalharness.runner import Runner
 from evalharness.store import Store
-
-from remote_common import fast_config, remote_checkpoint
 
 UNRELATED = "unrelated-deploy-SECRET-4242"
 
