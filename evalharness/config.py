@@ -10,16 +10,15 @@ import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Any, get_args, get_origin
-from typing import Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .tomlfile import read_toml
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
+from .tomlfile import read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
 
@@ -92,9 +91,18 @@ class ReviewerConfig(_Section):
     #: the project folder whose documents are read (relative to the config file)
     root: str = "."
     #: Markdown/TOML files read, as globs under root; suite items (*.jsonl) are never read
-    sources: list[str] = Field(default_factory=lambda: [
-        "README.md", "docs/*.md", "suites/*/README.md", "suites/*/suite.toml", "checkpoints/README.md",
-        "rubrics/**/*.toml", "rubrics/**/*.md", "evalharness/judge/**/*.toml"])
+    sources: list[str] = Field(
+        default_factory=lambda: [
+            "README.md",
+            "docs/*.md",
+            "suites/*/README.md",
+            "suites/*/suite.toml",
+            "checkpoints/README.md",
+            "rubrics/**/*.toml",
+            "rubrics/**/*.md",
+            "evalharness/judge/**/*.toml",
+        ]
+    )
 
     @field_validator("sources")
     @classmethod
@@ -136,6 +144,8 @@ class DashboardConfig(_Section):
     corrections_suite: str = "stoney-narrative-corrections"
     corrections_suite_dir: str = "suites/stoney-narrative-corrections"
     port: int = Field(8501, ge=1, le=65535)
+
+
 class GateConfig(_Section):
     """The gate's policy (see docs/gate.md). Metric values are on the metric's own scale (chrF 0–100,
     bits per character in bits); "gain" is always oriented so that positive means better."""
@@ -203,8 +213,9 @@ class Config(_Section):
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
                 raise ValueError(f"{variable!r} is not an environment variable name")
             if not hosts or not all(_valid_host(h) for h in hosts):
-                raise ValueError(f"[keys] {variable}: give host names only (e.g. [\"api.openai.com\"]), "
-                                 "no scheme, port or path")
+                raise ValueError(
+                    f'[keys] {variable}: give host names only (e.g. ["api.openai.com"]), no scheme, port or path'
+                )
         return value
 
     def base_dir(self) -> Path:

@@ -32,8 +32,9 @@ def require(suite: Suite, use: str, *, purpose: str) -> None:
     allowed = ", ".join(suite.meta.governance.allowed_uses) or "nothing"
     raise GovernanceError(
         f"suite '{suite.name}' does not allow '{use}' (needed for {purpose}); it allows: {allowed}. "
-        f"Nothing was sent or written. If the community that owns this data approves it, add \"{use}\" to "
-        f"[governance] allowed_uses in {where}.")
+        f'Nothing was sent or written. If the community that owns this data approves it, add "{use}" to '
+        f"[governance] allowed_uses in {where}."
+    )
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,7 @@ def _candidates(name: str, suite_dir: str | None, search_dirs: Sequence[Path]) -
     return found
 
 
-def current(store: Store, hashes: Iterable[str | None], *, search_dirs: Sequence[Path] = ()
-            ) -> list[SourceGovernance]:
+def current(store: Store, hashes: Iterable[str | None], *, search_dirs: Sequence[Path] = ()) -> list[SourceGovernance]:
     """The current governance of each stored suite version in `hashes` (None or unknown hashes included, as
     suites allowing nothing). Reads each suite.toml where the store last saw it (or `<search dir>/<name>/`),
     and refreshes the store's copy when the file changed."""
@@ -72,8 +72,11 @@ def current(store: Store, hashes: Iterable[str | None], *, search_dirs: Sequence
     for suite_hash in wanted:
         row = rows.get(suite_hash) if suite_hash else None
         if row is None:
-            out.append(SourceGovernance(suite_hash or "", "unknown suite", "?", Governance(), None,
-                                        "the source suite is not in the store"))
+            out.append(
+                SourceGovernance(
+                    suite_hash or "", "unknown suite", "?", Governance(), None, "the source suite is not in the store"
+                )
+            )
         else:
             out.append(_read(store, row, search_dirs))
     return out
@@ -107,12 +110,13 @@ def require_sources(sources: Sequence[SourceGovernance], use: str, *, purpose: s
     lines = []
     for s in refused:
         why = s.problem or ("it allows: " + (", ".join(s.governance.allowed_uses) or "nothing"))
-        where = f" (add \"{use}\" to [governance] allowed_uses in {s.suite_toml})" if s.suite_toml else ""
+        where = f' (add "{use}" to [governance] allowed_uses in {s.suite_toml})' if s.suite_toml else ""
         lines.append(f"'{s.label}': {why}{where}")
     raise GovernanceError(
         f"{purpose} needs '{use}' from every suite the data comes from, and {len(refused)} of {len(sources)} "
         f"do not allow it: " + "; ".join(lines) + ". Nothing was written. Only the community that owns a suite "
-        "can change its allowed uses.")
+        "can change its allowed uses."
+    )
 
 
 def intersect(governances: Sequence[Governance]) -> list[str]:

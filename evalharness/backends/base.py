@@ -37,7 +37,7 @@ class Generation:
     attempts: int = 1
 
     @classmethod
-    def failed(cls, item_id: str, error: str, **kw: object) -> "Generation":
+    def failed(cls, item_id: str, error: str, **kw: object) -> Generation:
         return cls(item_id=item_id, status="failed", text=None, error=error, **kw)  # type: ignore[arg-type]
 
 
@@ -75,8 +75,7 @@ class Backend(Protocol):
         """Yield one LogLikelihood per request; only called when supports_loglikelihood is True."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 def render_prompt(template: str, prompt: str, system: str | None, include_system: bool) -> str:

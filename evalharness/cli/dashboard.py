@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,13 +19,18 @@ from .run import ConfigOpt, DbOpt
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
-def command(port: Annotated[Optional[int], typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
-            config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Serve the dashboard at http://127.0.0.1:PORT. It reads the DuckDB file from --db, EVALHARNESS_DB or the config."""
+def command(
+    port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Serve the dashboard at http://127.0.0.1:PORT, reading the DuckDB file from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)
     if not APP.is_file():
-        raise InputError(f"the dashboard app is not at {APP}",
-                         hint="run from a checkout of the repository (the dashboards/ folder is not packaged)")
+        raise InputError(
+            f"the dashboard app is not at {APP}",
+            hint="run from a checkout of the repository (the dashboards/ folder is not packaged)",
+        )
     port = port or cfg.dashboard.port
     env = dict(os.environ)
     env["EVALHARNESS_DB"] = str(store.path.resolve())
@@ -37,14 +42,32 @@ def command(port: Annotated[Optional[int], typer.Option(help="port (default: \\[
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     console.print(f"Dashboard: http://127.0.0.1:{port}  (results file: {store.path}; stop with Ctrl+C)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
-           "--client.toolbarMode", "minimal",
-           # a browser shows a plain message for an error, never a traceback with paths and queries
-           "--client.showErrorDetails", "none",
-           # same-origin WebSockets only, with an XSRF token (Streamlit's defaults, stated so no one loses them)
-           "--server.enableCORS", "true", "--server.enableXsrfProtection", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
+        "--client.toolbarMode",
+        "minimal",
+        # a browser shows a plain message for an error, never a traceback with paths and queries
+        "--client.showErrorDetails",
+        "none",
+        # same-origin WebSockets only, with an XSRF token (Streamlit's defaults, stated so no one loses them)
+        "--server.enableCORS",
+        "true",
+        "--server.enableXsrfProtection",
+        "true",
+    ]
     # DNS rebinding: only these Host names are served (behind a proxy: add the public name in [dashboard])
     for host in cfg.dashboard.allowed_hosts:
         cmd += ["--server.allowedHosts", host]

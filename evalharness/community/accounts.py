@@ -36,8 +36,10 @@ ROLES: tuple[str, ...] = ("reviewer", "admin")
 _NAME = re.compile(r"^[^\s][^\n\r\t]{0,62}[^\s]$|^[^\s]$")
 #: every failed sign-in takes at least this long, so the small differences left between paths do not show
 FAILED_SIGN_IN_SECONDS = 0.4
-FAILED_MESSAGE = ("Not signed in: that name and password did not work, or there were too many tries. Please "
-                  "check them and try again in a few minutes; an admin can reset a password or lift a lock.")
+FAILED_MESSAGE = (
+    "Not signed in: that name and password did not work, or there were too many tries. Please "
+    "check them and try again in a few minutes; an admin can reset a password or lift a lock."
+)
 
 
 class PermissionDenied(EvalHarnessError):
@@ -101,12 +103,16 @@ def add_reviewer(store: Store, name: str, role: str, password: str) -> Account:
         raise InputError("a reviewer name must be 1–64 characters without tabs or line breaks", field="name")
     _role(role)
     _strong(password, name)
-    taken = sql.insert(store, name=name, name_key=name_key(name), role=role, password_hash=hash_password(password),
-                       key=name_key)
+    taken = sql.insert(
+        store, name=name, name_key=name_key(name), role=role, password_hash=hash_password(password), key=name_key
+    )
     if taken is not None:
-        raise InputError(f"a reviewer named '{taken}' already exists (names are compared ignoring case, accents' "
-                         "encoding and extra spaces)", field="name",
-                         hint="pick another name, or see `evalharness reviewers list`")
+        raise InputError(
+            f"a reviewer named '{taken}' already exists (names are compared ignoring case, accents' "
+            "encoding and extra spaces)",
+            field="name",
+            hint="pick another name, or see `evalharness reviewers list`",
+        )
     return get_account(store, name)  # type: ignore[return-value]
 
 
@@ -154,21 +160,30 @@ def lock_length(failed_attempts: int, settings: DashboardConfig) -> float:
     return float(min(settings.lockout_seconds * 2 ** min(over, 30), settings.lockout_max_seconds))
 
 
-def sign_in(store: Store, name: str, password: str, settings: DashboardConfig, *, source: str = "unknown"
-            ) -> SignInResult:
+def sign_in(
+    store: Store, name: str, password: str, settings: DashboardConfig, *, source: str = "unknown"
+) -> SignInResult:
     """Check a password. The attempt is counted first (atomically); the password is checked only when the
     name is not locked for this source and the source is within its budget — and then exactly once, against
     the account's hash or a stand-in, so every failure costs the same."""
     started = time.monotonic()
     key = name_key(name)
     attempt = sql.begin_attempt(
-        store, key, source, name_key, lock_seconds=lambda failed: lock_length(failed, settings),
-        source_max_attempts=settings.source_max_attempts, source_window_seconds=settings.source_window_seconds)
+        store,
+        key,
+        source,
+        name_key,
+        lock_seconds=lambda failed: lock_length(failed, settings),
+        source_max_attempts=settings.source_max_attempts,
+        source_window_seconds=settings.source_window_seconds,
+    )
     right = verify_password(password, attempt.password_hash if attempt.check else None)
     if right and attempt.check and attempt.name is not None and attempt.role is not None:
         sql.attempt_succeeded(store, key, source)
-        return SignInResult(Account(name=attempt.name, role=attempt.role, session_version=attempt.session_version),
-                            f"Signed in as {attempt.name}.")
+        return SignInResult(
+            Account(name=attempt.name, role=attempt.role, session_version=attempt.session_version),
+            f"Signed in as {attempt.name}.",
+        )
     time.sleep(max(0.0, FAILED_SIGN_IN_SECONDS - (time.monotonic() - started)))
     return SignInResult(None, FAILED_MESSAGE)
 

@@ -52,13 +52,15 @@ class SuiteSummary:
     denied_uses: tuple[str, ...]
     contains_sensitive_content: bool
     review_contact: str
-    governance_problem: str | None = None   # why the current suite.toml could not be read (then: nothing allowed)
+    governance_problem: str | None = None  # why the current suite.toml could not be read (then: nothing allowed)
 
 
 def current_champion(store: Store) -> Champion | None:
     """The newest row of the champion history; None before the gate has ever chosen one."""
-    rows = store.query("SELECT checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id "
-                       "FROM champions ORDER BY seq DESC LIMIT 1")
+    rows = store.query(
+        "SELECT checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id "
+        "FROM champions ORDER BY seq DESC LIMIT 1"
+    )
     return Champion(*rows[0]) if rows else None
 
 
@@ -80,10 +82,15 @@ def _reasons(text: str) -> tuple[str, ...]:
 
 
 def recent_decisions(store: Store, limit: int = 10) -> list[Decision]:
-    rows = store.query("SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded "
-                       "FROM decisions ORDER BY created_at DESC LIMIT ?", [limit])
-    return [Decision(d, at, cand, champ, dec, _reasons(reasons), bool(rec))
-            for d, at, cand, champ, dec, reasons, rec in rows]
+    rows = store.query(
+        "SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded "
+        "FROM decisions ORDER BY created_at DESC LIMIT ?",
+        [limit],
+    )
+    return [
+        Decision(d, at, cand, champ, dec, _reasons(reasons), bool(rec))
+        for d, at, cand, champ, dec, reasons, rec in rows
+    ]
 
 
 def metric_trends(store: Store) -> pd.DataFrame:
@@ -98,7 +105,8 @@ def metric_trends(store: Store) -> pd.DataFrame:
         "r.suite_name || ' ' || r.suite_version AS suite_label, r.status AS run_status, r.started_at, "
         "f.first_run, m.metric, m.corpus_score AS score, m.status, m.reason, m.higher_is_better, m.n_scored, "
         "m.n_unscored FROM runs r JOIN run_metrics m USING (run_id) JOIN first f USING (checkpoint_name) "
-        "ORDER BY f.first_run, r.checkpoint_name, r.suite_name, r.started_at, m.metric")
+        "ORDER BY f.first_run, r.checkpoint_name, r.suite_name, r.started_at, m.metric"
+    )
 
 
 def score_text(score: float | None, status: str) -> str:
@@ -129,21 +137,32 @@ def suites(store: Store, *, search_dirs: Sequence[Path] = ()) -> list[SuiteSumma
     whose file cannot be found shows as allowing nothing, with the reason, never the uses it once had.
     """
     rows = suite_rows(store)
-    current = {g.suite_hash: g for g in governance.current(store, [r.suite_hash for r in rows],
-                                                           search_dirs=search_dirs)}
+    current = {
+        g.suite_hash: g for g in governance.current(store, [r.suite_hash for r in rows], search_dirs=search_dirs)
+    }
     out = []
     for row in rows:
         meta = row.meta
         now = current[row.suite_hash]
         gov = now.governance
         allowed = tuple(gov.allowed_uses)
-        out.append(SuiteSummary(
-            name=row.name, version=row.version, kind=row.kind, n_items=row.n_items, suite_hash=row.suite_hash,
-            description=meta.get("description", ""), license=meta.get("license", ""),
-            provenance=meta.get("provenance") or {}, allowed_uses=allowed,
-            denied_uses=tuple(u for u in ALL_USES if u not in allowed),
-            contains_sensitive_content=gov.contains_sensitive_content,
-            review_contact=gov.review_contact, governance_problem=now.problem))
+        out.append(
+            SuiteSummary(
+                name=row.name,
+                version=row.version,
+                kind=row.kind,
+                n_items=row.n_items,
+                suite_hash=row.suite_hash,
+                description=meta.get("description", ""),
+                license=meta.get("license", ""),
+                provenance=meta.get("provenance") or {},
+                allowed_uses=allowed,
+                denied_uses=tuple(u for u in ALL_USES if u not in allowed),
+                contains_sensitive_content=gov.contains_sensitive_content,
+                review_contact=gov.review_contact,
+                governance_problem=now.problem,
+            )
+        )
     return out
 
 

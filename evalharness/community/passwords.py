@@ -56,8 +56,7 @@ def hash_password(password: str, params: ScryptParams | None = None) -> str:
 
 
 def _scrypt(secret: bytes, salt: bytes, params: ScryptParams, length: int) -> bytes:
-    return hashlib.scrypt(secret, salt=salt, n=params.n, r=params.r, p=params.p, maxmem=params.maxmem(),
-                          dklen=length)
+    return hashlib.scrypt(secret, salt=salt, n=params.n, r=params.r, p=params.p, maxmem=params.maxmem(), dklen=length)
 
 
 def parse_hash(stored: str) -> tuple[ScryptParams, bytes, bytes]:
@@ -120,7 +119,8 @@ def check_strength(password: str, *, user_inputs: Sequence[str] = ()) -> str | N
 
     estimate = zxcvbn(text, user_inputs=[u for u in user_inputs if u])
     if estimate["score"] < MIN_STRENGTH:
-        advice = " ".join(x for x in [estimate["feedback"].get("warning") or "",
-                                      *estimate["feedback"].get("suggestions", [])] if x)
+        advice = " ".join(
+            x for x in [estimate["feedback"].get("warning") or "", *estimate["feedback"].get("suggestions", [])] if x
+        )
         return "too easy to guess" + (f": {advice}" if advice else "; add another uncommon word")
     return None

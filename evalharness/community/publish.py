@@ -42,13 +42,15 @@ def bump(version: str) -> str:
     """1.2.3 → 1.3.0: new items are a minor version (the suite grew; old scores stay comparable by hash)."""
     match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
     if not match:
-        raise InputError(f"cannot bump version '{version}'", field="version",
-                         hint="give the new version explicitly (--version)")
+        raise InputError(
+            f"cannot bump version '{version}'", field="version", hint="give the new version explicitly (--version)"
+        )
     return f"{match.group(1)}.{int(match.group(2)) + 1}.0"
 
 
-def _source_governance(store: Store, hashes: set[str | None], search_dirs: Sequence[Path]
-                       ) -> tuple[Governance, str, list[str]]:
+def _source_governance(
+    store: Store, hashes: set[str | None], search_dirs: Sequence[Path]
+) -> tuple[Governance, str, list[str]]:
     """Governance and licence of the source suites *as their suite.toml says now*: only the uses all of them
     allow. A source whose suite.toml cannot be read allows nothing until someone decides."""
     sources = governance.current(store, sorted(hashes, key=lambda h: h or ""), search_dirs=search_dirs)
@@ -62,16 +64,27 @@ def _source_governance(store: Store, hashes: set[str | None], search_dirs: Seque
         notes = govs[0].notes
     else:
         notes = f"Only the uses every source suite allows ({', '.join(labels)})."
-    combined = Governance(allowed_uses=governance.intersect(govs),  # type: ignore[arg-type]
-                          contains_sensitive_content=any(g.contains_sensitive_content for g in govs) or not govs,
-                          review_contact=", ".join(contacts), notes=notes)
+    combined = Governance(
+        allowed_uses=governance.intersect(govs),  # type: ignore[arg-type]
+        contains_sensitive_content=any(g.contains_sensitive_content for g in govs) or not govs,
+        review_contact=", ".join(contacts),
+        notes=notes,
+    )
     metas = {r.suite_hash: r.meta for r in suite_rows(store, [h for h in hashes if h])}
     licences = sorted({m.get("license", "") for m in metas.values() if m.get("license")})
     return combined, " / ".join(licences) or "unspecified", labels
 
 
-def _never_wider(sources: Governance, previous: Suite | None, *, allow_widening: bool, actor: str,
-                 store: Store, out_dir: Path, name: str) -> Governance:
+def _never_wider(
+    sources: Governance,
+    previous: Suite | None,
+    *,
+    allow_widening: bool,
+    actor: str,
+    store: Store,
+    out_dir: Path,
+    name: str,
+) -> Governance:
     """The new version allows what the sources allow AND what the previous version allowed, unless an admin
     passed `allow_widening` — which is written to the governance log with the uses before and after."""
     if previous is None:
@@ -80,9 +93,16 @@ def _never_wider(sources: Governance, previous: Suite | None, *, allow_widening:
     if allow_widening:
         wider = governance.widens(before, sources.allowed_uses)
         if wider:
-            gov_sql.log_change(store, suite_name=name, suite_dir=str(out_dir.resolve()), action="widen",
-                               actor=actor, before=before, after=list(sources.allowed_uses),
-                               detail="corrections publish --allow-widening: added " + ", ".join(wider))
+            gov_sql.log_change(
+                store,
+                suite_name=name,
+                suite_dir=str(out_dir.resolve()),
+                action="widen",
+                actor=actor,
+                before=before,
+                after=list(sources.allowed_uses),
+                detail="corrections publish --allow-widening: added " + ", ".join(wider),
+            )
         return sources
     kept = governance.intersect([sources, previous.meta.governance])
     notes = sources.notes
@@ -90,11 +110,16 @@ def _never_wider(sources: Governance, previous: Suite | None, *, allow_widening:
     if dropped:
         notes = (notes + " " if notes else "") + (
             f"Not allowed because the previous version did not allow it: {', '.join(dropped)} (an admin can widen "
-            "with `evalharness corrections publish --allow-widening`).")
-    return sources.model_copy(update={
-        "allowed_uses": kept, "notes": notes,
-        "contains_sensitive_content": sources.contains_sensitive_content
-        or previous.meta.governance.contains_sensitive_content})
+            "with `evalharness corrections publish --allow-widening`)."
+        )
+    return sources.model_copy(
+        update={
+            "allowed_uses": kept,
+            "notes": notes,
+            "contains_sensitive_content": sources.contains_sensitive_content
+            or previous.meta.governance.contains_sensitive_content,
+        }
+    )
 
 
 def _credits(corrections: list[Correction], published_by: str, published_at: datetime) -> tuple[list[str], str]:
@@ -115,9 +140,16 @@ def _credits(corrections: list[Correction], published_by: str, published_at: dat
     return sorted(set(wrote) | set(accepted)), "; ".join(lines) + "."
 
 
-def publish_corrections(store: Store, out_dir: str | Path, *, name: str, published_by: str,
-                        version: str | None = None, search_dirs: Sequence[Path] = (),
-                        allow_widening: bool = False) -> PublishResult:
+def publish_corrections(
+    store: Store,
+    out_dir: str | Path,
+    *,
+    name: str,
+    published_by: str,
+    version: str | None = None,
+    search_dirs: Sequence[Path] = (),
+    allow_widening: bool = False,
+) -> PublishResult:
     """Write the next suite version to `out_dir` (suite.toml + items.jsonl) and record it in the store.
 
     Governance: what every source suite's suite.toml allows now, AND what the previous version allowed —
@@ -127,12 +159,18 @@ def publish_corrections(store: Store, out_dir: str | Path, *, name: str, publish
     out_dir = Path(out_dir)
     pairs = accepted_items(store)
     if not pairs:
-        raise InputError("there are no accepted corrections to publish yet",
-                         hint="an admin accepts corrections on the dashboard's Corrections page")
+        raise InputError(
+            "there are no accepted corrections to publish yet",
+            hint="an admin accepts corrections on the dashboard's Corrections page",
+        )
     previous = load_suite(out_dir) if (out_dir / "suite.toml").is_file() else None
     if previous is not None and previous.meta.kind != "narrative_correction":
-        raise InputError(f"{out_dir} holds a {previous.meta.kind} suite, not a narrative-correction suite",
-                         path=out_dir / "suite.toml", field="kind", hint="publish to another folder")
+        raise InputError(
+            f"{out_dir} holds a {previous.meta.kind} suite, not a narrative-correction suite",
+            path=out_dir / "suite.toml",
+            field="kind",
+            hint="publish to another folder",
+        )
     all_ids = {r[0] for r in store.query("SELECT correction_id FROM corrections")}
     kept = [i for i in (previous.items if previous else ()) if i.id not in all_ids]
     new_items = kept + [item for _, item in pairs]
@@ -140,37 +178,58 @@ def publish_corrections(store: Store, out_dir: str | Path, *, name: str, publish
     after = {i.id for i in new_items}
     corrections = [c for c, _ in pairs]
     sources_gov, licence, sources = _source_governance(store, {c.suite_hash for c in corrections}, search_dirs)
-    final = _never_wider(sources_gov, previous, allow_widening=allow_widening, actor=published_by, store=store,
-                         out_dir=out_dir, name=name)
+    final = _never_wider(
+        sources_gov,
+        previous,
+        allow_widening=allow_widening,
+        actor=published_by,
+        store=store,
+        out_dir=out_dir,
+        name=name,
+    )
     if previous is not None and tuple(new_items) == previous.items:
         if final.allowed_uses != previous.meta.governance.allowed_uses:
             # Same items, but a source narrowed (or an admin widened): the permissions still change now.
-            suite = make_suite(previous.meta.model_copy(update={"governance": final}), previous.items,
-                               path=out_dir)
+            suite = make_suite(previous.meta.model_copy(update={"governance": final}), previous.items, path=out_dir)
             save_suite(suite, out_dir)
             record_suite(store, suite, out_dir)
             return PublishResult(suite, out_dir, previous.meta.version, True, len(new_items), 0, 0)
         return PublishResult(previous, out_dir, previous.meta.version, False, len(new_items), 0, 0)
     new_version = version or (bump(previous.meta.version) if previous else "1.0.0")
     if previous is not None and new_version == previous.meta.version:
-        raise InputError(f"version {new_version} is already published in {out_dir}", field="version",
-                         hint="give a new version")
+        raise InputError(
+            f"version {new_version} is already published in {out_dir}", field="version", hint="give a new version"
+        )
     published_at = store.query("SELECT current_timestamp::TIMESTAMP")[0][0]
     reviewers, notes = _credits(corrections, published_by, published_at)
     meta = SuiteMeta(
-        name=name, version=new_version, kind="narrative_correction",
-        description=("Narrative corrections written by Stoney community reviewers: each item is a question, the "
-                     "model's flawed answer (disallowed) and the right answer with its story or context."),
+        name=name,
+        version=new_version,
+        kind="narrative_correction",
+        description=(
+            "Narrative corrections written by Stoney community reviewers: each item is a question, the "
+            "model's flawed answer (disallowed) and the right answer with its story or context."
+        ),
         license=licence,
-        provenance=Provenance(source="community reviewers' corrections in the evalharness dashboard",
-                              derived_by="evalharness corrections publish",
-                              authored_by=", ".join(sorted({c.author for c in corrections})),
-                              notes=notes + (f" Corrected items come from: {', '.join(sources)}." if sources else ""),
-                              reviewers=reviewers),
-        governance=final)
+        provenance=Provenance(
+            source="community reviewers' corrections in the evalharness dashboard",
+            derived_by="evalharness corrections publish",
+            authored_by=", ".join(sorted({c.author for c in corrections})),
+            notes=notes + (f" Corrected items come from: {', '.join(sources)}." if sources else ""),
+            reviewers=reviewers,
+        ),
+        governance=final,
+    )
     suite = make_suite(meta, new_items)
     # Recorded first: if writing the files then fails, publishing again finds the same version and finishes.
     record_suite(store, suite, out_dir)
     save_suite(suite, out_dir)
-    return PublishResult(suite, out_dir, previous.meta.version if previous else None, True, len(new_items),
-                         len(after - before), len(before - after))
+    return PublishResult(
+        suite,
+        out_dir,
+        previous.meta.version if previous else None,
+        True,
+        len(new_items),
+        len(after - before),
+        len(before - after),
+    )

@@ -2,9 +2,10 @@
 
 A judge is external — and needs the suite's `external_judging` permission — unless the data provably stays
 on this machine: an `openai_compatible` server whose base_url host is `localhost` or a loopback address
-(127.0.0.0/8, ::1) — and its client ignores proxy settings, so the request really stays here. Gemini and OpenAI are always external, whatever base_url says (a base_url there is a
-proxy in front of the provider). A server elsewhere on a local network is external too: the text leaves
-this machine, and only the community can decide that is fine (by adding `external_judging`).
+(127.0.0.0/8, ::1), and whose client ignores proxy settings so the request really stays here. Gemini and
+OpenAI are always external, whatever base_url says (a base_url there is a proxy in front of the provider).
+A server elsewhere on a local network is external too: the text leaves this machine, and only the community
+can decide that is fine (by adding `external_judging`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class JudgeConfig(BaseModel):
     concurrency: int | None = Field(None, ge=1, le=256)
 
     @model_validator(mode="after")
-    def _complete(self) -> "JudgeConfig":
+    def _complete(self) -> JudgeConfig:
         if self.enabled and not self.model:
             raise ValueError("set `model` (the judge model id) when the judge is enabled")
         if self.enabled and self.provider == "openai_compatible" and not self.base_url:

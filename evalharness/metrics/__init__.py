@@ -14,11 +14,20 @@ from .perplexity import BitsPerChar, TokenPerplexity
 if TYPE_CHECKING:
     from ..config import Config
 
-METRIC_NAMES = ("chrf", "chrf++", "bits_per_char", "token_perplexity", "embedding_cosine", "exact_match",
-                "word_accuracy", "edit_similarity", "cas")
+METRIC_NAMES = (
+    "chrf",
+    "chrf++",
+    "bits_per_char",
+    "token_perplexity",
+    "embedding_cosine",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "cas",
+)
 
 
-def build_metric(name: str, *, embedding_batch_size: int = 64, config: "Config | None" = None) -> Metric:
+def build_metric(name: str, *, embedding_batch_size: int = 64, config: Config | None = None) -> Metric:
     """One place that knows every metric's constructor. `config` carries the `[judge]` section for `cas`."""
     factories = {
         "chrf": lambda: ChrF(word_order=0),
@@ -32,16 +41,16 @@ def build_metric(name: str, *, embedding_batch_size: int = 64, config: "Config |
         "cas": lambda: _cas(config),
     }
     if name not in factories:
-        raise ConfigError(f"unknown metric '{name}'", field="metrics.enabled",
-                          hint=f"allowed: {', '.join(METRIC_NAMES)}")
+        raise ConfigError(
+            f"unknown metric '{name}'", field="metrics.enabled", hint=f"allowed: {', '.join(METRIC_NAMES)}"
+        )
     return factories[name]()
 
 
-def _cas(config: "Config | None") -> Metric:
+def _cas(config: Config | None) -> Metric:
     from .cas import CulturalAuthenticity
 
     return CulturalAuthenticity.from_config(config) if config is not None else CulturalAuthenticity(None)
 
 
-__all__ = ["ContextualMetric", "ItemStat", "Metric", "ScoringContext", "ScoringInput", "METRIC_NAMES",
-           "build_metric"]
+__all__ = ["ContextualMetric", "ItemStat", "Metric", "ScoringContext", "ScoringInput", "METRIC_NAMES", "build_metric"]

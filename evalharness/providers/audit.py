@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -50,14 +50,36 @@ class CallRecord:
     completion_tokens: int | None = None
     latency_s: float | None = None
     error: str | None = None
-    called_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+    called_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-_COLUMNS = ("call_id", "provider", "model", "purpose", "run_id", "suite_hash", "item_id", "status", "http_status",
-            "prompt_tokens", "completion_tokens", "latency_s", "called_at", "attempt", "endpoint", "error")
-_TYPES = {"http_status": pa.int32(), "prompt_tokens": pa.int32(), "completion_tokens": pa.int32(),
-          "latency_s": pa.float64(), "called_at": pa.timestamp("us"), "attempt": pa.int32()}
+_COLUMNS = (
+    "call_id",
+    "provider",
+    "model",
+    "purpose",
+    "run_id",
+    "suite_hash",
+    "item_id",
+    "status",
+    "http_status",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_s",
+    "called_at",
+    "attempt",
+    "endpoint",
+    "error",
+)
+_TYPES = {
+    "http_status": pa.int32(),
+    "prompt_tokens": pa.int32(),
+    "completion_tokens": pa.int32(),
+    "latency_s": pa.float64(),
+    "called_at": pa.timestamp("us"),
+    "attempt": pa.int32(),
+}
 
 
 def write_calls(store: Store, records: list[CallRecord]) -> None:
@@ -128,9 +150,8 @@ class AuditLog:
         if self._error is not None:
             raise self._error
 
-    def __enter__(self) -> "AuditLog":
+    def __enter__(self) -> AuditLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-

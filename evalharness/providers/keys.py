@@ -123,17 +123,24 @@ def check_key_host(variable: str, url: str | None, key_hosts: Mapping[str, Seque
         raise KeyNotAllowedError(
             f"the key variable {variable} is not in the allow-list, so it is not read or sent anywhere. If this "
             f"variable really is meant for {host or 'that server'}, the operator adds it to the config: "
-            f"[keys] {variable} = [\"{host or 'host.example.org'}\"]. Nothing was sent.")
+            f'[keys] {variable} = ["{host or "host.example.org"}"]. Nothing was sent.'
+        )
     if not any(host_matches(pattern, host) for pattern in hosts):
         raise KeyNotAllowedError(
             f"the key in {variable} may only be sent to {', '.join(hosts)}, not to {host or url!r}. If "
             f"{host or 'that host'} should receive it, the operator adds it in the config: [keys] {variable} = "
-            f"[{', '.join(repr(h).replace(chr(39), chr(34)) for h in (*hosts, host))}]. Nothing was sent.")
+            f"[{', '.join(repr(h).replace(chr(39), chr(34)) for h in (*hosts, host))}]. Nothing was sent."
+        )
 
 
-def resolve_api_key(provider: str, api_key_env: str | None = None, *, required: bool = True,
-                    base_url: str | None = None, key_hosts: Mapping[str, Sequence[str]] | None = None
-                    ) -> Secret | None:
+def resolve_api_key(
+    provider: str,
+    api_key_env: str | None = None,
+    *,
+    required: bool = True,
+    base_url: str | None = None,
+    key_hosts: Mapping[str, Sequence[str]] | None = None,
+) -> Secret | None:
     """The key for `provider` from the environment — only from a variable the allow-list ties to the host
     the requests will go to (`base_url`, or the provider's default).
 
@@ -160,4 +167,5 @@ def resolve_api_key(provider: str, api_key_env: str | None = None, *, required: 
         f"{provider} needs an API key and {wanted} is not set. Export it in the environment that runs "
         f"evalharness (e.g. `export {names[0]}=...`, or a CI secret), or name another variable with "
         f"api_key_env in the checkpoint manifest (and tie it to the server's host under [keys] in the config). "
-        f"Nothing was sent.")
+        f"Nothing was sent."
+    )

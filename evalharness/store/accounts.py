@@ -23,7 +23,7 @@ class AccountRow:
     role: str
     created_at: datetime | None
     session_version: int
-    failed_attempts: int          # the largest count of wrong passwords in a row from any one source
+    failed_attempts: int  # the largest count of wrong passwords in a row from any one source
     locked_until: datetime | None  # the latest lock still running for any source (None: none)
 
 
@@ -41,14 +41,18 @@ class Attempt:
 def _backfill(con: duckdb.DuckDBPyConnection, key: Callable[[str], str]) -> None:
     """Accounts made before the normalised key existed get theirs (Unicode case folding is done in Python)."""
     for (name,) in con.execute("SELECT name FROM reviewers WHERE name_key IS NULL").fetchall():
-        con.execute("UPDATE reviewers SET name_key = ?, session_version = coalesce(session_version, 0) "
-                    "WHERE name = ?", [key(name), name])
+        con.execute(
+            "UPDATE reviewers SET name_key = ?, session_version = coalesce(session_version, 0) WHERE name = ?",
+            [key(name), name],
+        )
 
 
-_ACCOUNT = ("SELECT r.name, r.role, r.created_at, coalesce(r.session_version, 0), "
-            "coalesce((SELECT max(f.failed_attempts) FROM sign_in_failures f WHERE f.name_key = r.name_key), 0), "
-            "(SELECT max(f.locked_until) FROM sign_in_failures f WHERE f.name_key = r.name_key "
-            "AND f.locked_until > current_timestamp::TIMESTAMP) FROM reviewers r")
+_ACCOUNT = (
+    "SELECT r.name, r.role, r.created_at, coalesce(r.session_version, 0), "
+    "coalesce((SELECT max(f.failed_attempts) FROM sign_in_failures f WHERE f.name_key = r.name_key), 0), "
+    "(SELECT max(f.locked_until) FROM sign_in_failures f WHERE f.name_key = r.name_key "
+    "AND f.locked_until > current_timestamp::TIMESTAMP) FROM reviewers r"
+)
 
 
 def find(store: Store, name_key: str, key: Callable[[str], str]) -> AccountRow | None:
@@ -64,22 +68,26 @@ def list_all(store: Store, key: Callable[[str], str]) -> list[AccountRow]:
         return [AccountRow(*r) for r in con.execute(_ACCOUNT + " ORDER BY r.name").fetchall()]
 
 
-def insert(store: Store, *, name: str, name_key: str, role: str, password_hash: str,
-           key: Callable[[str], str]) -> str | None:
+def insert(
+    store: Store, *, name: str, name_key: str, role: str, password_hash: str, key: Callable[[str], str]
+) -> str | None:
     """Create the account; returns the existing account's name instead when the normalised name is taken."""
     with store.transaction() as con:
         _backfill(con, key)
         taken = con.execute("SELECT name FROM reviewers WHERE name_key = ?", [name_key]).fetchone()
         if taken:
             return str(taken[0])
-        con.execute("INSERT INTO reviewers (name, role, password_hash, name_key, session_version) "
-                    "VALUES (?, ?, ?, ?, 0)", [name, role, password_hash, name_key])
+        con.execute(
+            "INSERT INTO reviewers (name, role, password_hash, name_key, session_version) VALUES (?, ?, ?, ?, 0)",
+            [name, role, password_hash, name_key],
+        )
         con.execute("DELETE FROM sign_in_failures WHERE name_key = ?", [name_key])
     return None
 
 
-def update(store: Store, name_key: str, key: Callable[[str], str], *, password_hash: str | None = None,
-           role: str | None = None) -> str | None:
+def update(
+    store: Store, name_key: str, key: Callable[[str], str], *, password_hash: str | None = None, role: str | None = None
+) -> str | None:
     """Change the password and/or role; bumps the session version (signing every session out) and, for a new
     password, clears the wrong-password counts. Returns the account's name, or None when there is none."""
     with store.transaction() as con:
@@ -92,8 +100,9 @@ def update(store: Store, name_key: str, key: Callable[[str], str], *, password_h
             con.execute("DELETE FROM sign_in_failures WHERE name_key = ?", [name_key])
         if role is not None:
             con.execute("UPDATE reviewers SET role = ? WHERE name_key = ?", [role, name_key])
-        con.execute("UPDATE reviewers SET session_version = coalesce(session_version, 0) + 1 WHERE name_key = ?",
-                    [name_key])
+        con.execute(
+            "UPDATE reviewers SET session_version = coalesce(session_version, 0) + 1 WHERE name_key = ?", [name_key]
+        )
     return str(row[0])
 
 
@@ -117,9 +126,16 @@ def unlock(store: Store, name_key: str) -> int:
     return int(found[0]) if found else 0
 
 
-def begin_attempt(store: Store, name_key: str, source: str, key: Callable[[str], str], *,
-                  lock_seconds: Callable[[int], float], source_max_attempts: int,
-                  source_window_seconds: float) -> Attempt:
+def begin_attempt(
+    store: Store,
+    name_key: str,
+    source: str,
+    key: Callable[[str], str],
+    *,
+    lock_seconds: Callable[[int], float],
+    source_max_attempts: int,
+    source_window_seconds: float,
+) -> Attempt:
     """Count one sign-in attempt for (name, source) and for the source, and say whether to check the password.
 
     Refused (check=False) while the (name, source) pair is locked or the source has used up its window. The
@@ -130,8 +146,9 @@ def begin_attempt(store: Store, name_key: str, source: str, key: Callable[[str],
         _backfill(con, key)
         now: datetime = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]  # type: ignore[index]
         window = timedelta(seconds=source_window_seconds)
-        src = con.execute("SELECT window_start, attempts, blocked_until FROM sign_in_sources WHERE source = ?",
-                          [source]).fetchone()
+        src = con.execute(
+            "SELECT window_start, attempts, blocked_until FROM sign_in_sources WHERE source = ?", [source]
+        ).fetchone()
         start, attempts, blocked = (now, 0, None) if src is None else src
         source_ok = not (blocked is not None and blocked > now)
         if source_ok and now - start > window:
@@ -141,10 +158,14 @@ def begin_attempt(store: Store, name_key: str, source: str, key: Callable[[str],
             blocked, source_ok = start + window, False
         _upsert_source(con, source, start, attempts, blocked)
 
-        account = con.execute("SELECT name, role, password_hash, coalesce(session_version, 0) FROM reviewers "
-                              "WHERE name_key = ?", [name_key]).fetchone()
-        fail = con.execute("SELECT failed_attempts, locked_until FROM sign_in_failures WHERE name_key = ? "
-                           "AND source = ?", [name_key, source]).fetchone()
+        account = con.execute(
+            "SELECT name, role, password_hash, coalesce(session_version, 0) FROM reviewers WHERE name_key = ?",
+            [name_key],
+        ).fetchone()
+        fail = con.execute(
+            "SELECT failed_attempts, locked_until FROM sign_in_failures WHERE name_key = ? AND source = ?",
+            [name_key, source],
+        ).fetchone()
         failed, locked_until = (0, None) if fail is None else fail
         locked = locked_until is not None and locked_until > now
         check = source_ok and not locked
@@ -158,26 +179,40 @@ def begin_attempt(store: Store, name_key: str, source: str, key: Callable[[str],
     return Attempt(check, account[0], account[1], account[2], int(account[3]))
 
 
-def _upsert_source(con: duckdb.DuckDBPyConnection, source: str, start: datetime, attempts: int,
-                   blocked: datetime | None) -> None:
-    con.execute("INSERT INTO sign_in_sources (source, window_start, attempts, blocked_until) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (source) DO UPDATE SET window_start = excluded.window_start, "
-                "attempts = excluded.attempts, blocked_until = excluded.blocked_until",
-                [source, start, attempts, blocked])
+def _upsert_source(
+    con: duckdb.DuckDBPyConnection, source: str, start: datetime, attempts: int, blocked: datetime | None
+) -> None:
+    con.execute(
+        "INSERT INTO sign_in_sources (source, window_start, attempts, blocked_until) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (source) DO UPDATE SET window_start = excluded.window_start, "
+        "attempts = excluded.attempts, blocked_until = excluded.blocked_until",
+        [source, start, attempts, blocked],
+    )
 
 
-def _upsert_failure(con: duckdb.DuckDBPyConnection, name_key: str, source: str, failed: int,
-                    locked_until: datetime | None, now: datetime) -> None:
-    con.execute("INSERT INTO sign_in_failures (name_key, source, failed_attempts, locked_until, last_attempt) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name_key, source) DO UPDATE SET "
-                "failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until, "
-                "last_attempt = excluded.last_attempt", [name_key, source, failed, locked_until, now])
+def _upsert_failure(
+    con: duckdb.DuckDBPyConnection,
+    name_key: str,
+    source: str,
+    failed: int,
+    locked_until: datetime | None,
+    now: datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO sign_in_failures (name_key, source, failed_attempts, locked_until, last_attempt) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name_key, source) DO UPDATE SET "
+        "failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until, "
+        "last_attempt = excluded.last_attempt",
+        [name_key, source, failed, locked_until, now],
+    )
 
 
 def attempt_succeeded(store: Store, name_key: str, source: str) -> None:
     with store.transaction() as con:
-        con.execute("UPDATE sign_in_failures SET failed_attempts = 0, locked_until = NULL WHERE name_key = ? "
-                    "AND source = ?", [name_key, source])
+        con.execute(
+            "UPDATE sign_in_failures SET failed_attempts = 0, locked_until = NULL WHERE name_key = ? AND source = ?",
+            [name_key, source],
+        )
 
 
 def session_account(store: Store, name: str) -> tuple[str, str, int] | None:
