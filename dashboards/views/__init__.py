@@ -28,5 +28,6 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("item", "Item"),
     PageSpec("review", "Review"),                     # shows its own "please sign in" to visitors
     PageSpec("corrections", "Corrections", who="admin"),
+    PageSpec("accounts", "Accounts", who="admin"),
     PageSpec("ask", "Ask about the project"),
 )

@@ -191,3 +191,21 @@ def test_reviewers_role_and_remove_commands(store: Store) -> None:
     result = runner.invoke(cli, ["reviewers", "remove", "Mary Wesley", "--db", str(store.path)])
     assert result.exit_code == 0 and accounts.get_account(store, "Mary Wesley") is None
     assert runner.invoke(cli, ["reviewers", "remove", "Mary Wesley", "--db", str(store.path)]).exit_code == 2
+
+
+def test_an_admin_unlocks_a_name_from_the_dashboard(app, db: Path) -> None:
+    store = Store(db)
+    for i in range(3):  # max_failed_attempts = 3 in the test config
+        accounts.sign_in(store, demo_db.REVIEWER, f"wrong {i}", DashboardConfig(max_failed_attempts=3),
+                         source="198.51.100.7")
+    assert accounts.get_account(store, demo_db.REVIEWER).locked_until is not None
+    reviewer = app().run()
+    sign_in(reviewer, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD)
+    goto(reviewer, "accounts").run()
+    assert "Accounts" not in [t.value for t in reviewer.title]  # not a reviewer's page
+    at = app().run()
+    sign_in(at, demo_db.ADMIN, demo_db.ADMIN_PASSWORD)
+    goto(at, "accounts").run()
+    at.button(key=f"acct_unlock_{demo_db.REVIEWER}").click().run()
+    assert not at.exception
+    assert accounts.get_account(store, demo_db.REVIEWER).locked_until is None
