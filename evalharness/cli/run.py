@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..backends.remote import preflight
@@ -26,7 +26,7 @@ class RichProgress:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task = None
+        self.task: TaskID | None = None
 
     def start(self, description: str, total: int) -> None:
         self.task = self.progress.add_task(description, total=total)
@@ -172,7 +172,8 @@ def run(
             console.print(table)
         unknown = [r for r in results if r.cost is not None and r.cost.get("usd") is None]
         for r in unknown:
-            console.print(f"cost of {r.checkpoint} on {r.suite} unknown: {r.cost['reason']}", highlight=False)
+            reason = (r.cost or {}).get("reason")
+            console.print(f"cost of {r.checkpoint} on {r.suite} unknown: {reason}", highlight=False)
         if any(m["status"] == "partial" for r in results for m in r.metrics.values()):
             console.print("* scored on the items that did not fail; see `evalharness runs show RUN`.")
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):

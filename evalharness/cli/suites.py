@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -91,7 +91,7 @@ def split(
 @app.command("validate")
 def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Load and check suites: schema, every line, unique ids. Exit 2 on the first problem."""
-    report = []
+    report: list[dict[str, Any]] = []
     for d in suite_dirs:
         suite = load_suite(d)
         report.append(
