@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..backends.remote import preflight
-from ..checkpoints import find_checkpoint
 from ..errors import IncompleteRunError, InputError
-from ..runner import Runner, RunResult
-from ..suites import load_suite
 from .common import console, load, print_json
+
+if TYPE_CHECKING:
+    from ..runner import RunResult
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (overrides the config)")]
@@ -123,6 +122,11 @@ def run(
     json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
 ) -> None:
     """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
+    from ..backends.remote import preflight
+    from ..checkpoints import find_checkpoint
+    from ..runner import Runner
+    from ..suites import load_suite
+
     cfg, store = load(config, db)
     checkpoints = [
         find_checkpoint(c, cfg.resolve(cfg.run.checkpoints_dir)) for c in (checkpoint or cfg.run.checkpoints)

@@ -10,7 +10,6 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..store import records
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
 
@@ -25,6 +24,8 @@ def list_runs(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
+    from ..store import records
+
     _, store = load(config, db)
     rows = records.list_runs(store, limit) if store.exists() else []
     if json_out:
@@ -52,6 +53,8 @@ def show(
     run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
+    from ..store import records
+
     _, store = load(config, db)
     row = records.get_run(store, run_id)
     if row is None:
@@ -106,6 +109,8 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet."""
+    from ..store import records
+
     _, store = load(config, db)
     missing = [r for r in run_ids if records.get_run(store, r) is None]
     if missing:
