@@ -10,8 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..community import accounts, exports, reviews
-from ..community.publish import publish_corrections
 from ..errors import InputError
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
@@ -22,6 +20,8 @@ corrections_app = typer.Typer(no_args_is_help=True, help="Reviewers' narrative c
 
 def _password(from_stdin: bool, name: str) -> str:
     """Asked for twice, never echoed, never taken from the command line (it would sit in shell history)."""
+    from ..community import accounts
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -46,6 +46,8 @@ def add(
     db: DbOpt = None,
 ) -> None:
     """Create an account. Admins also accept or reject corrections and publish them."""
+    from ..community import accounts
+
     if role not in accounts.ROLES:
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
@@ -56,6 +58,8 @@ def add(
 @app.command("password")
 def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
     """Set a new password for an account. This also lifts every lock and signs its open sessions out."""
+    from ..community import accounts
+
     _, store = load(config, db)
     accounts.set_password(store, name, _password(password_stdin, name))
     console.print(f"new password set for '{escape(name)}'; its open sessions are signed out")
@@ -69,6 +73,8 @@ def role(
     db: DbOpt = None,
 ) -> None:
     """Make an account a reviewer or an admin. Its open sessions are signed out."""
+    from ..community import accounts
+
     _, store = load(config, db)
     accounts.set_role(store, name, new_role)
     console.print(f"'{escape(name)}' is now {escape(new_role)}; its open sessions are signed out")
@@ -77,6 +83,8 @@ def role(
 @app.command("unlock")
 def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
     """Lift every wrong-password lock on a name, from every address (the password stays as it is)."""
+    from ..community import accounts
+
     _, store = load(config, db)
     lifted = accounts.unlock(store, name)
     console.print(f"unlocked '{escape(name)}' ({lifted} address(es) had wrong passwords counted)")
@@ -85,6 +93,8 @@ def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
 @app.command("remove")
 def remove(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
     """Delete an account. Its open sessions end at their next page or save; what it wrote stays, credited."""
+    from ..community import accounts
+
     _, store = load(config, db)
     removed = accounts.remove_reviewer(store, name)
     console.print(f"removed '{escape(removed)}'")
@@ -95,6 +105,8 @@ def list_(
     config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Every account with its role and whether it is locked. Passwords are never shown."""
+    from ..community import accounts
+
     _, store = load(config, db)
     rows = accounts.list_accounts(store) if store.exists() else []
     if json_out:
@@ -133,6 +145,8 @@ def corrections_list(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
+    from ..community import reviews
+
     _, store = load(config, db)
     rows = reviews.list_corrections(store, status, limit=1_000_000) if store.exists() else []
     if json_out:
@@ -162,6 +176,8 @@ def corrections_export(
     db: DbOpt = None,
 ) -> None:
     """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
+    from ..community import exports
+
     cfg, store = load(config, db)
     n = exports.export_file(store, fmt, out, search_dirs=[cfg.resolve(cfg.run.suites_dir)])
     console.print(f"wrote {n} accepted correction(s) as {fmt} to {out}")
@@ -179,8 +195,8 @@ def corrections_publish(
         bool,
         typer.Option(
             "--allow-widening",
-            help="let the new version allow uses the previous version did not (only when the "
-            "community has agreed; logged with your name)",
+            help="let the new version allow uses the previous version did not (only when the community has "
+            "agreed; logged with your name)",
         ),
     ] = False,
     config: ConfigOpt = None,
@@ -188,6 +204,9 @@ def corrections_publish(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Write accepted corrections as the next version of the narrative-correction suite."""
+    from ..community import accounts
+    from ..community.publish import publish_corrections
+
     cfg, store = load(config, db)
     accounts.require_role(store, by, "admin")
     folder = out or cfg.resolve(cfg.dashboard.corrections_suite_dir)

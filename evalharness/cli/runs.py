@@ -11,7 +11,6 @@ from rich.table import Table
 
 from ..csvsafe import neutralise_frame
 from ..errors import InputError
-from ..store import records
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
 
@@ -26,6 +25,8 @@ def list_runs(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
+    from ..store import records
+
     _, store = load(config, db)
     rows = records.list_runs(store, limit) if store.exists() else []
     if json_out:
@@ -53,6 +54,8 @@ def show(
     run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
+    from ..store import records
+
     _, store = load(config, db)
     row = records.get_run(store, run_id)
     if row is None:
@@ -107,6 +110,8 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet."""
+    from ..store import records
+
     _, store = load(config, db)
     missing = [r for r in run_ids if records.get_run(store, r) is None]
     if missing:

@@ -65,7 +65,7 @@ def _source_governance(
     else:
         notes = f"Only the uses every source suite allows ({', '.join(labels)})."
     combined = Governance(
-        allowed_uses=governance.intersect(govs),  # type: ignore[arg-type]
+        allowed_uses=governance.intersect(govs),
         contains_sensitive_content=any(g.contains_sensitive_content for g in govs) or not govs,
         review_contact=", ".join(contacts),
         notes=notes,
