@@ -9,9 +9,10 @@ stay numbers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when a frame is actually written (keeps `--help` light)
+    import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,6 +26,8 @@ def neutralise(value: Any) -> Any:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with every text cell (and every column name) neutralised."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..csvsafe import neutralise_frame
 from ..errors import InputError
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
@@ -123,6 +122,8 @@ def export(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
+    from ..csvsafe import neutralise_frame
+
     if out.suffix == ".csv":
         # answers opened in a spreadsheet stay text; RFC 4180 line ends, so a CR inside an answer is quoted too
         neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\r\n")
