@@ -41,7 +41,7 @@ class Generation:
     logprob_tokens: int | None = None
 
     @classmethod
-    def failed(cls, item_id: str, error: str, **kw: object) -> "Generation":
+    def failed(cls, item_id: str, error: str, **kw: object) -> Generation:
         return cls(item_id=item_id, status="failed", text=None, error=error, **kw)  # type: ignore[arg-type]
 
 
