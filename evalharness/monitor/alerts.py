@@ -18,20 +18,26 @@ Condition = Literal["drift", "endpoint_gone", "errors", "retirement"]
 EventKind = Literal["raised", "recovered", "reminder"]
 CONDITIONS: tuple[Condition, ...] = ("endpoint_gone", "drift", "errors", "retirement")
 SEVERITY: dict[str, str] = {"drift": "error", "endpoint_gone": "error", "errors": "error", "retirement": "warning"}
-TITLES: dict[str, str] = {"drift": "the endpoint's answers changed", "endpoint_gone": "the endpoint is gone",
-                          "errors": "the endpoint is failing", "retirement": "the model retires soon"}
-RECOVERED: dict[str, str] = {"drift": "the endpoint's answers match the baseline again",
-                             "endpoint_gone": "the endpoint answers again",
-                             "errors": "the endpoint answers without errors again",
-                             "retirement": "the model no longer retires within the horizon"}
+TITLES: dict[str, str] = {
+    "drift": "the endpoint's answers changed",
+    "endpoint_gone": "the endpoint is gone",
+    "errors": "the endpoint is failing",
+    "retirement": "the model retires soon",
+}
+RECOVERED: dict[str, str] = {
+    "drift": "the endpoint's answers match the baseline again",
+    "endpoint_gone": "the endpoint answers again",
+    "errors": "the endpoint answers without errors again",
+    "retirement": "the model no longer retires within the horizon",
+}
 
 
 @dataclass(frozen=True)
 class ConditionState:
     condition: str
     active: bool
-    since: datetime | None = None          # when it last turned on
-    last_notice: datetime | None = None    # when the last raised/reminder alert was made
+    since: datetime | None = None  # when it last turned on
+    last_notice: datetime | None = None  # when the last raised/reminder alert was made
     detail: str = ""
 
 
@@ -60,8 +66,9 @@ class AlertEvent:
         return ("reminder: " if self.kind == "reminder" else "") + TITLES.get(self.condition, self.condition)
 
 
-def transition(states: Mapping[str, ConditionState], observations: Iterable[Observation], now: datetime,
-               reminder: timedelta | None) -> tuple[dict[str, ConditionState], list[AlertEvent]]:
+def transition(
+    states: Mapping[str, ConditionState], observations: Iterable[Observation], now: datetime, reminder: timedelta | None
+) -> tuple[dict[str, ConditionState], list[AlertEvent]]:
     """New states and the alerts they call for. `reminder=None` sends no reminders."""
     new = dict(states)
     events: list[AlertEvent] = []

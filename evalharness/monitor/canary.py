@@ -38,7 +38,7 @@ class Canary:
     seed: int
     size: int
     items: tuple[CanaryItem, ...]
-    strata: tuple[tuple[str, str, int, int], ...]   # (suite, direction, drawn, available)
+    strata: tuple[tuple[str, str, int, int], ...]  # (suite, direction, drawn, available)
     canary_hash: str
 
     def by_key(self) -> dict[str, CanaryItem]:
@@ -90,5 +90,10 @@ def draw_canary(suites: Sequence[Suite], size: int, seed: int) -> Canary:
         chosen += [CanaryItem(suite.name, suite.content_hash, items[p]) for p in picks]
         summary.append((suite.name, direction, count, len(items)))
     blob = json.dumps({"seed": seed, "size": size, "items": [[c.suite_hash, c.item.id] for c in chosen]})
-    return Canary(seed=seed, size=len(chosen), items=tuple(chosen), strata=tuple(summary),
-                  canary_hash=hashlib.sha256(blob.encode()).hexdigest())
+    return Canary(
+        seed=seed,
+        size=len(chosen),
+        items=tuple(chosen),
+        strata=tuple(summary),
+        canary_hash=hashlib.sha256(blob.encode()).hexdigest(),
+    )

@@ -19,7 +19,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ LOGPROB_BACKENDS = ("openai", "openai_compatible")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,12 @@ def load_target(config: Config, monitor: MonitorConfig) -> Target:
     for suite in suites:
         require(suite, "evaluation", purpose=f"monitor '{monitor.name}'")
         if checkpoint.is_external:
-            require(suite, "external_generation", purpose=f"sending canary prompts to {checkpoint.backend} model "
-                                                          f"'{checkpoint.model}' (monitor '{monitor.name}')")
+            require(
+                suite,
+                "external_generation",
+                purpose=f"sending canary prompts to {checkpoint.backend} model "
+                f"'{checkpoint.model}' (monitor '{monitor.name}')",
+            )
     return Target(monitor, checkpoint, tuple(suites), draw_canary(suites, monitor.canary_size, monitor.seed))
 
 
@@ -94,7 +98,7 @@ class FullRunCost:
     prompt_tokens: int | None
     completion_tokens: int | None
     cost_usd: float | None
-    source: str            # "runs …" or "estimated from this check (no complete run stored)"
+    source: str  # "runs …" or "estimated from this check (no complete run stored)"
 
 
 @dataclass(frozen=True)
@@ -107,26 +111,27 @@ class CheckResult:
     drift: DriftStatus | None
     retirement: Retirement | None
     full_run: FullRunCost | None
-    alerts: tuple[Any, ...] = field(default=())          # notify.Delivery, one per alert sent or retried
+    alerts: tuple[Any, ...] = field(default=())  # notify.Delivery, one per alert sent or retried
     notes: tuple[str, ...] = ()
 
 
 # -- baseline -------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BaselineData:
     row: db.BaselineRow
     answers: dict[str, Answer]
-    stats: dict[str, Stats]              # metric → item key → (status, stats)
-    signatures: dict[str, set[str]]      # metric → signatures it was scored with
+    stats: dict[str, Stats]  # metric → item key → (status, stats)
+    signatures: dict[str, set[str]]  # metric → signatures it was scored with
 
 
-def _choose_baseline(store: Store, target: Target, now: datetime, check_id: str,
-                     current: db.BaselineRow | None) -> tuple[db.BaselineRow | None, str | None]:
+def _choose_baseline(
+    store: Store, target: Target, now: datetime, check_id: str, current: db.BaselineRow | None
+) -> tuple[db.BaselineRow | None, str | None]:
     """The baseline to compare with, and a new one to record (with why) when the old one no longer fits."""
     cp, canary = target.checkpoint, target.canary
-    if current is not None and current.canary_hash == canary.canary_hash and \
-            current.endpoint_identity == cp.identity:
+    if current is not None and current.canary_hash == canary.canary_hash and current.endpoint_identity == cp.identity:
         return current, None
     if current is None:
         reason = "the first check of this monitor"
@@ -142,46 +147,81 @@ def _choose_baseline(store: Store, target: Target, now: datetime, check_id: str,
         if champion is not None and champion.checkpoint_identity == cp.identity:
             runs = db.champion_runs(store, cp.identity, suite_hashes)
         if runs is None and kind == "champion":
-            raise InputError(f"monitor '{target.name}' wants the champion's runs as its baseline, but "
-                             + ("no champion is recorded" if champion is None else
-                                f"the champion is '{champion.checkpoint_name}', not this endpoint" if
-                                champion.checkpoint_identity != cp.identity else
-                                "the champion has no complete run on every canary suite"),
-                             field=f"monitors.{target.name}.baseline",
-                             hint="gate the endpoint with `evalharness gate --record`, or use baseline = "
-                                  "\"first_check\"")
+            raise InputError(
+                f"monitor '{target.name}' wants the champion's runs as its baseline, but "
+                + (
+                    "no champion is recorded"
+                    if champion is None
+                    else f"the champion is '{champion.checkpoint_name}', not this endpoint"
+                    if champion.checkpoint_identity != cp.identity
+                    else "the champion has no complete run on every canary suite"
+                ),
+                field=f"monitors.{target.name}.baseline",
+                hint='gate the endpoint with `evalharness gate --record`, or use baseline = "first_check"',
+            )
     if runs is not None:
-        row = db.new_baseline_row(store, target.name, kind="champion", canary_hash=canary.canary_hash,
-                                  endpoint_identity=cp.identity, source_runs=[runs[h] for h in suite_hashes],
-                                  source_check=None, reason=reason, created_at=now)
+        row = db.new_baseline_row(
+            store,
+            target.name,
+            kind="champion",
+            canary_hash=canary.canary_hash,
+            endpoint_identity=cp.identity,
+            source_runs=[runs[h] for h in suite_hashes],
+            source_check=None,
+            reason=reason,
+            created_at=now,
+        )
     else:
-        row = db.new_baseline_row(store, target.name, kind="first_check", canary_hash=canary.canary_hash,
-                                  endpoint_identity=cp.identity, source_runs=[], source_check=check_id,
-                                  reason=reason, created_at=now)
+        row = db.new_baseline_row(
+            store,
+            target.name,
+            kind="first_check",
+            canary_hash=canary.canary_hash,
+            endpoint_identity=cp.identity,
+            source_runs=[],
+            source_check=check_id,
+            reason=reason,
+            created_at=now,
+        )
     return row, reason
 
 
-def _baseline_data(store: Store, target: Target, row: db.BaselineRow, this_answers: dict[str, Answer],
-                   this_stats: dict[str, Stats], check_id: str) -> BaselineData:
+def _baseline_data(
+    store: Store,
+    target: Target,
+    row: db.BaselineRow,
+    this_answers: dict[str, Answer],
+    this_stats: dict[str, Stats],
+    check_id: str,
+) -> BaselineData:
     if row.kind == "champion":
         by_item = {(c.suite_hash, c.item.id): c.key for c in target.canary.items}
-        answers = {by_item[k]: Answer(text if status == "ok" else None)
-                   for k, (status, text) in db.run_answers(store, row.source_runs).items() if k in by_item}
-        stats = {metric: {by_item[k]: v for k, v in values.items() if k in by_item}
-                 for metric, values in db.run_item_stats(store, row.source_runs).items()}
+        answers = {
+            by_item[k]: Answer(text if status == "ok" else None)
+            for k, (status, text) in db.run_answers(store, row.source_runs).items()
+            if k in by_item
+        }
+        stats = {
+            metric: {by_item[k]: v for k, v in values.items() if k in by_item}
+            for metric, values in db.run_item_stats(store, row.source_runs).items()
+        }
         return BaselineData(row, answers, stats, db.run_signatures(store, row.source_runs))
     if row.source_check == check_id:
         return BaselineData(row, this_answers, this_stats, {})
     assert row.source_check is not None
-    answers = {k: Answer(a.text if a.status == "ok" else None, a.logprob_sum, a.logprob_tokens)
-               for k, a in db.check_answers(store, row.source_check).items()}
+    answers = {
+        k: Answer(a.text if a.status == "ok" else None, a.logprob_sum, a.logprob_tokens)
+        for k, a in db.check_answers(store, row.source_check).items()
+    }
     return BaselineData(row, answers, db.check_item_stats(store, row.source_check), {})
 
 
 # -- one check ------------------------------------------------------------------------------------------
 
-def _generate(target: Target, config: Config, store: Store, check_id: str,
-              backend_factory: Callable[[Checkpoint], Backend] | None) -> dict[str, Generation]:
+
+def _generate(
+    target: Target, config: Config, store: Store, check_id: str, backend_factory: Callable[[Checkpoint], Backend] | None
+) -> dict[str, Generation]:
     """Fresh answers for every canary item, straight from the backend (the generation cache is not used)."""
     cp = target.checkpoint
     if backend_factory is not None:
@@ -189,10 +229,17 @@ def _generate(target: Target, config: Config, store: Store, check_id: str,
     else:
         if cp.is_external:
             preflight(cp)
-        backend = make_backend(cp, BackendContext(
-            providers=config.providers, concurrency=config.run.concurrency, store=store, run_id=check_id,
-            suite_hash=target.canary.canary_hash,
-            want_logprobs=target.monitor.logprobs == "auto" and cp.backend in LOGPROB_BACKENDS))
+        backend = make_backend(
+            cp,
+            BackendContext(
+                providers=config.providers,
+                concurrency=config.run.concurrency,
+                store=store,
+                run_id=check_id,
+                suite_hash=target.canary.canary_hash,
+                want_logprobs=target.monitor.logprobs == "auto" and cp.backend in LOGPROB_BACKENDS,
+            ),
+        )
     requests = [Request(item_id=c.key, prompt=c.item.prompt, system=c.item.system) for c in target.canary.items]
     out: dict[str, Generation] = {}
     try:
@@ -205,12 +252,21 @@ def _generate(target: Target, config: Config, store: Store, check_id: str,
     return out
 
 
-def _score(target: Target, config: Config, answers: Mapping[str, Generation]
-           ) -> tuple[dict[str, Metric], dict[str, list[ItemStat]]]:
-    metrics = {name: build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size, config=config)
-               for name in target.monitor.metrics}
-    inputs = [ScoringInput(item=c.item, hypothesis=answers[c.key].text if answers[c.key].status == "ok" else None,
-                           generation_error=answers[c.key].error) for c in target.canary.items]
+def _score(
+    target: Target, config: Config, answers: Mapping[str, Generation]
+) -> tuple[dict[str, Metric], dict[str, list[ItemStat]]]:
+    metrics = {
+        name: build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size, config=config)
+        for name in target.monitor.metrics
+    }
+    inputs = [
+        ScoringInput(
+            item=c.item,
+            hypothesis=answers[c.key].text if answers[c.key].status == "ok" else None,
+            generation_error=answers[c.key].error,
+        )
+        for c in target.canary.items
+    ]
     return metrics, {name: metric.item_stats(inputs) for name, metric in metrics.items()}
 
 
@@ -220,41 +276,71 @@ def _past_checks(store: Store, monitor: str, baseline_id: str) -> list[PastCheck
         drift = row.summary.get("drift")
         if row.baseline_id != baseline_id or not drift:
             continue
-        out.append(PastCheck(seq=row.seq, values=drift["values"], test_start=int(drift["test_start"]),
-                             active=bool(drift["active"]), recovered=bool(drift["recovered"])))
+        out.append(
+            PastCheck(
+                seq=row.seq,
+                values=drift["values"],
+                test_start=int(drift["test_start"]),
+                active=bool(drift["active"]),
+                recovered=bool(drift["recovered"]),
+            )
+        )
     return out
 
 
-def _logprob_reference(store: Store, monitor: str, baseline: BaselineData, this: dict[str, Answer]
-                       ) -> dict[str, Answer] | None:
+def _logprob_reference(
+    store: Store, monitor: str, baseline: BaselineData, this: dict[str, Answer]
+) -> dict[str, Answer] | None:
     """The first check against this baseline that returned log-probabilities (this one if none before)."""
     for row in db.list_checks(store, monitor):
         if row.baseline_id == baseline.row.baseline_id and row.summary.get("has_logprobs"):
-            return {k: Answer(a.text, a.logprob_sum, a.logprob_tokens)
-                    for k, a in db.check_answers(store, row.check_id).items()}
+            return {
+                k: Answer(a.text, a.logprob_sum, a.logprob_tokens)
+                for k, a in db.check_answers(store, row.check_id).items()
+            }
     return this if any(a.mean_logprob is not None for a in this.values()) else None
 
 
-def _full_run(store: Store, target: Target, baseline: db.BaselineRow | None, tokens: tuple[int | None, int | None],
-              cost: float | None, n_ok: int) -> FullRunCost | None:
+def _full_run(
+    store: Store,
+    target: Target,
+    baseline: db.BaselineRow | None,
+    tokens: tuple[int | None, int | None],
+    cost: float | None,
+    n_ok: int,
+) -> FullRunCost | None:
     suite_hashes = sorted({s.content_hash for s in target.suites})
-    run_ids = list(baseline.source_runs) if baseline is not None and baseline.kind == "champion" else \
-        db.endpoint_full_runs(store, target.checkpoint.identity, suite_hashes)
+    run_ids = (
+        list(baseline.source_runs)
+        if baseline is not None and baseline.kind == "champion"
+        else db.endpoint_full_runs(store, target.checkpoint.identity, suite_hashes)
+    )
     if len(run_ids) == len(suite_hashes):
         c = db.runs_cost(store, run_ids)
         return FullRunCost(c.n_items, c.prompt_tokens, c.completion_tokens, c.cost_usd, "runs " + ", ".join(run_ids))
     if not n_ok or tokens[0] is None or tokens[1] is None:
         return None
     scale = sum(len(s.items) for s in target.suites) / n_ok
-    return FullRunCost(sum(len(s.items) for s in target.suites), round(tokens[0] * scale), round(tokens[1] * scale),
-                       None if cost is None else cost * scale,
-                       f"estimated from this check ({n_ok} answers scaled to the suites' size; no complete run "
-                       "of this endpoint is stored)")
+    return FullRunCost(
+        sum(len(s.items) for s in target.suites),
+        round(tokens[0] * scale),
+        round(tokens[1] * scale),
+        None if cost is None else cost * scale,
+        f"estimated from this check ({n_ok} answers scaled to the suites' size; no complete run "
+        "of this endpoint is stored)",
+    )
 
 
-def run_check(config: Config, store: Store, monitor: MonitorConfig, *, now: datetime | None = None,
-              backend_factory: Callable[[Checkpoint], Backend] | None = None,
-              env: Mapping[str, str] | None = None, lookup: bool = True) -> CheckResult:
+def run_check(
+    config: Config,
+    store: Store,
+    monitor: MonitorConfig,
+    *,
+    now: datetime | None = None,
+    backend_factory: Callable[[Checkpoint], Backend] | None = None,
+    env: Mapping[str, str] | None = None,
+    lookup: bool = True,
+) -> CheckResult:
     """One check. Raises on bad config or a governance refusal (nothing sent); everything else is recorded."""
     from . import notify
 
@@ -265,8 +351,13 @@ def run_check(config: Config, store: Store, monitor: MonitorConfig, *, now: date
     for suite in target.suites:
         records.record_suite(store, suite)
     records.record_checkpoint(store, cp)
-    db.record_canary(store, [db.CanaryRow(canary.canary_hash, c.key, c.suite_hash, c.suite_name, c.item.id, i)
-                             for i, c in enumerate(canary.items)])
+    db.record_canary(
+        store,
+        [
+            db.CanaryRow(canary.canary_hash, c.key, c.suite_hash, c.suite_name, c.item.id, i)
+            for i, c in enumerate(canary.items)
+        ],
+    )
     check_id = "chk-" + uuid.uuid4().hex[:12]
     seq = db.next_check_seq(store, target.name)
     notes: list[str] = []
@@ -276,9 +367,22 @@ def run_check(config: Config, store: Store, monitor: MonitorConfig, *, now: date
         audit: list[CallRecord] = []
         retirement = lookup_retirement(cp, now.date(), audit=audit)
         write_calls(store, [dataclasses.replace(r, run_id=check_id) for r in audit])
-        db.save_retirement(store, [db.RetirementRow(x.model, cp.provider_name, x.role, cp.name, x.status,
-                                                    x.shutdown_date.isoformat() if x.shutdown_date else None,
-                                                    x.reason, now) for x in retirement.lookups])
+        db.save_retirement(
+            store,
+            [
+                db.RetirementRow(
+                    x.model,
+                    cp.provider_name,
+                    x.role,
+                    cp.name,
+                    x.status,
+                    x.shutdown_date.isoformat() if x.shutdown_date else None,
+                    x.reason,
+                    now,
+                )
+                for x in retirement.lookups
+            ],
+        )
     gone = retirement is not None and retirement.gone is not None
 
     generations: dict[str, Generation] = {} if gone else _generate(target, config, store, check_id, backend_factory)
@@ -288,36 +392,55 @@ def run_check(config: Config, store: Store, monitor: MonitorConfig, *, now: date
         gone = True
         notes.append("every canary request answered HTTP 404: the endpoint's model is gone")
     metrics, item_stats = _score(target, config, generations) if ok else ({}, {})
-    answers = {k: Answer(g.text if g.status == "ok" else None, g.logprob_sum, g.logprob_tokens)
-               for k, g in generations.items()}
-    stats: dict[str, Stats] = {name: {c.key: (s.status, s.stats) for c, s in zip(canary.items, values)}
-                               for name, values in item_stats.items()}
+    answers = {
+        k: Answer(g.text if g.status == "ok" else None, g.logprob_sum, g.logprob_tokens) for k, g in generations.items()
+    }
+    stats: dict[str, Stats] = {
+        name: {c.key: (s.status, s.stats) for c, s in zip(canary.items, values)} for name, values in item_stats.items()
+    }
     status = "gone" if gone else ("complete" if ok else "failed")
 
     current = db.current_baseline(store, target.name)
     baseline_row, new_reason = _choose_baseline(store, target, now, check_id, current)
     if new_reason and baseline_row is not None and baseline_row.kind == "first_check" and status != "complete":
-        baseline_row, new_reason = current, None   # a check without answers cannot be a baseline; keep waiting
+        baseline_row, new_reason = current, None  # a check without answers cannot be a baseline; keep waiting
         notes.append("no baseline yet: the first check with answers becomes it")
     if new_reason and baseline_row is not None:
         notes.append(f"new baseline ({baseline_row.kind}): {new_reason}")
-    usable = baseline_row is not None and baseline_row.canary_hash == canary.canary_hash and \
-        baseline_row.endpoint_identity == cp.identity
-    baseline = _baseline_data(store, target, baseline_row, answers, stats, check_id) \
-        if usable and baseline_row is not None and status == "complete" else None
+    usable = (
+        baseline_row is not None
+        and baseline_row.canary_hash == canary.canary_hash
+        and baseline_row.endpoint_identity == cp.identity
+    )
+    baseline = (
+        _baseline_data(store, target, baseline_row, answers, stats, check_id)
+        if usable and baseline_row is not None and status == "complete"
+        else None
+    )
 
     gate = config.gate
     comparisons = []
     for name, metric in metrics.items():
         why_not = None
         if baseline is not None and name in baseline.signatures and baseline.signatures[name] != {metric.signature()}:
-            why_not = (f"the baseline runs scored {name} with another version ({', '.join(sorted(baseline.signatures[name]))})"
-                       f"; this check uses {metric.signature()}")
+            why_not = (
+                f"the baseline runs scored {name} with another version ({', '.join(sorted(baseline.signatures[name]))})"
+                f"; this check uses {metric.signature()}"
+            )
         elif baseline is not None and name not in baseline.stats:
             why_not = f"the baseline has no {name} scores"
-        comparisons.append(compare_metric(metric, stats[name], baseline.stats.get(name) if baseline else None,
-                                          resamples=monitor.resamples, seed=gate.seed, alpha=gate.alpha,
-                                          power=gate.power, why_not=why_not))
+        comparisons.append(
+            compare_metric(
+                metric,
+                stats[name],
+                baseline.stats.get(name) if baseline else None,
+                resamples=monitor.resamples,
+                seed=gate.seed,
+                alpha=gate.alpha,
+                power=gate.power,
+                why_not=why_not,
+            )
+        )
     changes = None
     if baseline is not None:
         reference = _logprob_reference(store, target.name, baseline, answers)
@@ -333,59 +456,136 @@ def run_check(config: Config, store: Store, monitor: MonitorConfig, *, now: date
         if changes is not None:
             changed_value = changes.logprob_share if changes.logprob_share is not None else changes.share
         values = {"changed": changed_value if deterministic else None, "score_drop": drop}
-        drift = drift_status(_past_checks(store, target.name, baseline_row.baseline_id), seq, values, monitor,
-                             deterministic=deterministic)
+        drift = drift_status(
+            _past_checks(store, target.name, baseline_row.baseline_id),
+            seq,
+            values,
+            monitor,
+            deterministic=deterministic,
+        )
 
     latencies = [g.latency_s for g in ok.values() if g.latency_s is not None]
-    prompt_tokens = sum(g.prompt_tokens or 0 for g in ok.values()) if ok and \
-        all(g.prompt_tokens is not None for g in ok.values()) else None
-    completion_tokens = sum(g.completion_tokens or 0 for g in ok.values()) if ok and \
-        all(g.completion_tokens is not None for g in ok.values()) else None
+    prompt_tokens = (
+        sum(g.prompt_tokens or 0 for g in ok.values())
+        if ok and all(g.prompt_tokens is not None for g in ok.values())
+        else None
+    )
+    completion_tokens = (
+        sum(g.completion_tokens or 0 for g in ok.values())
+        if ok and all(g.completion_tokens is not None for g in ok.values())
+        else None
+    )
     cost = calls_cost(store, config.providers, run_id=check_id, purposes=("generation",)) if cp.is_external else None
     n_failed = len(generations) - len(ok) if generations else len(canary.items)
     error_rate = n_failed / len(canary.items) if canary.items else None
-    full = _full_run(store, target, baseline_row if usable else None, (prompt_tokens, completion_tokens),
-                     cost.usd if cost else None, len(ok))
+    full = _full_run(
+        store,
+        target,
+        baseline_row if usable else None,
+        (prompt_tokens, completion_tokens),
+        cost.usd if cost else None,
+        len(ok),
+    )
     summary: dict[str, Any] = {
         "scores": {m.metric: m.score for m in comparisons},
         "comparison": [dataclasses.asdict(m) for m in comparisons],
         "changed_items": list(changes.changed_keys[:50]) if changes else [],
-        "changes": None if changes is None else {"compared": changes.compared, "changed": changes.changed,
-                                                 "logprob_compared": changes.logprob_compared,
-                                                 "logprob_changed": changes.logprob_changed},
-        "deterministic": deterministic, "has_logprobs": any(a.mean_logprob is not None for a in answers.values()),
+        "changes": None
+        if changes is None
+        else {
+            "compared": changes.compared,
+            "changed": changes.changed,
+            "logprob_compared": changes.logprob_compared,
+            "logprob_changed": changes.logprob_changed,
+        },
+        "deterministic": deterministic,
+        "has_logprobs": any(a.mean_logprob is not None for a in answers.values()),
         "drift": drift.to_json(values) if drift else None,
-        "retirement": None if retirement is None else {
-            "description": retirement.describe(), "days_left": retirement.days_left,
+        "retirement": None
+        if retirement is None
+        else {
+            "description": retirement.describe(),
+            "days_left": retirement.days_left,
             "horizon_days": monitor.thresholds.retirement_horizon_days,
-            "lookups": [{**x.__dict__, "shutdown_date": x.shutdown_date.isoformat() if x.shutdown_date else None}
-                        for x in retirement.lookups]},
+            "lookups": [
+                {**x.__dict__, "shutdown_date": x.shutdown_date.isoformat() if x.shutdown_date else None}
+                for x in retirement.lookups
+            ],
+        },
         "full_run": None if full is None else dataclasses.asdict(full),
         "cost": cost.to_json() if cost else None,
         "notes": notes,
         "canary": {"size": canary.size, "seed": canary.seed, "strata": [list(s) for s in canary.strata]},
     }
     check = db.CheckRow(
-        check_id=check_id, monitor=target.name, seq=seq, baseline_id=baseline_row.baseline_id if baseline_row else None,
-        test_start=drift.test_start if drift else None, endpoint_name=cp.name, endpoint_identity=cp.identity,
-        model=cp.model, canary_hash=canary.canary_hash, started_at=now, finished_at=utcnow(), status=status,
-        n_items=len(canary.items), n_ok=len(ok), n_failed=n_failed, error_rate=error_rate,
+        check_id=check_id,
+        monitor=target.name,
+        seq=seq,
+        baseline_id=baseline_row.baseline_id if baseline_row else None,
+        test_start=drift.test_start if drift else None,
+        endpoint_name=cp.name,
+        endpoint_identity=cp.identity,
+        model=cp.model,
+        canary_hash=canary.canary_hash,
+        started_at=now,
+        finished_at=utcnow(),
+        status=status,
+        n_items=len(canary.items),
+        n_ok=len(ok),
+        n_failed=n_failed,
+        error_rate=error_rate,
         latency_mean_s=float(np.mean(latencies)) if latencies else None,
         latency_p95_s=float(np.percentile(latencies, 95)) if latencies else None,
-        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, cost_usd=cost.usd if cost else None,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=cost.usd if cost else None,
         cost_reason=cost.reason if cost else "a local checkpoint costs no provider tokens",
-        changed_share=changes.share if changes else None, logprob_share=changes.logprob_share if changes else None,
-        score_drop=drop, wealth=drift.path.last if drift else None, alarm=bool(drift and drift.active),
-        summary=summary)
-    answer_rows = [db.AnswerRow(check_id, k, g.status, g.text, g.error, g.prompt_tokens, g.completion_tokens,
-                                g.latency_s, g.logprob_sum, g.logprob_tokens) for k, g in generations.items()]
-    score_rows = [db.ItemScoreRow(check_id, c.key, name, s.status, s.reason, s.stats,
-                                  float(metrics[name].score(np.asarray(s.stats))) if s.status == "scored" and s.stats
-                                  else None)
-                  for name, values in item_stats.items() for c, s in zip(canary.items, values)]
+        changed_share=changes.share if changes else None,
+        logprob_share=changes.logprob_share if changes else None,
+        score_drop=drop,
+        wealth=drift.path.last if drift else None,
+        alarm=bool(drift and drift.active),
+        summary=summary,
+    )
+    answer_rows = [
+        db.AnswerRow(
+            check_id,
+            k,
+            g.status,
+            g.text,
+            g.error,
+            g.prompt_tokens,
+            g.completion_tokens,
+            g.latency_s,
+            g.logprob_sum,
+            g.logprob_tokens,
+        )
+        for k, g in generations.items()
+    ]
+    score_rows = [
+        db.ItemScoreRow(
+            check_id,
+            c.key,
+            name,
+            s.status,
+            s.reason,
+            s.stats,
+            float(metrics[name].score(np.asarray(s.stats))) if s.status == "scored" and s.stats else None,
+        )
+        for name, values in item_stats.items()
+        for c, s in zip(canary.items, values)
+    ]
     db.insert_check(store, check, answer_rows, score_rows, new_baseline=baseline_row if new_reason else None)
-    result = CheckResult(check=check, target=target, baseline=baseline_row if usable else None,
-                         metrics=tuple(comparisons), changes=changes, drift=drift, retirement=retirement,
-                         full_run=full, notes=tuple(notes))
+    result = CheckResult(
+        check=check,
+        target=target,
+        baseline=baseline_row if usable else None,
+        metrics=tuple(comparisons),
+        changes=changes,
+        drift=drift,
+        retirement=retirement,
+        full_run=full,
+        notes=tuple(notes),
+    )
     deliveries = notify.after_check(store, result, sinks, now=now)
     return dataclasses.replace(result, alerts=tuple(deliveries))

@@ -18,12 +18,12 @@ import numpy as np
 from ..gate.stats import draw_counts, paired_bootstrap
 from ..metrics import Metric
 
-Stats = Mapping[str, tuple[str, tuple[float, ...] | None]]   # item key → (status, statistics when scored)
+Stats = Mapping[str, tuple[str, tuple[float, ...] | None]]  # item key → (status, statistics when scored)
 
 
 @dataclass(frozen=True)
 class Answer:
-    text: str | None                 # None: no answer (failed)
+    text: str | None  # None: no answer (failed)
     logprob_sum: float | None = None
     logprob_tokens: int | None = None
 
@@ -54,8 +54,12 @@ class Changes:
         return self.logprob_changed / self.logprob_compared if self.logprob_compared else None
 
 
-def answer_changes(check: Mapping[str, Answer], baseline: Mapping[str, Answer],
-                   logprob_reference: Mapping[str, Answer] | None, tolerance: float) -> Changes:
+def answer_changes(
+    check: Mapping[str, Answer],
+    baseline: Mapping[str, Answer],
+    logprob_reference: Mapping[str, Answer] | None,
+    tolerance: float,
+) -> Changes:
     """Compare texts exactly (they are NFC already); where both this check and the reference have
     log-probabilities for an item with unchanged text, a move beyond `tolerance` nats per token is a change."""
     keys = [k for k in check if check[k].text is not None and k in baseline and baseline[k].text is not None]
@@ -79,13 +83,13 @@ class MetricCheck:
 
     metric: str
     higher_is_better: bool
-    score: float | None                # over every canary item this check scored
+    score: float | None  # over every canary item this check scored
     n_scored: int
-    baseline_score: float | None       # over the paired items
-    check_score: float | None          # over the paired items
+    baseline_score: float | None  # over the paired items
+    check_score: float | None  # over the paired items
     n_paired: int
-    estimate: dict[str, Any] | None    # the gate's PairedEstimate, as a dict
-    reason: str | None = None          # why there is no comparison
+    estimate: dict[str, Any] | None  # the gate's PairedEstimate, as a dict
+    reason: str | None = None  # why there is no comparison
 
 
 def _matrix(stats: Stats, keys: Sequence[str], width: int) -> np.ndarray:
@@ -99,26 +103,59 @@ def corpus_score(metric: Metric, stats: Stats) -> tuple[float | None, int]:
     return float(metric.score(_matrix(stats, scored, len(metric.stat_names)).sum(axis=0))), len(scored)
 
 
-def compare_metric(metric: Metric, check: Stats, baseline: Stats | None, *, resamples: int, seed: int, alpha: float,
-                   power: float, why_not: str | None = None) -> MetricCheck:
+def compare_metric(
+    metric: Metric,
+    check: Stats,
+    baseline: Stats | None,
+    *,
+    resamples: int,
+    seed: int,
+    alpha: float,
+    power: float,
+    why_not: str | None = None,
+) -> MetricCheck:
     """The gate's paired bootstrap of check vs baseline on the items both scored (one index draw, seeded)."""
     score, n = corpus_score(metric, check)
-    common: dict[str, Any] = dict(metric=metric.name, higher_is_better=metric.higher_is_better, score=score,
-                                  n_scored=n)
+    common: dict[str, Any] = dict(metric=metric.name, higher_is_better=metric.higher_is_better, score=score, n_scored=n)
     if baseline is None or why_not:
-        return MetricCheck(**common, baseline_score=None, check_score=None, n_paired=0, estimate=None,
-                           reason=why_not or "no baseline yet")
-    paired = sorted(k for k, (status, values) in check.items() if status == "scored" and values is not None
-                    and k in baseline and baseline[k][0] == "scored" and baseline[k][1] is not None)
+        return MetricCheck(
+            **common,
+            baseline_score=None,
+            check_score=None,
+            n_paired=0,
+            estimate=None,
+            reason=why_not or "no baseline yet",
+        )
+    paired = sorted(
+        k
+        for k, (status, values) in check.items()
+        if status == "scored"
+        and values is not None
+        and k in baseline
+        and baseline[k][0] == "scored"
+        and baseline[k][1] is not None
+    )
     if not paired:
-        return MetricCheck(**common, baseline_score=None, check_score=None, n_paired=0, estimate=None,
-                           reason="no canary item was scored both in the baseline and in this check")
+        return MetricCheck(
+            **common,
+            baseline_score=None,
+            check_score=None,
+            n_paired=0,
+            estimate=None,
+            reason="no canary item was scored both in the baseline and in this check",
+        )
     width = len(metric.stat_names)
     cand, base = _matrix(check, paired, width), _matrix(baseline, paired, width)
-    estimate = paired_bootstrap(metric, cand, base, draw_counts([len(paired)], resamples, seed), alpha=alpha,
-                                power=power)
-    return MetricCheck(**common, baseline_score=estimate.champion_score, check_score=estimate.candidate_score,
-                       n_paired=len(paired), estimate=_clean(dataclasses.asdict(estimate)))
+    estimate = paired_bootstrap(
+        metric, cand, base, draw_counts([len(paired)], resamples, seed), alpha=alpha, power=power
+    )
+    return MetricCheck(
+        **common,
+        baseline_score=estimate.champion_score,
+        check_score=estimate.candidate_score,
+        n_paired=len(paired),
+        estimate=_clean(dataclasses.asdict(estimate)),
+    )
 
 
 def score_drop(result: MetricCheck) -> float | None:

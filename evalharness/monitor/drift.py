@@ -51,21 +51,39 @@ class DriftStatus:
     raised_now: bool
 
     def to_json(self, values: Mapping[str, float | None]) -> dict[str, Any]:
-        return {"test_start": self.test_start, "values": dict(values), "wealth": self.path.last,
-                "threshold": self.path.threshold, "alpha": self.path.alpha, "active": self.active,
-                "recovered": self.recovered, "checks_in_test": len(self.path.combined),
-                "streams": {p.spec.name: {"wealth": p.wealth[-1] if p.wealth else 1.0,
-                                          "stake": p.stakes[-1] if p.stakes else 0.0,
-                                          "null_mean": p.spec.null_mean, "lower": p.spec.lower}
-                            for p in self.path.streams}}
+        return {
+            "test_start": self.test_start,
+            "values": dict(values),
+            "wealth": self.path.last,
+            "threshold": self.path.threshold,
+            "alpha": self.path.alpha,
+            "active": self.active,
+            "recovered": self.recovered,
+            "checks_in_test": len(self.path.combined),
+            "streams": {
+                p.spec.name: {
+                    "wealth": p.wealth[-1] if p.wealth else 1.0,
+                    "stake": p.stakes[-1] if p.stakes else 0.0,
+                    "null_mean": p.spec.null_mean,
+                    "lower": p.spec.lower,
+                }
+                for p in self.path.streams
+            },
+        }
 
 
 def within_tolerance(values: Mapping[str, float | None], specs: Sequence[StreamSpec]) -> bool:
     return all(values.get(s.name) is not None and values[s.name] <= s.null_mean for s in specs)  # type: ignore[operator]
 
 
-def drift_status(past: Sequence[PastCheck], seq: int, values: Mapping[str, float | None], monitor: MonitorConfig,
-                 *, deterministic: bool) -> DriftStatus:
+def drift_status(
+    past: Sequence[PastCheck],
+    seq: int,
+    values: Mapping[str, float | None],
+    monitor: MonitorConfig,
+    *,
+    deterministic: bool,
+) -> DriftStatus:
     """The drift test after check `seq`, given the earlier checks against the same baseline (oldest first)."""
     specs = tuple(stream_specs(monitor, deterministic=deterministic))
     previous = past[-1] if past else None
@@ -80,11 +98,17 @@ def drift_status(past: Sequence[PastCheck], seq: int, values: Mapping[str, float
     recovered = False
     if was_active:
         n = monitor.thresholds.recover_after
-        recent = [p.values for p in in_test][-(n - 1):] if n > 1 else []
+        recent = [p.values for p in in_test][-(n - 1) :] if n > 1 else []
         recent = recent + [values]
         recovered = len(recent) >= n and all(within_tolerance(v, specs) for v in recent)
         active = not recovered
     else:
         active = path.alarm
-    return DriftStatus(test_start=test_start, specs=specs, path=path, active=active, recovered=recovered,
-                       raised_now=active and not was_active)
+    return DriftStatus(
+        test_start=test_start,
+        specs=specs,
+        path=path,
+        active=active,
+        recovered=recovered,
+        raised_now=active and not was_active,
+    )

@@ -21,7 +21,7 @@ import hashlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +39,10 @@ _FALSE = {"false", "no", "n", "0"}
 @dataclass(frozen=True)
 class LogRecord:
     line: int
-    logged_at: datetime | None      # UTC, naive
+    logged_at: datetime | None  # UTC, naive
     question: str
     answer: str
-    consent: bool                   # False when the record says nothing
+    consent: bool  # False when the record says nothing
     content_hash: str = ""
 
     @property
@@ -67,7 +67,8 @@ class ImportPlan:
 def content_hash(question: str, answer: str) -> str:
     def fold(text: str) -> str:
         return " ".join(nfc(text).casefold().split())
-    return hashlib.sha256(f"{fold(question)}\x00{fold(answer)}".encode("utf-8")).hexdigest()
+
+    return hashlib.sha256(f"{fold(question)}\x00{fold(answer)}".encode()).hexdigest()
 
 
 def _time(value: Any, *, path: Path, line: int, name: str) -> datetime | None:
@@ -76,18 +77,23 @@ def _time(value: Any, *, path: Path, line: int, name: str) -> datetime | None:
     if isinstance(value, bool):
         raise InputError("expected a time (ISO 8601 or Unix seconds), got a boolean", path=path, line=line, field=name)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc).replace(tzinfo=None)
+        return datetime.fromtimestamp(float(value), tz=UTC).replace(tzinfo=None)
     if isinstance(value, str):
         text = value.strip()
         try:
             if text.replace(".", "", 1).isdigit():
-                return datetime.fromtimestamp(float(text), tz=timezone.utc).replace(tzinfo=None)
+                return datetime.fromtimestamp(float(text), tz=UTC).replace(tzinfo=None)
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except (ValueError, OverflowError, OSError):
-            raise InputError(f"unreadable time {value!r}", path=path, line=line, field=name,
-                             hint="use ISO 8601 (2026-11-30T14:05:00Z) or Unix seconds") from None
+            raise InputError(
+                f"unreadable time {value!r}",
+                path=path,
+                line=line,
+                field=name,
+                hint="use ISO 8601 (2026-11-30T14:05:00Z) or Unix seconds",
+            ) from None
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
     raise InputError(f"expected a time, got {type(value).__name__}", path=path, line=line, field=name)
 
@@ -123,20 +129,36 @@ def _text(obj: dict[str, Any], key: str, *, path: Path, line: int, where: str | 
 def _simple(obj: dict[str, Any], *, path: Path, line: int) -> list[LogRecord]:
     unknown = sorted(set(obj) - set(SIMPLE_FIELDS))
     if unknown:
-        raise InputError(f"unknown field(s) {unknown}", path=path, line=line, field=unknown[0],
-                         hint=f"a simple record has {', '.join(SIMPLE_FIELDS)}; a chat record has 'messages'")
+        raise InputError(
+            f"unknown field(s) {unknown}",
+            path=path,
+            line=line,
+            field=unknown[0],
+            hint=f"a simple record has {', '.join(SIMPLE_FIELDS)}; a chat record has 'messages'",
+        )
     if "time" not in obj:
         raise InputError("missing required field", path=path, line=line, field="time")
-    return [LogRecord(line, _time(obj["time"], path=path, line=line, name="time"),
-                      _text(obj, "question", path=path, line=line), _text(obj, "answer", path=path, line=line),
-                      _consent(obj.get("consent"), path=path, line=line, name="consent", required=True))]
+    return [
+        LogRecord(
+            line,
+            _time(obj["time"], path=path, line=line, name="time"),
+            _text(obj, "question", path=path, line=line),
+            _text(obj, "answer", path=path, line=line),
+            _consent(obj.get("consent"), path=path, line=line, name="consent", required=True),
+        )
+    ]
 
 
 def _chat(obj: dict[str, Any], *, path: Path, line: int) -> list[LogRecord]:
     unknown = sorted(set(obj) - CHAT_KEYS)
     if unknown:
-        raise InputError(f"unknown field(s) {unknown}", path=path, line=line, field=unknown[0],
-                         hint=f"allowed in a chat record: {', '.join(sorted(CHAT_KEYS))}")
+        raise InputError(
+            f"unknown field(s) {unknown}",
+            path=path,
+            line=line,
+            field=unknown[0],
+            hint=f"allowed in a chat record: {', '.join(sorted(CHAT_KEYS))}",
+        )
     meta = obj.get("metadata") or {}
     if not isinstance(meta, dict):
         raise InputError("expected an object", path=path, line=line, field="metadata")
@@ -154,8 +176,13 @@ def _chat(obj: dict[str, Any], *, path: Path, line: int) -> list[LogRecord]:
             raise InputError("expected an object with role and content", path=path, line=line, field=where)
         role = message.get("role")
         if role not in ("system", "user", "assistant"):
-            raise InputError(f"unknown role {role!r}", path=path, line=line, field=f"{where}.role",
-                             hint="allowed: system, user, assistant")
+            raise InputError(
+                f"unknown role {role!r}",
+                path=path,
+                line=line,
+                field=f"{where}.role",
+                hint="allowed: system, user, assistant",
+            )
         content = _text(message, "content", path=path, line=line, where=f"{where}.content")
         if role == "user":
             question = content
@@ -179,8 +206,9 @@ def _csv_rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
     missing = [f for f in SIMPLE_FIELDS if f not in header]
     extra = [f for f in header if f not in SIMPLE_FIELDS]
     if missing or extra:
-        raise InputError(f"the CSV header must be {', '.join(SIMPLE_FIELDS)}", path=path, line=1,
-                         field=(missing or extra)[0])
+        raise InputError(
+            f"the CSV header must be {', '.join(SIMPLE_FIELDS)}", path=path, line=1, field=(missing or extra)[0]
+        )
     seen = False
     for row in reader:
         if None in row:
@@ -208,11 +236,23 @@ def read_log(path: str | Path) -> list[LogRecord]:
     return [replace(r, content_hash=content_hash(r.question, r.answer)) for r in records]
 
 
-def plan_import(records: list[LogRecord], *, already: set[str], review_without_consent: bool, per_day: int,
-                max_items: int, seed: int) -> ImportPlan:
+def plan_import(
+    records: list[LogRecord],
+    *,
+    already: set[str],
+    review_without_consent: bool,
+    per_day: int,
+    max_items: int,
+    seed: int,
+) -> ImportPlan:
     """Apply consent, de-duplication, the per-day sample and the cap — each record counted once."""
-    left = {"without consent": 0, "duplicates": 0, "already imported": 0, "over the day's sample": 0,
-            "over the import's cap": 0}
+    left = {
+        "without consent": 0,
+        "duplicates": 0,
+        "already imported": 0,
+        "over the day's sample": 0,
+        "over the import's cap": 0,
+    }
     kept: list[LogRecord] = []
     seen: set[str] = set()
     for r in records:

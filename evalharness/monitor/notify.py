@@ -41,27 +41,34 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def observations(result: "CheckResult") -> list[Observation]:
+def observations(result: CheckResult) -> list[Observation]:
     """What this check says about each condition (None: it cannot tell)."""
     check, monitor = result.check, result.target.monitor
     t = monitor.thresholds
     gone = check.status == "gone"
     retirement = result.retirement
     if gone:
-        gone_detail = retirement.describe() if retirement is not None and retirement.gone else \
-            "; ".join(result.notes) or "the endpoint's model answers 404"
+        gone_detail = (
+            retirement.describe()
+            if retirement is not None and retirement.gone
+            else "; ".join(result.notes) or "the endpoint's model answers 404"
+        )
         gone_obs = Observation("endpoint_gone", True, gone_detail)
-    elif check.status == "complete" or (retirement is not None and any(
-            x.role == "model" and x.status == "ok" for x in retirement.lookups)):
+    elif check.status == "complete" or (
+        retirement is not None and any(x.role == "model" and x.status == "ok" for x in retirement.lookups)
+    ):
         gone_obs = Observation("endpoint_gone", False, "the endpoint answers")
     else:
         gone_obs = Observation("endpoint_gone", None)
     if gone or check.error_rate is None:
         errors = Observation("errors", None)
     else:
-        errors = Observation("errors", check.error_rate > t.max_error_rate,
-                             f"{check.n_failed} of {check.n_items} canary requests failed "
-                             f"({_pct(check.error_rate)}; the limit is {_pct(t.max_error_rate)})")
+        errors = Observation(
+            "errors",
+            check.error_rate > t.max_error_rate,
+            f"{check.n_failed} of {check.n_items} canary requests failed "
+            f"({_pct(check.error_rate)}; the limit is {_pct(t.max_error_rate)})",
+        )
     drift = result.drift
     if drift is None or check.status != "complete":
         drift_obs = Observation("drift", None)
@@ -77,36 +84,47 @@ def observations(result: "CheckResult") -> list[Observation]:
         retire_obs = Observation("retirement", None)
     else:
         horizon = t.retirement_horizon_days
-        retire_obs = Observation("retirement", retirement.within(horizon),
-                                 retirement.describe() + (f" — gate a replacement (warning horizon {horizon} days)"
-                                                          if retirement.within(horizon) else ""))
+        retire_obs = Observation(
+            "retirement",
+            retirement.within(horizon),
+            retirement.describe()
+            + (f" — gate a replacement (warning horizon {horizon} days)" if retirement.within(horizon) else ""),
+        )
     return [gone_obs, drift_obs, errors, retire_obs]
 
 
-def facts(result: "CheckResult", condition: str) -> tuple[str, ...]:
+def facts(result: CheckResult, condition: str) -> tuple[str, ...]:
     """Aggregates only: numbers about the canary, never its items."""
     check, monitor = result.check, result.target.monitor
-    out = [f"Check {check.seq} at {check.started_at:%Y-%m-%d %H:%M} UTC: {check.status}, "
-           f"{check.n_ok} of {check.n_items} canary items answered"]
+    out = [
+        f"Check {check.seq} at {check.started_at:%Y-%m-%d %H:%M} UTC: {check.status}, "
+        f"{check.n_ok} of {check.n_items} canary items answered"
+    ]
     if condition == "drift" and result.drift is not None:
         d = result.drift
-        out.append(f"Sequential test: wealth {d.path.last:.3g} (alarm at 1/α = {d.path.threshold:g}, α = "
-                   f"{d.path.alpha:g}) over {len(d.path.combined)} check(s) since check {d.test_start}")
+        out.append(
+            f"Sequential test: wealth {d.path.last:.3g} (alarm at 1/α = {d.path.threshold:g}, α = "
+            f"{d.path.alpha:g}) over {len(d.path.combined)} check(s) since check {d.test_start}"
+        )
         for m in result.metrics:
             if m.baseline_score is not None and m.check_score is not None:
                 ci = m.estimate or {}
-                out.append(f"{m.metric}: baseline {m.baseline_score:.2f} → {m.check_score:.2f} "
-                           f"(gain CI {ci.get('ci_low', float('nan')):+.2f} to {ci.get('ci_high', float('nan')):+.2f}, "
-                           f"{m.n_paired} paired items)")
+                out.append(
+                    f"{m.metric}: baseline {m.baseline_score:.2f} → {m.check_score:.2f} "
+                    f"(gain CI {ci.get('ci_low', float('nan')):+.2f} to {ci.get('ci_high', float('nan')):+.2f}, "
+                    f"{m.n_paired} paired items)"
+                )
         t = monitor.thresholds
-        out.append(f"Tolerances: changed answers {_pct(t.changed_share)} (temperature 0 only), "
-                   f"{monitor.primary} drop {t.score_drop:g}")
+        out.append(
+            f"Tolerances: changed answers {_pct(t.changed_share)} (temperature 0 only), "
+            f"{monitor.primary} drop {t.score_drop:g}"
+        )
     if condition == "retirement" and result.retirement is not None and result.retirement.days_left is not None:
         out.append(f"Days until shutdown: {result.retirement.days_left}")
     return tuple(out)
 
 
-def examples(result: "CheckResult", condition: str) -> tuple[str, ...]:
+def examples(result: CheckResult, condition: str) -> tuple[str, ...]:
     """Up to three changed items — only when every canary suite's governance allows publication."""
     if condition != "drift" or not result.target.publishable or result.changes is None:
         return ()
@@ -118,46 +136,93 @@ def examples(result: "CheckResult", condition: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _message(result: "CheckResult", event: AlertEvent) -> AlertMessage:
+def _message(result: CheckResult, event: AlertEvent) -> AlertMessage:
     cp = result.target.checkpoint
-    return AlertMessage(monitor=result.target.name, endpoint=f"{cp.name} ({cp.backend} model {cp.model})",
-                        event=event, facts=facts(result, event.condition), examples=examples(result, event.condition),
-                        check_id=result.check.check_id)
+    return AlertMessage(
+        monitor=result.target.name,
+        endpoint=f"{cp.name} ({cp.backend} model {cp.model})",
+        event=event,
+        facts=facts(result, event.condition),
+        examples=examples(result, event.condition),
+        check_id=result.check.check_id,
+    )
 
 
 def message_to_json(message: AlertMessage) -> dict[str, Any]:
     e = message.event
-    return {"monitor": message.monitor, "endpoint": message.endpoint, "facts": list(message.facts),
-            "examples": list(message.examples), "check_id": message.check_id,
-            "event": {"condition": e.condition, "kind": e.kind, "severity": e.severity, "detail": e.detail,
-                      "since": e.since.isoformat() if e.since else None, "when": e.when.isoformat()},
-            "title": message.title, "text": message.text()}
+    return {
+        "monitor": message.monitor,
+        "endpoint": message.endpoint,
+        "facts": list(message.facts),
+        "examples": list(message.examples),
+        "check_id": message.check_id,
+        "event": {
+            "condition": e.condition,
+            "kind": e.kind,
+            "severity": e.severity,
+            "detail": e.detail,
+            "since": e.since.isoformat() if e.since else None,
+            "when": e.when.isoformat(),
+        },
+        "title": message.title,
+        "text": message.text(),
+    }
 
 
 def message_from_json(data: dict[str, Any]) -> AlertMessage:
     e = data["event"]
-    event = AlertEvent(e["condition"], e["kind"], e["severity"], e["detail"],
-                       datetime.fromisoformat(e["since"]) if e["since"] else None, datetime.fromisoformat(e["when"]))
-    return AlertMessage(monitor=data["monitor"], endpoint=data["endpoint"], event=event, facts=tuple(data["facts"]),
-                        examples=tuple(data["examples"]), check_id=data["check_id"])
+    event = AlertEvent(
+        e["condition"],
+        e["kind"],
+        e["severity"],
+        e["detail"],
+        datetime.fromisoformat(e["since"]) if e["since"] else None,
+        datetime.fromisoformat(e["when"]),
+    )
+    return AlertMessage(
+        monitor=data["monitor"],
+        endpoint=data["endpoint"],
+        event=event,
+        facts=tuple(data["facts"]),
+        examples=tuple(data["examples"]),
+        check_id=data["check_id"],
+    )
 
 
 def _states(store: Store, monitor: str) -> dict[str, ConditionState]:
-    return {r.condition: ConditionState(r.condition, r.active, r.since, r.last_notice, r.detail)
-            for r in db.alert_states(store, monitor)}
+    return {
+        r.condition: ConditionState(r.condition, r.active, r.since, r.last_notice, r.detail)
+        for r in db.alert_states(store, monitor)
+    }
 
 
-def after_check(store: Store, result: "CheckResult", sinks: Sequence[Sink], *, now: datetime) -> list[Delivery]:
+def after_check(store: Store, result: CheckResult, sinks: Sequence[Sink], *, now: datetime) -> list[Delivery]:
     """Update the conditions, record the alerts they call for, and deliver every pending alert."""
     monitor = result.target.name
     reminder_days = result.target.monitor.alerts.reminder_days
     old = _states(store, monitor)
     new, events = transition(old, observations(result), now, timedelta(days=reminder_days) if reminder_days else None)
-    changed = [db.AlertStateRow(monitor, s.condition, s.active, s.since, s.last_notice, s.detail)
-               for c, s in new.items() if old.get(c) != s]
-    alerts = [db.AlertRow("alert-" + uuid.uuid4().hex[:12], monitor, e.condition, e.kind, e.severity,
-                          result.check.check_id, now, message_to_json(_message(result, e)),
-                          tuple(s.name for s in sinks), (), None) for e in events]
+    changed = [
+        db.AlertStateRow(monitor, s.condition, s.active, s.since, s.last_notice, s.detail)
+        for c, s in new.items()
+        if old.get(c) != s
+    ]
+    alerts = [
+        db.AlertRow(
+            "alert-" + uuid.uuid4().hex[:12],
+            monitor,
+            e.condition,
+            e.kind,
+            e.severity,
+            result.check.check_id,
+            now,
+            message_to_json(_message(result, e)),
+            tuple(s.name for s in sinks),
+            (),
+            None,
+        )
+        for e in events
+    ]
     db.record_alerts(store, monitor, changed, alerts)
     return deliver_pending(store, monitor, sinks)
 

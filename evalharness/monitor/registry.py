@@ -18,8 +18,12 @@ def load_monitors(config: Config) -> dict[str, MonitorConfig]:
     where: dict[str, str] = {}
     for key, monitor in config.monitors.items():
         if monitor.name not in (None, key):
-            raise ConfigError(f"name '{monitor.name}' differs from the section's name", field=f"monitors.{key}.name",
-                              path=config.source, hint="leave name out in [monitors.<name>] sections")
+            raise ConfigError(
+                f"name '{monitor.name}' differs from the section's name",
+                field=f"monitors.{key}.name",
+                path=config.source,
+                hint="leave name out in [monitors.<name>] sections",
+            )
         found[key] = monitor.model_copy(update={"name": key})
         where[key] = f"{config.source or 'the config'} [monitors.{key}]"
     folder = config.resolve(config.run.monitors_dir)
@@ -27,8 +31,9 @@ def load_monitors(config: Config) -> dict[str, MonitorConfig]:
         monitor = _load_file(path)
         assert monitor.name is not None
         if monitor.name in found:
-            raise ConfigError(f"monitor '{monitor.name}' is declared twice (also in {where[monitor.name]})",
-                              path=path, field="name")
+            raise ConfigError(
+                f"monitor '{monitor.name}' is declared twice (also in {where[monitor.name]})", path=path, field="name"
+            )
         found[monitor.name] = monitor
         where[monitor.name] = str(path)
     return found
@@ -47,7 +52,10 @@ def _load_file(path: Path) -> MonitorConfig:
 def find_monitor(config: Config, name: str) -> MonitorConfig:
     monitors = load_monitors(config)
     if name not in monitors:
-        raise ConfigError(f"no monitor named '{name}'", field="monitor",
-                          hint=f"declared monitors: {', '.join(sorted(monitors)) or 'none'} "
-                               "([monitors.<name>] in the config or monitors/<name>.toml)")
+        raise ConfigError(
+            f"no monitor named '{name}'",
+            field="monitor",
+            hint=f"declared monitors: {', '.join(sorted(monitors)) or 'none'} "
+            "([monitors.<name>] in the config or monitors/<name>.toml)",
+        )
     return monitors[name]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..checkpoints import Checkpoint
@@ -26,7 +26,7 @@ LookupStatus = str
 @dataclass(frozen=True)
 class ModelLookup:
     model: str
-    role: str                      # "model" | "base model"
+    role: str  # "model" | "base model"
     status: LookupStatus
     shutdown_date: date | None = None
     raw_shutdown_date: str | None = None
@@ -69,8 +69,7 @@ class Retirement:
         if first is not None:
             left = self.days_left
             when = "has shut down" if left is not None and left < 0 else "shuts down"
-            return (f"{first.role} '{first.model}' {when} on {first.shutdown_date:%Y-%m-%d} "
-                    f"({_days(left)})")
+            return f"{first.role} '{first.model}' {when} on {first.shutdown_date:%Y-%m-%d} ({_days(left)})"
         unsupported = [x for x in self.lookups if x.status == "unsupported"]
         if unsupported:
             return unsupported[0].reason or "not reported by this provider"
@@ -103,28 +102,30 @@ def parse_shutdown_date(value: Any) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=timezone.utc).date()
+        return datetime.fromtimestamp(float(value), tz=UTC).date()
     text = str(value).strip()
     if text.isdigit():
-        return datetime.fromtimestamp(int(text), tz=timezone.utc).date()
+        return datetime.fromtimestamp(int(text), tz=UTC).date()
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
         return None
 
 
-def lookup_retirement(checkpoint: Checkpoint, today: date, *, timeout_s: float = 30.0,
-                      audit: list[CallRecord] | None = None) -> Retirement:
+def lookup_retirement(
+    checkpoint: Checkpoint, today: date, *, timeout_s: float = 30.0, audit: list[CallRecord] | None = None
+) -> Retirement:
     """Ask the provider (OpenAI only) about the checkpoint's model(s). One request per model, no retries.
 
     `audit`, when given, receives one CallRecord per request (the caller writes them to external_calls).
     """
     lookups: list[ModelLookup] = []
     if checkpoint.backend != "openai":
-        why = {"gemini": "the Gemini API announces no shutdown dates through its models endpoint",
-                  "openai_compatible": f"the server at {checkpoint.base_url} is not OpenAI; its models endpoint "
-                                       "announces no shutdown dates"}.get(
-            checkpoint.backend, "local weights do not retire")
+        why = {
+            "gemini": "the Gemini API announces no shutdown dates through its models endpoint",
+            "openai_compatible": f"the server at {checkpoint.base_url} is not OpenAI; its models endpoint "
+            "announces no shutdown dates",
+        }.get(checkpoint.backend, "local weights do not retire")
         lookups = [ModelLookup(m, role, "unsupported", reason=why) for m, role in models_to_check(checkpoint)]
         return Retirement(checkpoint.name, checkpoint.backend, tuple(lookups), today)
     import openai
@@ -133,8 +134,9 @@ def lookup_retirement(checkpoint: Checkpoint, today: date, *, timeout_s: float =
     from ..providers.keys import NO_KEY
 
     key = checkpoint_api_key(checkpoint)
-    client = openai.OpenAI(api_key=key.reveal() if key else NO_KEY, base_url=checkpoint.base_url,
-                           max_retries=0, timeout=timeout_s)
+    client = openai.OpenAI(
+        api_key=key.reveal() if key else NO_KEY, base_url=checkpoint.base_url, max_retries=0, timeout=timeout_s
+    )
     try:
         for model, role in models_to_check(checkpoint):
             started = time.monotonic()
@@ -155,10 +157,18 @@ def lookup_retirement(checkpoint: Checkpoint, today: date, *, timeout_s: float =
                 reason = failure.reason
                 lookups.append(ModelLookup(model, role, status, reason=reason))
             if audit is not None:
-                audit.append(CallRecord(provider=checkpoint.provider_name, model=model, purpose="retirement",
-                                        status="ok" if status == "ok" else ("not_found" if status == "gone" else "error"),
-                                        endpoint="models.retrieve", http_status=http_status,
-                                        latency_s=time.monotonic() - started, error=reason))
+                audit.append(
+                    CallRecord(
+                        provider=checkpoint.provider_name,
+                        model=model,
+                        purpose="retirement",
+                        status="ok" if status == "ok" else ("not_found" if status == "gone" else "error"),
+                        endpoint="models.retrieve",
+                        http_status=http_status,
+                        latency_s=time.monotonic() - started,
+                        error=reason,
+                    )
+                )
     finally:
         client.close()
     return Retirement(checkpoint.name, checkpoint.backend, tuple(lookups), today)

@@ -67,9 +67,9 @@ class StreamPath:
     """The wealth of one stream after each check, and the stake that was placed at each check."""
 
     spec: StreamSpec
-    values: tuple[float | None, ...]      # x_t; None = the check gave no value (stake 0, factor 1)
+    values: tuple[float | None, ...]  # x_t; None = the check gave no value (stake 0, factor 1)
     stakes: tuple[float, ...]
-    wealth: tuple[float, ...]             # after each check; starts from 1 before the first
+    wealth: tuple[float, ...]  # after each check; starts from 1 before the first
 
 
 def kelly_stake(past: Sequence[float], spec: StreamSpec) -> float:

@@ -15,8 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 CHECK_METRICS = ("chrf", "chrf++", "embedding_cosine", "exact_match", "word_accuracy", "edit_similarity")
 #: the range of each metric's score, which bounds how far a canary score can drop (the drift stream needs it)
 SCORE_RANGE: dict[str, tuple[float, float]] = {
-    "chrf": (0.0, 100.0), "chrf++": (0.0, 100.0), "exact_match": (0.0, 100.0), "word_accuracy": (0.0, 100.0),
-    "edit_similarity": (0.0, 100.0), "embedding_cosine": (-100.0, 100.0)}
+    "chrf": (0.0, 100.0),
+    "chrf++": (0.0, 100.0),
+    "exact_match": (0.0, 100.0),
+    "word_accuracy": (0.0, 100.0),
+    "edit_similarity": (0.0, 100.0),
+    "embedding_cosine": (-100.0, 100.0),
+}
 
 
 class _Section(BaseModel):
@@ -114,7 +119,7 @@ class MonitorConfig(_Section):
         return names
 
     @model_validator(mode="after")
-    def _primary_is_scored(self) -> "MonitorConfig":
+    def _primary_is_scored(self) -> MonitorConfig:
         if self.primary not in self.metrics:
             raise ValueError(f"primary metric '{self.primary}' must be one of this monitor's metrics {self.metrics}")
         return self

@@ -59,8 +59,9 @@ class AlertMessage:
         icon = {"error": "❌", "warning": "⚠️"}.get(self.event.severity, "✅")
         out = [f"### {icon} {self.title}", ""] + [f"- {line}" for line in self.lines()]
         if self.examples:
-            out += ["", "Examples (this suite's governance allows publication):", ""] + \
-                   [f"- {x}" for x in self.examples]
+            out += ["", "Examples (this suite's governance allows publication):", ""] + [
+                f"- {x}" for x in self.examples
+            ]
         return "\n".join(out) + "\n"
 
 
@@ -170,8 +171,11 @@ def _env(env: Mapping[str, str], name: str | None, what: str, field_name: str) -
         return None
     value = env.get(name)
     if not value:
-        raise ConfigError(f"{what} is read from the environment variable {name}, which is not set", field=field_name,
-                          hint=f"export {name}=… before the check (it is a secret: keep it out of config files)")
+        raise ConfigError(
+            f"{what} is read from the environment variable {name}, which is not set",
+            field=field_name,
+            hint=f"export {name}=… before the check (it is a secret: keep it out of config files)",
+        )
     return value
 
 
@@ -185,12 +189,18 @@ def build_sinks(settings: AlertSettings, env: Mapping[str, str] | None = None) -
     if settings.email_to:
         if not settings.email_from:
             raise ConfigError("e-mail alerts need email_from", field="alerts.email_from")
-        sinks.append(EmailSink(
-            host=settings.smtp_host, port=settings.smtp_port, sender=settings.email_from,
-            recipients=tuple(settings.email_to), starttls=settings.smtp_starttls,
-            user=_env(env, settings.smtp_user_env, "the SMTP user", "alerts.smtp_user_env"),
-            password=_env(env, settings.smtp_password_env, "the SMTP password", "alerts.smtp_password_env"),
-            timeout_s=settings.timeout_s))
+        sinks.append(
+            EmailSink(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.email_from,
+                recipients=tuple(settings.email_to),
+                starttls=settings.smtp_starttls,
+                user=_env(env, settings.smtp_user_env, "the SMTP user", "alerts.smtp_user_env"),
+                password=_env(env, settings.smtp_password_env, "the SMTP password", "alerts.smtp_password_env"),
+                timeout_s=settings.timeout_s,
+            )
+        )
     on_actions = env.get("GITHUB_ACTIONS") == "true"
     if settings.github is True or (settings.github == "auto" and on_actions):
         summary = env.get("GITHUB_STEP_SUMMARY")

@@ -20,7 +20,7 @@ from .fake_providers import FakeBehaviour
 def _unit(*parts: object) -> float:
     """A reproducible number in [0, 1) from the parts."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def distort(text: str, salt: str) -> str:
@@ -42,7 +42,7 @@ class SimulatedModel:
     logprob_offset: float = 0.0
     #: answer exactly like `same_text_as` on this share of items (a model of the same family)
     same_text_share: float = 0.0
-    same_text_as: "SimulatedModel | None" = None
+    same_text_as: SimulatedModel | None = None
 
     def usual_answer(self, prompt: str, reference: str) -> str:
         if self.same_text_as is not None and _unit("same", self.seed, prompt) < self.same_text_share:
@@ -61,9 +61,11 @@ class SimulatedModel:
         return -0.1 * max(1, len(token.strip())) + self.logprob_offset
 
 
-def behaviour_for(model: SimulatedModel, references: Mapping[str, str], check: int,
-                  base: FakeBehaviour | None = None) -> FakeBehaviour:
+def behaviour_for(
+    model: SimulatedModel, references: Mapping[str, str], check: int, base: FakeBehaviour | None = None
+) -> FakeBehaviour:
     """A FakeBehaviour serving `model` at check number `check`; prompts not in `references` get a stock reply."""
+
     def reply(prompt: str, system: str | None) -> str:
         reference = references.get(prompt)
         return model.answer(prompt, reference, check) if reference is not None else f"reply to: {prompt}"
@@ -75,4 +77,3 @@ def behaviour_for(model: SimulatedModel, references: Mapping[str, str], check: i
     behaviour.reply = reply
     behaviour.chat_logprob = logprob
     return behaviour
-
