@@ -128,7 +128,7 @@ def chat_logprobs(response: Any) -> tuple[float | None, int | None]:
     values = [getattr(t, "logprob", None) for t in content]
     if any(not isinstance(v, (int, float)) for v in values):
         return None, None
-    return float(sum(values)), len(values)
+    return float(sum(v for v in values if v is not None)), len(values)
 
 
 def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: str) -> tuple[LogLikelihood, Usage]:

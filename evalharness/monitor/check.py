@@ -122,7 +122,7 @@ class CheckResult:
 class BaselineData:
     row: db.BaselineRow
     answers: dict[str, Answer]
-    stats: dict[str, Stats]  # metric → item key → (status, stats)
+    stats: Mapping[str, Stats]  # metric → item key → (status, stats)
     signatures: dict[str, set[str]]  # metric → signatures it was scored with
 
 

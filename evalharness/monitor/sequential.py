@@ -33,7 +33,7 @@ PyPI's `expectation` needs Python ≥ 3.12.)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -147,7 +147,7 @@ class AlarmPath:
         return self.combined[-1] if self.combined else 1.0
 
 
-def alarm_path(streams: dict[str, Sequence[float | None]], specs: Sequence[StreamSpec], alpha: float) -> AlarmPath:
+def alarm_path(streams: Mapping[str, Sequence[float | None]], specs: Sequence[StreamSpec], alpha: float) -> AlarmPath:
     """Average the streams' wealth (each a test supermartingale under its H0) and compare with 1/α.
 
     `streams` maps each spec's name to its values, one per check (same length for all). With no stream

@@ -301,8 +301,9 @@ _CHECK_SQL = f"SELECT {_columns(CheckRow).replace('summary', 'summary_json')} FR
 
 
 def _check(row: tuple) -> CheckRow:
-    *head, summary = row
-    return CheckRow(*head, summary=json.loads(summary))
+    values = list(row)
+    values[-1] = json.loads(values[-1])
+    return CheckRow(*values)
 
 
 def list_checks(store: Store, monitor: str, *, since_seq: int | None = None) -> list[CheckRow]:
@@ -636,8 +637,8 @@ def live_queue(
         where.append("rv.item_id IS NULL")
     rows = store.query(
         f"SELECT {', '.join('li.' + f.name for f in fields(LiveItemRow))}, (rv.item_id IS NOT NULL) AS done "
-        "FROM monitor_live_items li LEFT JOIN (SELECT DISTINCT item_id FROM ratings WHERE rater = ? AND source = 'live' "
-        "UNION SELECT DISTINCT item_id FROM corrections WHERE author = ? AND run_id IS NULL) rv "
+        "FROM monitor_live_items li LEFT JOIN (SELECT DISTINCT item_id FROM ratings WHERE rater = ? "
+        "AND source = 'live' UNION SELECT DISTINCT item_id FROM corrections WHERE author = ? AND run_id IS NULL) rv "
         f"ON rv.item_id = li.live_id WHERE {' AND '.join(where)} "
         "ORDER BY done, li.day DESC NULLS LAST, li.logged_at, li.live_id LIMIT ?",
         [reviewer, reviewer, monitor, monitor, limit],
@@ -684,7 +685,8 @@ def save_live_review(
                 "narrative, author) VALUES (?, NULL, NULL, ?, ?, ?, ?, ?)",
                 [correction_id, item.live_id, item.question, item.answer, narrative, reviewer],
             )
-        saved_at = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+        found = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()
+        saved_at = found[0] if found else datetime.now()
     return rating_id, correction_id, saved_at
 
 
