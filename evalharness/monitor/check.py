@@ -40,7 +40,16 @@ from ..store import Store, records
 from ..store import monitor as db
 from ..suites import Suite, load_suite
 from .canary import Canary, draw_canary
-from .compare import Answer, Changes, MetricCheck, Stats, answer_changes, compare_metric, score_drop
+from .compare import (
+    Answer,
+    Changes,
+    MetricCheck,
+    Stats,
+    answer_changes,
+    compare_metric,
+    corpus_score,
+    established_answers,
+)
 from .drift import DriftStatus, PastCheck, drift_status
 from .retirement import Retirement, lookup_retirement
 from .settings import MonitorConfig
@@ -107,7 +116,8 @@ class CheckResult:
     target: Target
     baseline: db.BaselineRow | None
     metrics: tuple[MetricCheck, ...]
-    changes: Changes | None
+    changes: Changes | None  # vs the baseline's answers, verbatim (reported)
+    drift_changes: Changes | None  # vs the established answers (what the drift test watches)
     drift: DriftStatus | None
     retirement: Retirement | None
     full_run: FullRunCost | None
@@ -288,17 +298,51 @@ def _past_checks(store: Store, monitor: str, baseline_id: str) -> list[PastCheck
     return out
 
 
-def _logprob_reference(
-    store: Store, monitor: str, baseline: BaselineData, this: dict[str, Answer]
-) -> dict[str, Answer] | None:
-    """The first check against this baseline that returned log-probabilities (this one if none before)."""
-    for row in db.list_checks(store, monitor):
-        if row.baseline_id == baseline.row.baseline_id and row.summary.get("has_logprobs"):
-            return {
-                k: Answer(a.text, a.logprob_sum, a.logprob_tokens)
-                for k, a in db.check_answers(store, row.check_id).items()
-            }
-    return this if any(a.mean_logprob is not None for a in this.values()) else None
+def _established(
+    store: Store,
+    baseline: BaselineData,
+    seq: int,
+    primary: Metric | None,
+    monitor: MonitorConfig,
+    deterministic: bool,
+) -> tuple[dict[str, Answer], float | None, list[str]]:
+    """The endpoint's established answers and canary score, from the baseline and the first
+    `reference_checks` complete checks after it (those before this one).
+
+    At temperature 0 the score is that of the established answers (each item's statistics from the vote its
+    answer came from), so a change during those first checks does not move it; otherwise it is the mean canary
+    score of the baseline and those checks. Returns (answers, score, the checks used)."""
+    t = monitor.thresholds
+    rows = [
+        r
+        for r in db.list_checks(store, baseline.row.monitor)
+        if r.baseline_id == baseline.row.baseline_id
+        and r.status == "complete"
+        and r.seq < seq
+        and r.check_id != baseline.row.source_check
+    ][: t.reference_checks]
+    ids = [r.check_id for r in rows]
+    answers = db.answers_of_checks(store, ids)
+    votes = [baseline.answers] + [
+        {
+            k: Answer(a.text if a.status == "ok" else None, a.logprob_sum, a.logprob_tokens)
+            for k, a in answers[c].items()
+        }
+        for c in ids
+    ]
+    established, sources = established_answers(votes, t.changed_share)
+    score = None
+    if primary is not None and primary.name in baseline.stats:
+        if deterministic:
+            stats = [baseline.stats[primary.name]] + [db.check_item_stats(store, c).get(primary.name, {}) for c in ids]
+            score, _ = corpus_score(primary, {k: stats[v].get(k, ("failed", None)) for k, v in sources.items()})
+        else:
+            first, _ = corpus_score(primary, baseline.stats[primary.name])
+            scores = ([first] if first is not None else []) + [
+                r.summary["scores"][primary.name] for r in rows if r.summary["scores"].get(primary.name) is not None
+            ]
+            score = float(np.mean(scores)) if scores else None
+    return established, score, ids
 
 
 def _full_run(
@@ -405,12 +449,26 @@ def run_check(
     if new_reason and baseline_row is not None and baseline_row.kind == "first_check" and status != "complete":
         baseline_row, new_reason = current, None  # a check without answers cannot be a baseline; keep waiting
         notes.append("no baseline yet: the first check with answers becomes it")
+    claim = None
+    if (
+        not new_reason
+        and baseline_row is not None
+        and baseline_row.kind == "first_check"
+        and baseline_row.source_check is None
+    ):
+        if status == "complete":  # a baseline set by `monitor rebaseline`: this check's answers become it
+            baseline_row = dataclasses.replace(baseline_row, source_check=check_id)
+            claim = baseline_row.baseline_id
+            notes.append(f"new baseline (first check after a rebaseline): {baseline_row.reason}")
+        else:
+            notes.append("no baseline yet: the next check with answers becomes it")
     if new_reason and baseline_row is not None:
         notes.append(f"new baseline ({baseline_row.kind}): {new_reason}")
     usable = (
         baseline_row is not None
         and baseline_row.canary_hash == canary.canary_hash
         and baseline_row.endpoint_identity == cp.identity
+        and (baseline_row.kind == "champion" or baseline_row.source_check is not None)
     )
     baseline = (
         _baseline_data(store, target, baseline_row, answers, stats, check_id)
@@ -441,20 +499,25 @@ def run_check(
                 why_not=why_not,
             )
         )
-    changes = None
-    if baseline is not None:
-        reference = _logprob_reference(store, target.name, baseline, answers)
-        changes = answer_changes(answers, baseline.answers, reference, monitor.thresholds.logprob_tolerance)
+    tolerance = monitor.thresholds.logprob_tolerance
+    changes = drift_changes = None
+    drop = None
+    reference_checks: list[str] = []
     primary = next((m for m in comparisons if m.metric == monitor.primary), None)
-    drop = score_drop(primary) if primary is not None else None
+    if baseline is not None:
+        changes = answer_changes(answers, baseline.answers, tolerance)  # verbatim vs the baseline (reported)
+        established, reference_score, reference_checks = _established(
+            store, baseline, seq, metrics.get(monitor.primary), monitor, cp.generation.temperature == 0.0
+        )
+        drift_changes = answer_changes(answers, established, tolerance)
+        if primary is not None and primary.score is not None and reference_score is not None:
+            drop = reference_score - primary.score if primary.higher_is_better else primary.score - reference_score
 
     deterministic = cp.generation.temperature == 0.0
     drift = None
     values: dict[str, float | None] = {}
     if baseline_row is not None and usable:
-        changed_value = None
-        if changes is not None:
-            changed_value = changes.logprob_share if changes.logprob_share is not None else changes.share
+        changed_value = drift_changes.drift_share if drift_changes is not None else None
         values = {"changed": changed_value if deterministic else None, "score_drop": drop}
         drift = drift_status(
             _past_checks(store, target.name, baseline_row.baseline_id),
@@ -489,14 +552,16 @@ def run_check(
     summary: dict[str, Any] = {
         "scores": {m.metric: m.score for m in comparisons},
         "comparison": [dataclasses.asdict(m) for m in comparisons],
-        "changed_items": list(changes.changed_keys[:50]) if changes else [],
-        "changes": None
-        if changes is None
+        "changed_items": list(drift_changes.changed_keys[:50]) if drift_changes else [],
+        "changes": None if changes is None else {"compared": changes.compared, "changed": changes.changed},
+        "drift_changes": None
+        if drift_changes is None
         else {
-            "compared": changes.compared,
-            "changed": changes.changed,
-            "logprob_compared": changes.logprob_compared,
-            "logprob_changed": changes.logprob_changed,
+            "compared": drift_changes.compared,
+            "changed": drift_changes.changed,
+            "logprob_compared": drift_changes.logprob_compared,
+            "logprob_changed": drift_changes.logprob_changed,
+            "reference_checks": reference_checks,
         },
         "deterministic": deterministic,
         "has_logprobs": any(a.mean_logprob is not None for a in answers.values()),
@@ -541,7 +606,7 @@ def run_check(
         cost_usd=cost.usd if cost else None,
         cost_reason=cost.reason if cost else "a local checkpoint costs no provider tokens",
         changed_share=changes.share if changes else None,
-        logprob_share=changes.logprob_share if changes else None,
+        drift_share=drift_changes.drift_share if drift_changes else None,
         score_drop=drop,
         wealth=drift.path.last if drift else None,
         alarm=bool(drift and drift.active),
@@ -575,13 +640,16 @@ def run_check(
         for name, values in item_stats.items()
         for c, s in zip(canary.items, values)
     ]
-    db.insert_check(store, check, answer_rows, score_rows, new_baseline=baseline_row if new_reason else None)
+    db.insert_check(
+        store, check, answer_rows, score_rows, new_baseline=baseline_row if new_reason else None, claim_baseline=claim
+    )
     result = CheckResult(
         check=check,
         target=target,
         baseline=baseline_row if usable else None,
         metrics=tuple(comparisons),
         changes=changes,
+        drift_changes=drift_changes,
         drift=drift,
         retirement=retirement,
         full_run=full,
@@ -589,3 +657,24 @@ def run_check(
     )
     deliveries = notify.after_check(store, result, sinks, now=now)
     return dataclasses.replace(result, alerts=tuple(deliveries))
+
+
+def rebaseline(
+    config: Config, store: Store, monitor: MonitorConfig, *, reason: str, now: datetime | None = None
+) -> db.BaselineRow:
+    """Accept the endpoint as it answers now: the next complete check becomes the baseline, and a new drift
+    test starts from it (use after a deliberate change, once the alarm has been looked into)."""
+    target = load_target(config, monitor)
+    row = db.new_baseline_row(
+        store,
+        target.name,
+        kind="first_check",
+        canary_hash=target.canary.canary_hash,
+        endpoint_identity=target.checkpoint.identity,
+        source_runs=[],
+        source_check=None,
+        reason=reason,
+        created_at=now or utcnow(),
+    )
+    db.add_baseline(store, row)
+    return row

@@ -36,13 +36,13 @@ class Answer:
 
 @dataclass(frozen=True)
 class Changes:
-    """How many canary answers differ from the baseline's (both answered), verbatim and by log-probability."""
+    """How many canary answers differ from a reference's (both answered): verbatim, and — where both sides
+    have log-probabilities — also by a move of the mean token log-probability beyond the tolerance."""
 
     compared: int
     changed: int
     changed_keys: tuple[str, ...]
-    #: with log-probabilities: also answers whose text is the same but whose mean token log-probability moved
-    logprob_compared: int
+    logprob_compared: int  # items compared with log-probabilities taken into account (0: none available)
     logprob_changed: int
 
     @property
@@ -53,28 +53,62 @@ class Changes:
     def logprob_share(self) -> float | None:
         return self.logprob_changed / self.logprob_compared if self.logprob_compared else None
 
+    @property
+    def drift_share(self) -> float | None:
+        """What the drift test watches: with log-probabilities where there are any, else verbatim."""
+        return self.logprob_share if self.logprob_share is not None else self.share
 
-def answer_changes(
-    check: Mapping[str, Answer],
-    baseline: Mapping[str, Answer],
-    logprob_reference: Mapping[str, Answer] | None,
-    tolerance: float,
-) -> Changes:
-    """Compare texts exactly (they are NFC already); where both this check and the reference have
-    log-probabilities for an item with unchanged text, a move beyond `tolerance` nats per token is a change."""
-    keys = [k for k in check if check[k].text is not None and k in baseline and baseline[k].text is not None]
-    changed = tuple(k for k in keys if check[k].text != baseline[k].text)
+
+def answer_changes(check: Mapping[str, Answer], reference: Mapping[str, Answer], tolerance: float) -> Changes:
+    """Compare texts exactly (they are NFC already); for an item whose text is unchanged and where both sides
+    have log-probabilities, a move of the mean token log-probability beyond `tolerance` nats is a change too."""
+    keys = [k for k in check if check[k].text is not None and k in reference and reference[k].text is not None]
+    changed = tuple(k for k in keys if check[k].text != reference[k].text)
     lp_compared = lp_changed = 0
-    if logprob_reference is not None:
+    if any(check[k].mean_logprob is not None and reference[k].mean_logprob is not None for k in keys):
         for k in keys:
-            now, ref = check[k].mean_logprob, logprob_reference.get(k)
-            ref_lp = ref.mean_logprob if ref is not None else None
+            now, ref = check[k].mean_logprob, reference[k].mean_logprob
             if k in changed:
                 lp_compared, lp_changed = lp_compared + 1, lp_changed + 1
-            elif now is not None and ref_lp is not None:
+            elif now is not None and ref is not None:
                 lp_compared += 1
-                lp_changed += abs(now - ref_lp) > tolerance
+                lp_changed += abs(now - ref) > tolerance
     return Changes(len(keys), len(changed), changed, lp_compared, lp_changed)
+
+
+def established_answers(
+    votes: Sequence[Mapping[str, Answer]], max_share: float
+) -> tuple[dict[str, Answer], dict[str, int]]:
+    """The baseline's answers (`votes[0]`), except where the baseline's answer was a one-off; and for each item
+    which vote its answer comes from.
+
+    An item's answer is replaced when every later vote (at least two) agrees on another text: at temperature 0
+    that is the endpoint's usual answer and the baseline caught a nondeterministic variant — which would
+    otherwise count as "changed" at every later check. When more than `max_share` of the items would be
+    replaced, the later checks are not noise but a change, and nothing is replaced. Log-probabilities come
+    from the earliest vote that has them for the chosen text.
+    """
+    if not votes:
+        return {}, {}
+    base, later = votes[0], votes[1:]
+    replace: dict[str, str] = {}
+    for key, answer in base.items():
+        texts = [v[key].text for v in later if key in v and v[key].text is not None]
+        if len(texts) >= 2 and len(set(texts)) == 1 and texts[0] != answer.text:
+            replace[key] = str(texts[0])
+    answered = sum(1 for a in base.values() if a.text is not None)
+    if len(replace) > max_share * answered:
+        replace = {}
+    answers: dict[str, Answer] = {}
+    sources: dict[str, int] = {}
+    for key, answer in base.items():
+        text = replace.get(key, answer.text)
+        found = [i for i, v in enumerate(votes) if key in v and v[key].text == text]
+        with_lp = [i for i in found if votes[i][key].mean_logprob is not None]
+        source = found[0] if found else 0
+        answers[key] = votes[with_lp[0] if with_lp else source][key]
+        sources[key] = source
+    return answers, sources
 
 
 @dataclass(frozen=True)
@@ -156,14 +190,6 @@ def compare_metric(
         n_paired=len(paired),
         estimate=_clean(dataclasses.asdict(estimate)),
     )
-
-
-def score_drop(result: MetricCheck) -> float | None:
-    """How far the canary score fell below the baseline's on the paired items (gain-oriented: > 0 is worse)."""
-    if result.baseline_score is None or result.check_score is None:
-        return None
-    delta = result.baseline_score - result.check_score
-    return delta if result.higher_is_better else -delta
 
 
 def _clean(value: Any) -> Any:

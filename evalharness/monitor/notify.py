@@ -73,10 +73,14 @@ def observations(result: CheckResult) -> list[Observation]:
     if drift is None or check.status != "complete":
         drift_obs = Observation("drift", None)
     else:
-        c = result.changes
+        c = result.drift_changes
         parts = []
         if c is not None and c.compared:
-            parts.append(f"{c.changed} of {c.compared} canary answers differ from the baseline's ({_pct(c.share)})")
+            counted = c.logprob_changed if c.logprob_share is not None else c.changed
+            parts.append(
+                f"{counted} of {c.compared} canary answers differ from the established ones ({_pct(c.drift_share)}"
+                + (", log-probabilities included)" if c.logprob_share is not None else ")")
+            )
         if check.score_drop is not None:
             parts.append(f"{monitor.primary} is {check.score_drop:+.2f} below the baseline")
         drift_obs = Observation("drift", drift.active, "; ".join(parts))
@@ -126,11 +130,11 @@ def facts(result: CheckResult, condition: str) -> tuple[str, ...]:
 
 def examples(result: CheckResult, condition: str) -> tuple[str, ...]:
     """Up to three changed items — only when every canary suite's governance allows publication."""
-    if condition != "drift" or not result.target.publishable or result.changes is None:
+    if condition != "drift" or not result.target.publishable or result.drift_changes is None:
         return ()
     by_key = result.target.canary.by_key()
     out = []
-    for key in result.changes.changed_keys[:3]:
+    for key in result.drift_changes.changed_keys[:3]:
         item = by_key[key].item
         out.append(f"{item.id}: {item.prompt!r} → expected {item.reference!r}")
     return tuple(out)

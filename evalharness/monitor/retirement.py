@@ -89,9 +89,13 @@ def _days(left: int | None) -> str:
 
 def models_to_check(checkpoint: Checkpoint) -> list[tuple[str, str]]:
     """(model id, role): the model, and for an OpenAI fine-tune `ft:<base>:…` its base model."""
-    out = [(checkpoint.model, "model")]
-    if checkpoint.model.startswith("ft:"):
-        parts = checkpoint.model.split(":")
+    return model_ids(checkpoint.model)
+
+
+def model_ids(model: str) -> list[tuple[str, str]]:
+    out = [(model, "model")]
+    if model.startswith("ft:"):
+        parts = model.split(":")
         if len(parts) > 1 and parts[1]:
             out.append((parts[1], "base model"))
     return out

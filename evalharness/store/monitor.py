@@ -68,7 +68,7 @@ class CheckRow:
     cost_usd: float | None
     cost_reason: str | None
     changed_share: float | None
-    logprob_share: float | None
+    drift_share: float | None
     score_drop: float | None
     wealth: float | None
     alarm: bool
@@ -261,6 +261,7 @@ def insert_check(
     scores: Sequence[ItemScoreRow],
     *,
     new_baseline: BaselineRow | None = None,
+    claim_baseline: str | None = None,
 ) -> None:
     """A check with its answers and item scores (and the baseline it starts, if any), in one transaction."""
     values = asdict(check)
@@ -269,6 +270,11 @@ def insert_check(
     with store.transaction() as con:
         if new_baseline is not None:
             _insert_baseline(con, new_baseline)
+        if claim_baseline is not None:
+            con.execute(
+                "UPDATE monitor_baselines SET source_check = ? WHERE baseline_id = ? AND source_check IS NULL",
+                [check.check_id, claim_baseline],
+            )
         con.execute(
             f"INSERT INTO monitor_checks ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
             list(values.values()),
@@ -336,6 +342,19 @@ def check_answers(store: Store, check_id: str) -> dict[str, AnswerRow]:
         r[1]: AnswerRow(*r)
         for r in store.query(f"SELECT {_columns(AnswerRow)} FROM monitor_answers WHERE check_id = ?", [check_id])
     }
+
+
+def answers_of_checks(store: Store, check_ids: Sequence[str]) -> dict[str, dict[str, AnswerRow]]:
+    """check id → item key → answer, for several checks in one read."""
+    out: dict[str, dict[str, AnswerRow]] = {c: {} for c in check_ids}
+    if not check_ids:
+        return out
+    for r in store.query(
+        f"SELECT {_columns(AnswerRow)} FROM monitor_answers WHERE check_id IN ({', '.join('?' * len(check_ids))})",
+        list(check_ids),
+    ):
+        out[r[0]][r[1]] = AnswerRow(*r)
+    return out
 
 
 def check_item_stats(store: Store, check_id: str) -> dict[str, dict[str, tuple[str, tuple[float, ...] | None]]]:

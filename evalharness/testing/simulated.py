@@ -38,6 +38,10 @@ class SimulatedModel:
     accuracy: float = 0.6
     #: chance per (check, item) of an answer that differs from this model's usual one
     flip_rate: float = 0.0
+    #: correlated nondeterminism: on this share of checks (a busy serving pool, say) every item flips at
+    #: `burst_flip_rate` instead
+    burst_rate: float = 0.0
+    burst_flip_rate: float = 0.0
     #: added to every token's log-probability (another model writing the same text)
     logprob_offset: float = 0.0
     #: answer exactly like `same_text_as` on this share of items (a model of the same family)
@@ -53,7 +57,12 @@ class SimulatedModel:
 
     def answer(self, prompt: str, reference: str, check: int) -> str:
         usual = self.usual_answer(prompt, reference)
-        if self.flip_rate and _unit("flip", self.seed, check, prompt) < self.flip_rate:
+        rate = (
+            self.burst_flip_rate
+            if self.burst_rate and _unit("burst", self.seed, check) < self.burst_rate
+            else self.flip_rate
+        )
+        if rate and _unit("flip", self.seed, check, prompt) < rate:
             return usual + " (" + ("again" if _unit("variant", self.seed, check, prompt) < 0.5 else "sure") + ")"
         return usual
 

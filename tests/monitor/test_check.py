@@ -132,3 +132,22 @@ def test_governance_refuses_a_check_before_anything_is_sent(make_lab) -> None:
     with pytest.raises(GovernanceError, match="external_generation"):
         lab.check()
     assert lab.fake.stats.requests == 0
+
+
+def test_rebaseline_makes_the_next_check_the_baseline(make_lab) -> None:
+    from evalharness.monitor.check import rebaseline
+    from evalharness.monitor.registry import find_monitor
+
+    lab = make_lab()
+    first = lab.check(model=MODEL_A)
+    assert first.baseline is not None and first.baseline.source_check == first.check.check_id
+    switched = lab.check(model=MODEL_B)
+    assert switched.check.changed_share and switched.check.changed_share > 0.5
+    row = rebaseline(lab.config, lab.store, find_monitor(lab.config, "stoney-ft"), reason="new model accepted",
+                     now=lab.clock)
+    accepted = lab.check(model=MODEL_B)
+    assert accepted.baseline is not None and accepted.baseline.baseline_id == row.baseline_id
+    assert accepted.baseline.source_check == accepted.check.check_id
+    assert accepted.check.changed_share == 0.0 and accepted.check.test_start == accepted.check.seq
+    after = lab.check(model=MODEL_B)
+    assert after.check.changed_share == 0.0 and after.check.baseline_id == row.baseline_id

@@ -50,9 +50,10 @@ CREATE TABLE monitor_checks (
     completion_tokens BIGINT,
     cost_usd          DOUBLE,              -- NULL when unknown (cost_reason says why)
     cost_reason       VARCHAR,
-    changed_share     DOUBLE,              -- answers whose text differs from the baseline's
-    logprob_share     DOUBLE,              -- … or whose mean token log-probability moved beyond the tolerance
-    score_drop        DOUBLE,              -- baseline − check on the primary metric (gain-oriented)
+    changed_share     DOUBLE,              -- answers whose text differs verbatim from the baseline's
+    drift_share       DOUBLE,              -- the drift test's value: answers that differ from the established ones
+                                           -- (text, or mean token log-probability beyond the tolerance)
+    score_drop        DOUBLE,              -- the drift test's value: established canary score − this check's
     wealth            DOUBLE,              -- the sequential test's combined wealth after this check
     alarm             BOOLEAN NOT NULL,
     summary_json      VARCHAR NOT NULL     -- scores, paired comparison per metric, streams, retirement, notes
