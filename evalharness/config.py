@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
@@ -200,7 +201,7 @@ class Config(_Section):
         return Path(override) if override else self.resolve(self.store.path)
 
 
-def _describe(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def _describe(error: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
     loc = [str(p) for p in error["loc"]]
     key = ".".join(loc)
     message = error["msg"]

@@ -76,9 +76,15 @@ class Backend(Protocol):
     """What every backend implements. `supports_loglikelihood` is False when the provider cannot give the
     log-probabilities of a *given* text; the perplexity metric then records "unsupported"."""
 
-    name: str
-    supports_loglikelihood: bool
-    unsupported_reason: str | None
+    # read-only members: a class attribute or an instance attribute satisfies them
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def supports_loglikelihood(self) -> bool: ...
+
+    @property
+    def unsupported_reason(self) -> str | None: ...
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         """Yield one Generation per request (any order), each as soon as it is finished."""

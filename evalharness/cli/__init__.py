@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -15,7 +16,7 @@ class _Group(TyperGroup):
     """Turns the library's typed errors into a message and the documented exit code (2 bad input,
     3 incomplete, …) for every sub-command — the only place the program exits on an error."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: Any) -> Any:  # typer passes its own click Context class
         try:
             return super().invoke(ctx)
         except EvalHarnessError as exc:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..config import Config
 from ..errors import InputError
-from ..store import Store, records
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
 
 app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
 
@@ -27,6 +29,8 @@ def list_runs(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
+    from ..store import records
+
     cfg, store = load(config, db)
     rows = records.list_runs(store, limit) if store.exists() else []
     if json_out:
@@ -63,6 +67,8 @@ def show(
     run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
+    from ..store import records
+
     cfg, store = load(config, db)
     row = records.get_run(store, run_id)
     if row is None:
@@ -123,6 +129,8 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet."""
+    from ..store import records
+
     _, store = load(config, db)
     missing = [r for r in run_ids if records.get_run(store, r) is None]
     if missing:

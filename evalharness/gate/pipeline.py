@@ -119,8 +119,7 @@ def run_gate(
             hint="drop --champion to compare with the recorded champion, or set the "
             f"champion first with `evalharness champion set {champion.name}`",
         )
-    kwargs = {"progress": progress} | ({"backend_factory": backend_factory} if backend_factory else {})
-    runner = Runner(config, store, **kwargs)
+    runner = Runner(config, store, progress=progress, backend_factory=backend_factory)
     champion_side: Side | None
     champion_runs: list[str] | None
     if champion is not None:
