@@ -44,7 +44,7 @@ def _load_file(path: Path) -> MonitorConfig:
     try:
         monitor = MonitorConfig.model_validate(data)
     except ValidationError as exc:
-        key, message = _describe(dict(exc.errors()[0]), MonitorConfig)
+        key, message = _describe(exc.errors()[0], MonitorConfig)
         raise ConfigError(message, path=path, field=key) from None
     return monitor if monitor.name else monitor.model_copy(update={"name": path.stem})
 
