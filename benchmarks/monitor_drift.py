@@ -125,6 +125,7 @@ class StatsPath:
         self.metric = build_metric("chrf++")
         self.items = items
         self._stats: dict[tuple[str, str], np.ndarray] = {}
+        self._logprobs: dict[tuple[str, float], tuple[float, int]] = {}
 
     def stats(self, answer: str, reference: str) -> np.ndarray:
         key = (answer, reference)
@@ -134,6 +135,14 @@ class StatsPath:
             self._stats[key] = np.asarray(stat.stats, dtype=float)
         return self._stats[key]
 
+    def logprobs(self, model: SimulatedModel, text: str) -> tuple[float, int]:
+        """Sum and count of the token log-probabilities the fake server returns for `text` (cached)."""
+        key = (text, model.logprob_offset)
+        if key not in self._logprobs:
+            tokens = [t for t, _ in tokenize(text)]
+            self._logprobs[key] = (sum(model.token_logprob(t) for t in tokens), len(tokens))
+        return self._logprobs[key]
+
     def series(self, s: Scenario, sim: int, canary_items: Sequence[Item]) -> dict[str, list[float | None]]:
         """As `monitor check` computes them: the first check is the baseline; the established answers and
         score come from it and the next `reference_checks` checks; each check is compared with them."""
@@ -141,6 +150,9 @@ class StatsPath:
         window = monitor_config(s).thresholds.reference_checks
         votes: list[dict[str, Answer]] = []
         vote_stats: list[dict[str, np.ndarray]] = []
+        established_from = -1
+        established: dict[str, Answer] = {}
+        sources: dict[str, int] = {}
         scores: list[float] = []
         out: dict[str, list[float | None]] = {"changed": [], "score_drop": []}
         for check in range(1, s.checks + 1):
@@ -151,14 +163,15 @@ class StatsPath:
                 lp = None
                 n = None
                 if s.logprobs:
-                    tokens = [t for t, _ in tokenize(text)]
-                    lp, n = sum(model.token_logprob(t) for t in tokens), len(tokens)
+                    lp, n = self.logprobs(model, text)
                 answers[item.id] = Answer(text, lp, n)
             stats = {i.id: self.stats(answers[i.id].text or "", i.reference) for i in canary_items}
             score = float(self.metric.score(np.sum(list(stats.values()), axis=0)))
             if not votes:  # the first check is the baseline
                 votes, vote_stats, scores = [answers], [stats], [score]
-            established, sources = established_answers(votes, 0.10)
+            if len(votes) != established_from:  # the established answers change only while votes are added
+                established, sources = established_answers(votes, 0.10)
+                established_from = len(votes)
             changes = answer_changes(answers, established, 0.05)
             out["changed"].append(changes.drift_share if s.deterministic else None)
             if s.deterministic:

@@ -10,6 +10,7 @@ Everything is a pure function of seeds and check numbers: no timing, no thread o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class SimulatedModel:
     same_text_share: float = 0.0
     same_text_as: SimulatedModel | None = None
 
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - frozen models live as long as a benchmark; bounded
     def usual_answer(self, prompt: str, reference: str) -> str:
         if self.same_text_as is not None and _unit("same", self.seed, prompt) < self.same_text_share:
             return self.same_text_as.usual_answer(prompt, reference)
