@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
+from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
 from .tomlfile import read_toml
 
@@ -47,6 +48,8 @@ class RunConfig(_Section):
     suites: list[str] = Field(default_factory=lambda: ["stoney-dictionary-qa", "stoney-narrative-demo"])
     checkpoints_dir: str = "checkpoints"
     suites_dir: str = "suites"
+    #: more monitors, one TOML file each (see docs/monitor.md); `[monitors.<name>]` in this file also works
+    monitors_dir: str = "monitors"
     batch_size: int = Field(16, ge=1, le=4096)
     concurrency: int = Field(8, ge=1, le=1024)
 
@@ -204,6 +207,8 @@ class Config(_Section):
     #: `[keys]`: API-key variable → hosts it may be sent to (see docs/security.md). A manifest's `api_key_env`
     #: must be listed here; OPENAI_API_KEY / GOOGLE_API_KEY / GEMINI_API_KEY default to their provider's host.
     keys: dict[str, list[str]] = Field(default_factory=dict)
+    #: `[monitors.<name>]`: deployed endpoints that `evalharness monitor check` watches (see docs/monitor.md)
+    monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

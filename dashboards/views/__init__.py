@@ -27,6 +27,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("compare", "Compare"),
     PageSpec("item", "Item"),
     PageSpec("review", "Review"),                     # shows its own "please sign in" to visitors
+    PageSpec("live", "Live answers"),                 # likewise: rating needs a sign-in
+    PageSpec("monitor", "Monitor"),
     PageSpec("corrections", "Corrections", who="admin"),
     PageSpec("accounts", "Accounts", who="admin"),
     PageSpec("ask", "Ask about the project"),
