@@ -11,9 +11,12 @@ from typing import Any
 from ..checkpoints import Checkpoint
 from ..providers.clients import gemini_client
 from ..providers.failures import ItemRefused, MalformedResponse
+from ..providers.keys import DEFAULT_KEY_ENV
 from ..providers.session import Usage
+from ..registry import BackendEntry
 from .base import Request
-from .remote import BackendContext, RemoteBackend
+from .context import BackendContext
+from .remote import RemoteBackend, preflight
 
 #: finish reasons that mean "the provider withheld the answer" rather than "something broke"
 _REFUSALS = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "LANGUAGE"}
@@ -79,3 +82,18 @@ def parse_gemini(response: Any) -> tuple[str, Usage]:
     if completion is not None and thoughts:
         completion += thoughts
     return "".join(texts), Usage(getattr(meta, "prompt_token_count", None), completion)
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> GeminiBackend:
+    return GeminiBackend(checkpoint, context)
+
+
+ENTRY = BackendEntry(
+    name="gemini",
+    description="Google Gemini through google-genai (generate_content with a system instruction)",
+    factory=_build,
+    external=True,
+    key_variables=DEFAULT_KEY_ENV["gemini"],
+    preflight=preflight,
+    loglikelihood_unsupported=lambda checkpoint: GeminiBackend.unsupported_reason,
+)

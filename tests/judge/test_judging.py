@@ -116,10 +116,19 @@ def test_invalid_verdicts_are_retried_then_the_item_fails(answer, reason, fake_s
     rows = store.query("SELECT status, overall, raw_response FROM judge_calls")
     assert {r[0] for r in rows} == {"invalid"} and {r[1] for r in rows} == {None} and rows[0][2] == answer
     assert result.status == "complete"  # CAS is not required here; chrF still measured every item
-    # a later run tries again (failures are not cached), and succeeds once the judge behaves
     server.script = lambda rec: verdict_json(3)
-    again = Runner(config, store).run(load_checkpoint(replay), load_suite(suite_dir), rescore=True)
+    sent = len(server.requests)
+    # rescoring recomputes from what is stored and sends nothing: the items stay without a verdict
+    rescored = Runner(config, store).run(load_checkpoint(replay), load_suite(suite_dir), rescore=True)
+    assert len(server.requests) == sent and rescored.metrics["cas"]["n_scored"] == 0
+    assert "rescoring sends nothing" in rescored.metrics["cas"]["reason"]
+    # --retry-failed asks again for the failed samples (failures are not cached) and scores them
+    again = Runner(config, store).retry_failed(load_checkpoint(replay), load_suite(suite_dir))
+    assert again is not None and again.run_id == result.run_id and again.generated == 0
     assert again.metrics["cas"]["n_scored"] == 3 and again.metrics["cas"]["corpus_score"] == pytest.approx(50.0)
+    assert len(server.requests) == sent + 3
+    # and then there is nothing left to retry
+    assert Runner(config, store).retry_failed(load_checkpoint(replay), load_suite(suite_dir)) is None
 
 
 def test_injection_cannot_change_instructions_schema_or_range(fake_server, store, tmp_path: Path,
