@@ -16,7 +16,7 @@ imported only when the entry is asked for, so `evalharness --help` loads no back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
@@ -216,15 +216,6 @@ def metric(name: str) -> MetricEntry:
         raise ConfigError(
             f"unknown metric '{name}'", field="metrics.enabled", hint=f"known metrics: {', '.join(metric_names())}"
         ) from None
-
-
-def metrics(names: Sequence[str]) -> list[MetricEntry]:
-    return [metric(n) for n in names]
-
-
-def all_metrics() -> Iterator[MetricEntry]:
-    for name in metric_names():
-        yield metric(name)
 
 
 def metric_label(name: str) -> str:

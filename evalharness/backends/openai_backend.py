@@ -16,8 +16,9 @@ from typing import Any
 from ..checkpoints import Checkpoint
 from ..errors import InputError
 from ..providers.clients import openai_client
-from ..providers.failures import ItemRefused, MalformedResponse, Unusable
+from ..providers.failures import MalformedResponse, Unusable
 from ..providers.keys import DEFAULT_KEY_ENV
+from ..providers.responses import chat_usage, parse_chat
 from ..providers.session import Usage
 from ..registry import BackendEntry
 from .base import LogLikelihood, Request
@@ -99,31 +100,6 @@ class OpenAIBackend(RemoteBackend):
         return parse_echo_logprobs(response, request.item_id, context, reference)
 
 
-def _usage(response: Any) -> Usage:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return Usage()
-    return Usage(getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None))
-
-
-def parse_chat(response: Any) -> tuple[str, Usage]:
-    """The reply text and usage of a chat completion; a reply without text is malformed or refused."""
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list) or not choices:
-        raise MalformedResponse("no choices in the chat completion")
-    choice = choices[0]
-    message = getattr(choice, "message", None)
-    content = getattr(message, "content", None)
-    refusal = getattr(message, "refusal", None)
-    if refusal:
-        raise ItemRefused(f"the model refused: {refusal}")
-    if getattr(choice, "finish_reason", None) == "content_filter":
-        raise ItemRefused("the reply was withheld by the provider's content filter")
-    if not isinstance(content, str):
-        raise MalformedResponse("the chat completion has no message content")
-    return content, _usage(response)
-
-
 def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: str) -> tuple[LogLikelihood, Usage]:
     """Sum the log-probabilities of the tokens that cover `reference` in an echoed completion.
 
@@ -176,7 +152,7 @@ def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: st
             chars=len(reference),
             bytes=len(reference.encode("utf-8")),
         ),
-        _usage(response),
+        chat_usage(response),
     )
 
 

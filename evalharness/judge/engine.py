@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..batching import BatchWriter
 from ..governance import require
 from ..providers.audit import AuditContext, AuditLog
 from ..providers.bridge import LoopThread
@@ -221,8 +222,6 @@ class Judge:
         )
         workers = self.config.concurrency or self.settings.concurrency or self.default_concurrency
         results: dict[str, records.CallRow] = {}
-        pending: list[records.CallRow] = []
-        last_flush = time.monotonic()
         loop = LoopThread(name="evalharness-judge-loop")
         try:
             with AuditLog(self.store) as audit:
@@ -240,15 +239,14 @@ class Judge:
                     finally:
                         await client.aclose()
 
-                try:
+                # verdicts are cached as they arrive, so a crash loses little and a re-run sends only what is missing
+                writer: BatchWriter[records.CallRow] = BatchWriter(
+                    lambda batch: records.put_calls(self.store, batch), name="evalharness-judge"
+                )
+                with writer as out:
                     for row in loop.stream(producer):
                         results[row.cache_key] = row
-                        pending.append(row)
-                        if len(pending) >= 32 or time.monotonic() - last_flush > 0.5:
-                            records.put_calls(self.store, pending)
-                            pending, last_flush = [], time.monotonic()
-                finally:
-                    records.put_calls(self.store, pending)
+                        out.put(row)
         finally:
             loop.close()
         return results
@@ -307,7 +305,7 @@ class Judge:
     def _row(
         self,
         task: _Task,
-        status: str,
+        status: records.CallStatus,
         verdict: Verdict | None,
         error: str | None,
         raw: str | None,

@@ -317,3 +317,18 @@ def test_judging_survives_the_shared_fault_injecting_fake(store, suite_dir: Path
     assert audit["ok"] == 24 and sum(audit.values()) == 24 + faults
     summary = json.loads(store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0])
     assert summary["judge"]["cost"]["usd"] is not None and summary["judge"]["cost"]["calls"] == 24 + faults
+
+
+def test_gemini_thinking_tokens_are_counted_in_the_judge_cost(fake_server, store, suite_dir: Path,
+                                                              replay: Path) -> None:
+    server = fake_server(_by_candidate(GRADES))
+    server.behaviour.thoughts_tokens = 30  # Gemini bills thinking as output: 20 answer + 30 thinking tokens
+    config = judge_config(server, samples=1)
+    config.providers["gemini"] = config.providers["gemini"].model_copy(
+        update={"prompt_per_1m": 1.0, "completion_per_1m": 10.0})
+    result = Runner(config, store).run(load_checkpoint(replay), load_suite(suite_dir))
+    assert result.metrics["cas"]["n_scored"] == 3
+    assert store.query("SELECT DISTINCT completion_tokens FROM judge_calls") == [(50,)]
+    assert store.query("SELECT DISTINCT completion_tokens FROM external_calls WHERE purpose = 'judging'") == [(50,)]
+    summary = json.loads(store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0])
+    assert summary["judge"]["cost"]["usd"] == pytest.approx(3 * (100 * 1.0 + 50 * 10.0) / 1_000_000)
