@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
+from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
 from .registry import builtin_metric_names, unknown_metrics
 from .tomlfile import read_toml
@@ -35,6 +36,8 @@ class RunConfig(_Section):
     suites: list[str] = Field(default_factory=lambda: ["stoney-dictionary-qa", "stoney-narrative-demo"])
     checkpoints_dir: str = "checkpoints"
     suites_dir: str = "suites"
+    #: more monitors, one TOML file each (see docs/monitor.md); `[monitors.<name>]` in this file also works
+    monitors_dir: str = "monitors"
     batch_size: int = Field(16, ge=1, le=4096)
     concurrency: int = Field(8, ge=1, le=1024)
 
@@ -186,6 +189,8 @@ class Config(_Section):
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: `[monitors.<name>]`: deployed endpoints that `evalharness monitor check` watches (see docs/monitor.md)
+    monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

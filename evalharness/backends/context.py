@@ -21,3 +21,6 @@ class BackendContext:
     store: Store | None = None
     run_id: str | None = None
     suite_hash: str | None = None
+    #: ask for the generated tokens' log-probabilities where the API offers them (OpenAI-style chat); a monitor
+    #: check does, a run does not (it would change nothing it measures and cost bandwidth)
+    want_logprobs: bool = False

@@ -18,10 +18,10 @@ from ..errors import InputError
 from ..providers.clients import openai_client
 from ..providers.failures import MalformedResponse, Unusable
 from ..providers.keys import DEFAULT_KEY_ENV
-from ..providers.responses import chat_usage, parse_chat
+from ..providers.responses import chat_logprobs, chat_usage, parse_chat
 from ..providers.session import Usage
 from ..registry import BackendEntry
-from .base import LogLikelihood, Request
+from .base import LogLikelihood, Reply, Request
 from .context import BackendContext
 from .remote import RemoteBackend, preflight
 
@@ -73,16 +73,21 @@ class OpenAIBackend(RemoteBackend):
             kwargs["extra_body"] = {"repetition_penalty": g.repetition_penalty}
         return kwargs
 
-    async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
+    async def _generate_one(self, client: Any, request: Request) -> tuple[str | Reply, Usage]:
         messages = []
         system = self.system_text(request)
         if system:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": self.user_text(request)})
-        response = await client.chat.completions.create(
-            model=self.checkpoint.model, messages=messages, **self._generation_kwargs()
-        )
-        return parse_chat(response)
+        kwargs = self._generation_kwargs()
+        if self.context.want_logprobs:
+            kwargs["logprobs"] = True
+        response = await client.chat.completions.create(model=self.checkpoint.model, messages=messages, **kwargs)
+        text, usage = parse_chat(response)
+        if not self.context.want_logprobs:
+            return text, usage
+        total, count = chat_logprobs(response)
+        return Reply(text, total, count), usage
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
         context = self.user_text(request)

@@ -39,6 +39,7 @@ def _register() -> None:
     from . import dashboard as dashboard_cmd
     from . import gate as gate_cmd
     from . import judge as judge_cmd
+    from . import monitor as monitor_cmd
     from . import review as review_cmd
     from . import reviewers as reviewers_cmd
     from . import run as run_cmd
@@ -55,6 +56,7 @@ def _register() -> None:
     app.add_typer(reviewers_cmd.app, name="reviewers")
     app.add_typer(reviewers_cmd.corrections_app, name="corrections")
     app.command("review")(review_cmd.review)
+    app.add_typer(monitor_cmd.app, name="monitor")
 
 
 _register()

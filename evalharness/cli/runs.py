@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
 
 app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
 
@@ -26,7 +31,7 @@ def list_runs(
     """The newest runs first."""
     from ..store import records
 
-    _, store = load(config, db)
+    cfg, store = load(config, db)
     rows = records.list_runs(store, limit) if store.exists() else []
     if json_out:
         print_json([asdict(r) for r in rows])
@@ -46,6 +51,15 @@ def list_runs(
             str(r.started_at)[:19],
         )
     console.print(table)
+    _print_retirement(cfg, store, [r.checkpoint_name for r in rows])
+
+
+def _print_retirement(cfg: Config, store: Store, checkpoints: list[str]) -> None:
+    """Checkpoints whose model retires within the horizon (or is gone), from the monitor's last lookups."""
+    from ..monitor.notices import retirement_notices
+
+    for notice in retirement_notices(cfg, store, dict.fromkeys(checkpoints)).values():
+        console.print(f"[bold yellow]warning:[/] {escape(notice.text(notice.checkpoint))}", highlight=False)
 
 
 @app.command("show")
@@ -55,18 +69,24 @@ def show(
     """One run: its metrics (with signatures) and per-direction scores."""
     from ..store import records
 
-    _, store = load(config, db)
+    cfg, store = load(config, db)
     row = records.get_run(store, run_id)
     if row is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
     metrics = records.run_metrics(store, run_id)
     if json_out:
-        print_json({**asdict(row), "metrics": metrics})
+        from ..monitor.notices import retirement_notices
+
+        notice = retirement_notices(cfg, store, [row.checkpoint_name]).get(row.checkpoint_name)
+        print_json(
+            {**asdict(row), "metrics": metrics, "retirement": notice.text(notice.checkpoint) if notice else None}
+        )
         return
     console.print(
         f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
         f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed"
     )
+    _print_retirement(cfg, store, [row.checkpoint_name])
     cost = (row.summary or {}).get("cost")
     if cost:
         spent = f"${cost['usd']:.4f}" if cost.get("usd") is not None else f"unknown ({cost.get('reason')})"

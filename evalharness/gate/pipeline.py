@@ -73,6 +73,20 @@ def _recorded_champion(
     )
 
 
+def _retirement_notices(config: Config, store: Store, candidate: str, champion: Side | None) -> tuple[str, ...]:
+    """ "The champion retires in N days: gate a replacement" — from what `monitor check` last looked up."""
+    from ..monitor.notices import retirement_notices
+
+    names = [candidate] + ([champion.name] if champion is not None else [])
+    found = retirement_notices(config, store, names)
+    out = []
+    if champion is not None and champion.name in found:
+        out.append(found[champion.name].text(f"The champion `{champion.name}`"))
+    if candidate in found and candidate != (champion.name if champion else None):
+        out.append(found[candidate].text(f"The candidate `{candidate}`"))
+    return tuple(out)
+
+
 def _champion_reason(decision: Decision, champion: Side | None) -> str:
     if champion is None:
         return "first champion: no champion was recorded before"
@@ -171,6 +185,7 @@ def run_gate(
         decision_id=decision_id,
         recorded=move,
         record_note=note,
+        notices=_retirement_notices(config, store, candidate.name, champion_side),
     )
     report_md = to_markdown(result)
     gate_records.record_decision(

@@ -101,3 +101,15 @@ def parse_chat(response: Any, *, allow_empty: bool = False) -> tuple[str, Usage]
             raise MalformedResponse("the chat completion has no message content")
         content = ""
     return content, chat_usage(response)
+
+
+def chat_logprobs(response: Any) -> tuple[float | None, int | None]:
+    """Sum and count of the generated tokens' log-probabilities; (None, None) when the server sent none."""
+    choices = getattr(response, "choices", None) or []
+    content = getattr(getattr(choices[0], "logprobs", None), "content", None) if choices else None
+    if not content:
+        return None, None
+    values = [getattr(t, "logprob", None) for t in content]
+    if any(not isinstance(v, (int, float)) for v in values):
+        return None, None
+    return float(sum(v for v in values if v is not None)), len(values)
