@@ -156,6 +156,18 @@ class DashboardConfig(_Section):
     corrections_suite: str = "stoney-narrative-corrections"
     corrections_suite_dir: str = "suites/stoney-narrative-corrections"
     port: int = Field(8501, ge=1, le=65535)
+    #: how many people rate each answer before it leaves the review queue (their agreement is measured)
+    ratings_per_answer: int = Field(2, ge=1, le=20)
+    #: authenticity grades this far apart (or a right next to a wrong) make an answer a disagreement to settle
+    disagreement_spread: int = Field(2, ge=1, le=4)
+    #: bootstrap resamples behind each agreement interval (seeded, resampling answers)
+    agreement_resamples: int = Field(1000, ge=100, le=100_000)
+    #: stay signed in across reloads and new tabs for this long (a signed token in a cookie); 0 turns it off
+    stay_signed_in_hours: float = Field(12.0, ge=0, le=24 * 30)
+    #: the language card whose letters the palette offers and whose folding search uses
+    language: str = "sto"
+    #: a spoken correction longer than this (in megabytes of WAV; 16 kHz mono is about 2 MB a minute) is refused
+    max_recording_mb: float = Field(20.0, gt=0, le=200)
 
 
 class GateConfig(_Section):

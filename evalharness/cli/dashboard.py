@@ -67,6 +67,9 @@ def command(
         "true",
         "--server.enableXsrfProtection",
         "true",
+        # larger text for people reading on a phone or without glasses (Streamlit's default is 16)
+        "--theme.baseFontSize",
+        "18",
     ]
     # DNS rebinding: only these Host names are served (behind a proxy: add the public name in [dashboard])
     for host in cfg.dashboard.allowed_hosts:

@@ -118,7 +118,7 @@ def calibrate_cmd(
         )
         return
     table = Table(
-        title=f"Judge–human agreement ({report.n_ratings} human ratings in the store; "
+        title=f"Judge–human agreement ({report.n_ratings} human ratings of {report.n_answers} answers in the store; "
         f"95% bootstrap intervals over answers, seed {seed})"
     )
     for col in (
@@ -148,6 +148,10 @@ def calibrate_cmd(
             f"{a.within_one:.0%}",
         )
     console.print(table)
+    console.print(
+        f"{report.n_multi_voice} of {report.n_answers} answers had more than one voice (their grade is the voices' "
+        f"mean); {report.n_settled} were settled by an admin (their grade is the settled one)."
+    )
     for a in report.agreements:
         for note in a.notes:
             console.print(f"[yellow]{a.judge_model} / {_rubric(a)}:[/] {note}")

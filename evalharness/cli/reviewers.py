@@ -175,12 +175,20 @@ def corrections_export(
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
+    """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs.
+
+    Spoken corrections' recordings are written beside the file as audio/<sha256>.wav, listed in
+    <name>.audio.jsonl."""
     from ..community import exports
 
     cfg, store = load(config, db)
-    n = exports.export_file(store, fmt, out, search_dirs=[cfg.resolve(cfg.run.suites_dir)])
-    console.print(f"wrote {n} accepted correction(s) as {fmt} to {out}")
+    done = exports.export_to(store, fmt, out, search_dirs=[cfg.resolve(cfg.run.suites_dir)])
+    console.print(f"wrote {len(done.rows)} accepted correction(s) as {fmt} to {out}")
+    if done.recordings:
+        console.print(
+            f"with {len(done.recordings)} recording(s) in {out.parent / 'audio'} "
+            f"(which line each belongs to: {out.with_name(exports.index_name(out.name))})"
+        )
 
 
 @corrections_app.command("publish")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..store import Store
 from .judge import judged_runs, rationale_rows
+from .letters import matches
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,17 @@ class ItemDetail:
     judge: tuple[dict[str, Any], ...] | None = field(default=None)  # None: the judge saw none of these runs
 
 
-def find_items(store: Store, suite_hash: str, search: str = "", limit: int = 200) -> list[tuple[str, str]]:
-    """(item_id, prompt) of a suite, optionally those whose id, prompt or reference contain `search`."""
-    like = f"%{search.strip()}%"
-    return [
-        (i, p)
-        for i, p in store.query(
-            "SELECT item_id, prompt FROM suite_items WHERE suite_hash = ? AND (? = '%%' OR item_id ILIKE ? "
-            "OR prompt ILIKE ? OR reference ILIKE ?) ORDER BY position LIMIT ?",
-            [suite_hash, like, like, like, like, limit],
-        )
-    ]
+def find_items(
+    store: Store, suite_hash: str, search: str = "", limit: int = 200, *, language: str | None = None
+) -> list[tuple[str, str]]:
+    """(item_id, prompt) of a suite, optionally those whose id, prompt or reference contain `search` — ignoring
+    case and diacritics as the language card folds them ("taki" finds "ṯakî"; see `letters.search_key`)."""
+    rows = store.query(
+        "SELECT item_id, prompt, reference FROM suite_items WHERE suite_hash = ? ORDER BY position", [suite_hash]
+    )
+    if not search.strip():
+        return [(i, p) for i, p, _ in rows[:limit]]
+    return [(i, p) for i, p, r in rows if matches(search, i, p, r, code=language)][:limit]
 
 
 def item_detail(store: Store, suite_hash: str, item_id: str) -> ItemDetail | None:

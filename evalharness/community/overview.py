@@ -36,6 +36,7 @@ class Decision:
     decision: str
     reasons: tuple[str, ...]
     recorded: bool
+    plain_reasons: tuple[str, ...] = ()  # the same reasons in plain words, from the stored statistics
 
 
 @dataclass(frozen=True)
@@ -82,15 +83,18 @@ def _reasons(text: str) -> tuple[str, ...]:
 
 
 def recent_decisions(store: Store, limit: int = 10) -> list[Decision]:
+    from .plain import decision_reasons
+
     rows = store.query(
-        "SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded "
+        "SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded, stats_json "
         "FROM decisions ORDER BY created_at DESC LIMIT ?",
         [limit],
     )
-    return [
-        Decision(d, at, cand, champ, dec, _reasons(reasons), bool(rec))
-        for d, at, cand, champ, dec, reasons, rec in rows
-    ]
+    out = []
+    for d, at, cand, champ, dec, reasons, rec, stats in rows:
+        said = _reasons(reasons)
+        out.append(Decision(d, at, cand, champ, dec, said, bool(rec), tuple(decision_reasons(stats, said))))
+    return out
 
 
 def metric_trends(store: Store) -> pd.DataFrame:

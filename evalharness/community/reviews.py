@@ -17,9 +17,12 @@ import pandas as pd
 from ..errors import InputError
 from ..jsonl import nfc
 from ..store import Store
+from ..store import audio as audio_sql
+from ..store import voices as voices_sql
 from ..store.accounts import writer
+from ..store.voices import QueueCounts, QueueRow
 from .accounts import PermissionDenied
-from .judge import UNSTABLE_EXPR, UNSTABLE_JOIN
+from .audio import AudioClip
 
 VERDICTS = ("right", "wrong")
 STATUSES = ("pending", "accepted", "rejected")
@@ -88,29 +91,42 @@ def save_review(
     verdict: str | None = None,
     cas_rating: int | None = None,
     narrative: str | None = None,
+    note: str | None = None,
+    criteria: dict[str, int] | None = None,
+    audio: AudioClip | None = None,
     session_version: int | None = None,
 ) -> SavedReview:
-    """Save what the reviewer said about one answer — rating and correction together, or neither.
+    """Save what the reviewer said about one answer — rating, correction and recording together, or nothing.
 
-    A rating needs a verdict or a 1–5 authenticity score; a correction needs the narrative text. The
-    time is the database's, the name is the signed-in account's. With `session_version` (the dashboard
-    passes its session's), the write is refused when the account changed since the person signed in.
+    A rating needs a verdict, a 1–5 authenticity score or a 1–5 grade of a rubric criterion (`criteria`,
+    criterion id → grade), and may carry a note; a correction needs written words or a recording (a spoken
+    correction: `audio`), or both. Text typed decomposed (NFD) is stored composed (NFC). The time is the
+    database's, the name is the signed-in account's. With `session_version` (the dashboard passes its
+    session's), the write is refused when the account changed since the person signed in.
     """
     if verdict is not None and verdict not in VERDICTS:
         raise InputError(f"verdict must be one of {VERDICTS}", field="verdict")
     if cas_rating is not None and not (isinstance(cas_rating, int) and 1 <= cas_rating <= 5):
         raise InputError("cultural authenticity must be a whole number from 1 to 5", field="cas_rating")
+    grades = {k: v for k, v in (criteria or {}).items() if v is not None}
+    for key, grade in grades.items():
+        if not (isinstance(grade, int) and 1 <= grade <= 5):
+            raise InputError(f"the grade of '{key}' must be a whole number from 1 to 5", field=f"criteria.{key}")
     narrative = nfc(narrative).strip() if narrative else None
-    if verdict is None and cas_rating is None and not narrative:
-        raise InputError("nothing to save: mark the answer, rate it, or write a correction")
-    rating_id = ("rat-" + uuid.uuid4().hex[:16]) if (verdict is not None or cas_rating is not None) else None
-    correction_id = ("cor-" + uuid.uuid4().hex[:16]) if narrative else None
+    note = nfc(note).strip() or None if note else None
+    rated = verdict is not None or cas_rating is not None or bool(grades)
+    if not rated and note:
+        raise InputError("a note goes with a rating: mark the answer right or wrong, or rate it", field="note")
+    if not rated and not narrative and audio is None:
+        raise InputError("nothing to save: mark the answer, rate it, write a correction or record one")
+    rating_id = ("rat-" + uuid.uuid4().hex[:16]) if rated else None
+    correction_id = ("cor-" + uuid.uuid4().hex[:16]) if (narrative or audio is not None) else None
     with store.transaction() as con:
         _check_account(con, reviewer, session_version=session_version)
         if rating_id:
             con.execute(
                 "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
-                "verdict, cas_rating, rater, source) VALUES (?,?,?,?,?,?,?,?,?, 'dashboard')",
+                "verdict, cas_rating, rater, source, note) VALUES (?,?,?,?,?,?,?,?,?, 'dashboard', ?)",
                 [
                     rating_id,
                     tgt.run_id,
@@ -121,14 +137,36 @@ def save_review(
                     verdict,
                     cas_rating,
                     reviewer,
+                    note,
                 ],
             )
+            voices_sql.insert_criteria(con, rating_id, grades)
         if correction_id:
             con.execute(
                 "INSERT INTO corrections (correction_id, run_id, suite_hash, item_id, prompt, disallowed, "
                 "narrative, author) VALUES (?,?,?,?,?,?,?,?)",
-                [correction_id, tgt.run_id, tgt.suite_hash, tgt.item_id, tgt.prompt, tgt.answer, narrative, reviewer],
+                [
+                    correction_id,
+                    tgt.run_id,
+                    tgt.suite_hash,
+                    tgt.item_id,
+                    tgt.prompt,
+                    tgt.answer,
+                    narrative or "",
+                    reviewer,
+                ],
             )
+            if audio is not None:
+                audio_sql.insert(
+                    con,
+                    correction_id=correction_id,
+                    audio_sha256=audio.sha256,
+                    mime=audio.mime,
+                    data=audio.data,
+                    seconds=audio.seconds,
+                    recorded_by=reviewer,
+                    item_id=tgt.item_id,
+                )
         now = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()
         assert now is not None
         saved_at = now[0]
@@ -148,34 +186,24 @@ def _check_account(con: Any, name: str, role: str = "reviewer", *, session_versi
 
 
 def review_queue(
-    store: Store, run_id: str, reviewer: str, *, metric: str = "chrf++", limit: int = 50, include_done: bool = False
-) -> pd.DataFrame:
-    """The items of a run worth a person's time first.
+    store: Store,
+    run_id: str,
+    reviewer: str,
+    *,
+    metric: str = "chrf++",
+    limit: int = 50,
+    include_done: bool = False,
+    voices: int = 2,
+) -> list[QueueRow]:
+    """The answers of a run worth this reviewer's time first (see `store.voices.queue` for the order).
 
-    Order: answers whose judge samples disagreed (unstable), then answers no metric
-    could score, then the lowest `metric` scores. Items this reviewer already rated or corrected for this
-    run go to the end (or are left out). Items with no answer at all (generation failed) are not in the
-    queue: there is nothing to rate — `queue_counts` reports them.
+    An answer stays in the queue until `voices` people have rated it, and leaves this reviewer's queue once
+    they rated or corrected it (`include_done` brings those back, at the end). Items with no answer at all
+    (generation failed) are not in the queue: there is nothing to rate — `queue_counts` reports them.
     """
-    with store.connect() as con:
-        params: list[Any] = [metric, reviewer, reviewer, run_id]
-        sql = (
-            "SELECT ri.item_id, si.direction, si.prompt, si.reference, g.text AS answer, s.score, s.status AS "
-            "score_status, " + UNSTABLE_EXPR + " AS unstable, "
-            "(rv.item_id IS NOT NULL) AS done FROM run_items ri JOIN runs r ON r.run_id = ri.run_id "
-            "JOIN generations g ON g.cache_key = ri.cache_key "
-            "JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = ri.item_id "
-            + UNSTABLE_JOIN
-            + "LEFT JOIN item_scores s ON s.run_id = ri.run_id AND s.item_id = ri.item_id AND s.metric = ? "
-            "LEFT JOIN (SELECT DISTINCT run_id, item_id FROM ratings WHERE rater = ? UNION "
-            "SELECT DISTINCT run_id, item_id FROM corrections WHERE author = ?) rv "
-            "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id "
-            "WHERE ri.run_id = ? AND ri.status = 'ok' "
-            + ("" if include_done else "AND rv.item_id IS NULL ")
-            + "ORDER BY done, unstable DESC, (s.score IS NULL) DESC, s.score ASC, si.position LIMIT ?"
-        )
-        params.append(limit)
-        return con.execute(sql, params).df()
+    return voices_sql.queue(
+        store, run_id, reviewer, metric=metric, voices_needed=voices, limit=limit, include_done=include_done
+    )
 
 
 def queue_metric(store: Store, run_id: str, preferred: str) -> str | None:
@@ -187,28 +215,21 @@ def queue_metric(store: Store, run_id: str, preferred: str) -> str | None:
     return None
 
 
-def queue_counts(store: Store, run_id: str, reviewer: str) -> dict[str, int]:
-    """How many answers the run has, how many this reviewer has done, and how many have no answer."""
-    row = store.query(
-        "SELECT count(*) FILTER (ri.status = 'ok'), count(*) FILTER (ri.status <> 'ok'), "
-        "count(DISTINCT rv.item_id) FILTER (ri.status = 'ok') FROM run_items ri "
-        "LEFT JOIN (SELECT run_id, item_id FROM ratings WHERE rater = ? UNION "
-        "SELECT run_id, item_id FROM corrections WHERE author = ?) rv "
-        "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id WHERE ri.run_id = ?",
-        [reviewer, reviewer, run_id],
-    )[0]
-    return {"answers": int(row[0]), "no_answer": int(row[1]), "done": int(row[2])}
+def queue_counts(store: Store, run_id: str, reviewer: str, *, voices: int = 2) -> QueueCounts:
+    """How many answers the run has, how many this reviewer did, how many still wait, and how many have no
+    answer."""
+    return voices_sql.queue_counts(store, run_id, reviewer, voices_needed=voices)
 
 
 def reviewable_runs(store: Store) -> pd.DataFrame:
     """Runs with at least one answer, newest first, labelled for a reviewer to choose from."""
-    return store.frame(
-        "SELECT r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.started_at, "
-        "r.checkpoint_name || ' — ' || r.suite_name || ' ' || r.suite_version || ' (' || "
-        "strftime(r.started_at, '%Y-%m-%d %H:%M') || ')' AS label FROM runs r "
+    frame = store.frame(
+        "SELECT r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.suite_hash, r.started_at FROM runs r "
         "WHERE EXISTS (SELECT 1 FROM run_items ri WHERE ri.run_id = r.run_id AND ri.status = 'ok') "
         "ORDER BY r.started_at DESC"
     )
+    columns = (frame["checkpoint_name"], frame["suite_name"], frame["suite_version"], frame["started_at"])
+    return frame.assign(label=[f"{c} — {s} {v} ({t:%Y-%m-%d %H:%M})" for c, s, v, t in zip(*columns)])
 
 
 def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str) -> pd.DataFrame:
@@ -257,9 +278,15 @@ def review_correction(
         raise InputError(f"unknown status '{status}'", field="status", hint=f"use one of {', '.join(STATUSES)}")
     with store.transaction() as con:
         _check_account(con, admin, role="admin", session_version=session_version)
-        found = con.execute("SELECT 1 FROM corrections WHERE correction_id = ?", [correction_id]).fetchone()
-        if not found:
+        text = audio_sql.narrative(con, correction_id)
+        if text is None:
             raise InputError(f"no correction '{correction_id}'", field="correction_id")
+        if status == "accepted" and not text.strip():
+            raise InputError(
+                "a spoken correction is accepted once its words are written down",
+                field="narrative",
+                hint="write what the recording says in the transcript box first",
+            )
         if status == "pending":
             con.execute(
                 "UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "
@@ -274,7 +301,20 @@ def review_correction(
             )
 
 
+def transcribe(store: Store, admin: str, correction_id: str, text: str, *, session_version: int | None = None) -> None:
+    """An admin writes down what a spoken correction says: it becomes the correction's narrative (NFC), with
+    who and when; what the reviewer had written before is kept beside it."""
+    words = nfc(text).strip()
+    if not words:
+        raise InputError("the transcript is empty", field="narrative", hint="write what the recording says")
+    with store.transaction() as con:
+        _check_account(con, admin, role="admin", session_version=session_version)
+        if not audio_sql.transcribe(con, correction_id, words, admin):
+            raise InputError(f"no correction '{correction_id}'", field="correction_id")
+
+
 __all__ = [
+    "transcribe",
     "ReviewTarget",
     "SavedReview",
     "Correction",

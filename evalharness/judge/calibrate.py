@@ -12,10 +12,14 @@ answer (item id + exact answer text, and suite when the rating names one) become
 - Bias: mean judge grade − mean human grade. Positive = the judge is more lenient than the raters, the
   known failure of LLM judges in low-resource languages.
 
+Several people may rate one answer (the dashboard asks for `[dashboard] ratings_per_answer` voices). Each
+answer counts once, with one human grade: the grade an admin settled it with, else the consensus of its
+voices — their mean (κ and exact matches use it rounded half up, as they use the judge's mean). Every
+report says how many answers had more than one voice and how many were settled.
+
 Confidence intervals are percentile bootstraps (seeded; 1,000 resamples by default) that resample
-*answers*, not single ratings: three raters of one answer are one piece of evidence about the judge, and
-resampling them apart would make the intervals too narrow. Every report says how many ratings, answers
-and raters it rests on; a statistic that is undefined (all grades equal) is None with the reason.
+answers. Every report says how many ratings, answers and raters it rests on; a statistic that is
+undefined (all grades equal) is None with the reason.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -76,10 +80,12 @@ class Agreement:
     rubric_hash: str
     rubric_name: str | None
     rubric_version: str | None
-    n_ratings: int
-    n_answers: int
+    n_ratings: int  # individual ratings behind the answers' grades
+    n_answers: int  # answers compared (one human grade each)
     n_items: int
     n_raters: int
+    n_multi_voice: int  # answers more than one person rated
+    n_settled: int  # answers whose grade an admin settled
     kappa: float | None
     kappa_ci: Interval
     rho: float | None
@@ -100,7 +106,44 @@ class Agreement:
 class CalibrationReport:
     agreements: list[Agreement]
     n_ratings: int
-    unmatched: dict[str, int] = field(default_factory=dict)  # judge identity → ratings it has no verdict for
+    unmatched: dict[str, int] = field(default_factory=dict)  # judge identity → answers it has no verdict for
+    n_answers: int = 0  # answers the ratings are about
+    n_multi_voice: int = 0  # of those, answers more than one person rated
+    n_settled: int = 0  # answers an admin settled
+
+
+@dataclass(frozen=True)
+class AnswerGrade:
+    """One answer's human grade: an admin's settlement, else the mean of its voices (one per rater)."""
+
+    item_id: str
+    candidate: str
+    suite_hash: str | None
+    grade: float
+    raters: tuple[str, ...]
+    settled: bool
+
+    @property
+    def voices(self) -> int:
+        return len(self.raters)
+
+
+def consensus(ratings: Sequence[HumanRating], settled: Mapping[tuple[str, str, str], int]) -> list[AnswerGrade]:
+    """Ratings grouped by answer (suite, item, answer text): `settled` maps (suite hash or "", item id,
+    answer sha256) to the grade an admin settled the answer with."""
+    groups: dict[tuple[str, str, str], list[HumanRating]] = defaultdict(list)
+    for r in ratings:
+        groups[(r.suite_hash or "", r.item_id, candidate_sha256(r.candidate))].append(r)
+    out = []
+    for key, group in groups.items():
+        first = group[0]
+        raters = tuple(sorted({r.rater for r in group}))
+        if key in settled:
+            grade, is_settled = float(settled[key]), True
+        else:
+            grade, is_settled = float(np.mean([r.rating for r in group])), False
+        out.append(AnswerGrade(first.item_id, first.candidate, first.suite_hash, grade, raters, is_settled))
+    return out
 
 
 def _interval(values: np.ndarray, confidence: float) -> Interval:
@@ -114,7 +157,7 @@ def _interval(values: np.ndarray, confidence: float) -> Interval:
 
 
 def agreement_stats(
-    human: Sequence[int],
+    human: Sequence[float],
     judge_mean: Sequence[float],
     clusters: Sequence[object] | None = None,
     *,
@@ -128,7 +171,7 @@ def agreement_stats(
     is taken (a multinomial) and computes the same statistics on those weights for all resamples at once
     (`kappa_batch`, `spearman_batch`: equal to the libraries' values on the expanded sample — tested).
     """
-    h = np.asarray(human, dtype=int)
+    h = np.asarray(human, dtype=float)  # an answer's consensus may lie between two grades
     j = np.asarray(judge_mean, dtype=float)
     if h.shape != j.shape or h.ndim != 1 or len(h) == 0:
         raise ValueError("human and judge grades must be two non-empty sequences of equal length")
@@ -139,18 +182,19 @@ def agreement_stats(
     counts = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_resamples)
     weights = counts[:, cluster_index].astype(float)  # resample × rating: how often each rating is drawn
     grade = round_half_up(j)
+    human_grade = round_half_up(h)
     biases = (weights @ j - weights @ h) / weights.sum(axis=1) if n_resamples else np.array([])
     return {
-        "kappa": weighted_kappa(h, grade),
-        "kappa_ci": _interval(kappa_batch(h, grade, weights), confidence),
+        "kappa": weighted_kappa(human_grade, grade),
+        "kappa_ci": _interval(kappa_batch(human_grade, grade, weights), confidence),
         "rho": spearman(h, j),
         "rho_ci": _interval(spearman_batch(h, j, weights), confidence),
         "judge_mean": float(j.mean()),
         "human_mean": float(h.mean()),
         "bias": float(j.mean() - h.mean()),
         "bias_ci": _interval(biases, confidence),
-        "exact": float(np.mean(grade == h)),
-        "within_one": float(np.mean(np.abs(grade - h) <= 1)),
+        "exact": float(np.mean(grade == human_grade)),
+        "within_one": float(np.mean(np.abs(grade - human_grade) <= 1)),
         "n_clusters": n_clusters,
     }
 
@@ -209,7 +253,7 @@ def judge_grades(store: Store) -> dict[tuple[str, str], dict[tuple[str, str, str
     return out
 
 
-def _match(grades: dict[tuple[str, str, str | None], tuple[float, int]], rating: HumanRating, sha: str) -> float | None:
+def _match(grades: dict[tuple[str, str, str | None], tuple[float, int]], rating: AnswerGrade, sha: str) -> float | None:
     if rating.suite_hash:
         hit = grades.get((rating.item_id, sha, rating.suite_hash))
         return hit[0] if hit else None
@@ -227,8 +271,12 @@ def calibrate(
     seed: int = 12345,
     confidence: float = 0.95,
     min_answers: int = 2,
+    settled: Mapping[tuple[str, str, str], int] | None = None,
 ) -> CalibrationReport:
-    """Agreement of every judge and rubric version in the store with the given human ratings."""
+    """Agreement of every judge and rubric version in the store with the given human ratings.
+
+    Ratings of one answer by several people become one grade (`consensus`); `settled` (default: the store's
+    settlements) gives the grade of answers an admin settled."""
     grades_all = judge_grades(store)
     meta = {
         (i, r): (p, m)
@@ -237,26 +285,43 @@ def calibrate(
         )
     }
     rubrics = {h: (n, v) for h, n, v in store.query("SELECT rubric_hash, name, version FROM judge_rubrics")}
-    shas = [candidate_sha256(r.candidate) for r in ratings]
     # a rating that names its run but not its suite belongs to that run's suite
     run_suites = dict(store.query("SELECT run_id, suite_hash FROM runs"))
     ratings = [
         r if r.suite_hash or not r.run_id or r.run_id not in run_suites else replace(r, suite_hash=run_suites[r.run_id])
         for r in ratings
     ]
+    if settled is None:
+        from ..store.voices import settlements
+
+        settled = {
+            (s.suite_hash or "", s.item_id, s.candidate_sha256): s.cas_rating
+            for s in settlements(store)
+            if s.cas_rating is not None
+        }
+    answers = consensus(ratings, settled)
+    shas = [candidate_sha256(a.candidate) for a in answers]
     agreements, unmatched = [], {}
     for (identity, rubric_hash), grades in sorted(grades_all.items()):
-        human, judge, clusters, items, raters = [], [], [], set(), set()
-        for rating, sha in zip(ratings, shas):
-            mean = _match(grades, rating, sha)
+        human: list[float] = []
+        judge: list[float] = []
+        clusters: list[str] = []
+        items: set[str] = set()
+        raters: set[str] = set()
+        n_ratings = n_multi = n_settled = 0
+        for answer, sha in zip(answers, shas):
+            mean = _match(grades, answer, sha)
             if mean is None:
                 continue
-            human.append(rating.rating)
+            human.append(answer.grade)
             judge.append(mean)
-            clusters.append(f"{rating.suite_hash or ''}\x00{rating.item_id}\x00{sha}")
-            items.add(rating.item_id)
-            raters.add(rating.rater)
-        unmatched[identity[:12] + "/" + rubric_hash[:12]] = len(ratings) - len(human)
+            clusters.append(f"{answer.suite_hash or ''}\x00{answer.item_id}\x00{sha}")
+            items.add(answer.item_id)
+            raters.update(answer.raters)
+            n_ratings += answer.voices
+            n_multi += answer.voices > 1
+            n_settled += answer.settled
+        unmatched[identity[:12] + "/" + rubric_hash[:12]] = len(answers) - len(human)
         if not human:
             continue
         n_answers = len(set(clusters))
@@ -275,7 +340,7 @@ def calibrate(
             notes.append("ρ undefined: one side gives every answer the same grade")
         if len(human) < 100:
             notes.append(
-                f"{len(human)} ratings: expect wide intervals (even 100 ratings leave about ±0.14 on a ρ near 0.6)"
+                f"{len(human)} rated answers: expect wide intervals (even 100 leave about ±0.14 on a ρ near 0.6)"
             )
         agreements.append(
             Agreement(
@@ -285,10 +350,12 @@ def calibrate(
                 rubric_hash=rubric_hash,
                 rubric_name=name,
                 rubric_version=version,
-                n_ratings=len(human),
+                n_ratings=n_ratings,
                 n_answers=n_answers,
                 n_items=len(items),
                 n_raters=len(raters),
+                n_multi_voice=n_multi,
+                n_settled=n_settled,
                 kappa=stats["kappa"],
                 kappa_ci=stats["kappa_ci"],
                 rho=stats["rho"],
@@ -305,4 +372,11 @@ def calibrate(
                 notes=tuple(notes),
             )
         )
-    return CalibrationReport(agreements=agreements, n_ratings=len(ratings), unmatched=unmatched)
+    return CalibrationReport(
+        agreements=agreements,
+        n_ratings=len(ratings),
+        unmatched=unmatched,
+        n_answers=len(answers),
+        n_multi_voice=sum(a.voices > 1 for a in answers),
+        n_settled=sum(a.settled for a in answers),
+    )

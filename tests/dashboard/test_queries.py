@@ -156,22 +156,22 @@ def test_judge_rationale_and_instability_when_the_judge_saw_the_run(store: Store
     other = items.item_detail(store, demo.dictionary.content_hash, "dq-05")
     assert other.judge == ()  # the judge saw this run, not this item
     queue = reviews.review_queue(store, run_id, demo_db.REVIEWER)
-    assert queue.iloc[0]["item_id"] == "dq-03" and bool(queue.iloc[0]["unstable"])  # unstable first
+    assert queue[0].item_id == "dq-03" and queue[0].unstable  # unstable first
 
 
 def test_review_queue_orders_unscored_then_lowest_and_skips_failed(store: Store, demo: demo_db.Demo) -> None:
     run_id = demo.run_ids[("stoney-v3-lora", "stoney-dictionary-mini")]
     queue = reviews.review_queue(store, run_id, demo_db.REVIEWER)
-    assert "dq-12" not in set(queue["item_id"])  # no answer: nothing to rate
-    scores = list(queue["score"])
+    assert "dq-12" not in {r.item_id for r in queue}  # no answer: nothing to rate
+    scores = [r.score for r in queue]
     assert scores == sorted(scores)
     counts = reviews.queue_counts(store, run_id, demo_db.REVIEWER)
-    assert counts == {"answers": 11, "no_answer": 1, "done": 0}
+    assert (counts.answers, counts.no_answer, counts.done, counts.waiting) == (11, 1, 0, 11)
     # Remove one answer's score: it has an answer nobody could score, so it goes first.
     with store.transaction() as con:
         con.execute("UPDATE item_scores SET status = 'failed', score = NULL, stats = NULL, reason = 'test' "
                     "WHERE run_id = ? AND item_id = 'dq-10' AND metric = 'chrf++'", [run_id])
-    assert reviews.review_queue(store, run_id, demo_db.REVIEWER).iloc[0]["item_id"] == "dq-10"
+    assert reviews.review_queue(store, run_id, demo_db.REVIEWER)[0].item_id == "dq-10"
 
 
 def test_a_run_still_in_progress_is_left_out_of_compare(store: Store, demo) -> None:

@@ -193,3 +193,34 @@ def _exit_code(result) -> int:
 
 def _text(result) -> str:
     return result.output + str(result.exception or "")
+
+
+def test_several_voices_become_one_grade_per_answer_and_an_admin_settles(tmp_path: Path, store, fake_server) -> None:
+    """Two raters: their mean is the answer's grade; a settled answer takes the admin's grade instead."""
+    from evalharness.community import voices
+    from evalharness.community.accounts import add_reviewer
+
+    result, replies = _judged_store(tmp_path, store, fake_server)
+    lines = ["item_id,candidate,rating,rater"]
+    lines += [f"i{n},{replies[f'i{n}']},{h},elder-a" for n, h in zip(range(1, 6), HUMAN)]
+    lines += [f"i{n},{replies[f'i{n}']},{h},teacher-b" for n, h in zip(range(1, 6), [1, 4, 3, 4, 5])]  # i2: 4
+    import_ratings(store, read_ratings(_write(tmp_path / "two.csv", "\n".join(lines) + "\n")), source="test")
+    report = calibrate(store, stored_ratings(store), n_resamples=100, seed=1)
+    a = report.agreements[0]
+    assert (report.n_answers, report.n_multi_voice, report.n_settled) == (5, 5, 0)
+    assert (a.n_ratings, a.n_answers, a.n_raters, a.n_multi_voice) == (10, 5, 2, 5)
+    # i2: consensus (2 + 4) / 2 = 3 = the judge's grade; every other answer as in the hand-worked example
+    consensus = [1, 3, 3, 4, 5]
+    assert a.kappa == pytest.approx(cohen_kappa_score(consensus, JUDGE, weights="quadratic", labels=[1, 2, 3, 4, 5]))
+    assert a.exact == pytest.approx(0.8)
+    # An admin settles i2 at 2: calibration uses the settled grade, and says so.
+    add_reviewer(store, "Elder Admin", "admin", "hûji-ethen-2026-long")
+    [disagreement] = voices.open_disagreements(store)
+    assert disagreement.item_id == "i2"
+    voices.settle(store, "Elder Admin", disagreement, verdict=None, cas_rating=2)
+    settled = calibrate(store, stored_ratings(store), n_resamples=100, seed=1)
+    assert settled.n_settled == 1 and settled.agreements[0].n_settled == 1
+    assert settled.agreements[0].kappa == pytest.approx(KAPPA)
+    cli = CliRunner().invoke(app, ["judge", "calibrate", "--resamples", "100", "--db", str(store.path)])
+    assert cli.exit_code == 0, cli.output
+    assert "5 of 5 answers had more than one voice" in cli.output and "1 were settled by an admin" in cli.output
