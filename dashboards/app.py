@@ -36,6 +36,8 @@ except EvalHarnessError as exc:
     st.error("The dashboard's settings could not be read. The person running the server can see why in its log.")
     st.stop()
 
+ui.style()
+ui.restore_session()  # a reload or a new tab: signed in again by the browser's token, if it is still good
 account = ui.refresh_session()
 ui.sidebar()
 

@@ -12,15 +12,18 @@ import os
 import re
 import string
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from evalharness.community import accounts, compare, items, overview, reviews
+from evalharness.community import accounts, compare, items, overview, plain, reviews, tokens, voices
 from evalharness.community.accounts import Account, PermissionDenied
+from evalharness.community.letters import palette as palette_letters
 from evalharness.config import Config, load_config
 from evalharness.errors import EvalHarnessError, StoreError
 from evalharness.monitor.views import MonitorView
@@ -158,6 +161,149 @@ def show_text(label: str, text: str | None, *, empty: str = "(nothing)") -> None
         st.markdown(escape(text) if text else f"_{empty}_")
 
 
+def zone() -> tzinfo:
+    """The reader's time zone (their browser's), else UTC."""
+    name = None
+    try:
+        name = st.context.timezone
+    except Exception:  # noqa: BLE001 - outside a browser
+        name = None
+    if isinstance(name, str) and name:
+        try:
+            from zoneinfo import ZoneInfo
+
+            return ZoneInfo(name)
+        except Exception:  # noqa: BLE001 - an unknown zone name: UTC, and say so
+            pass
+    return timezone.utc
+
+
+def when(value: datetime | None, *, with_date: bool = True) -> str:
+    """A stored time in the reader's time zone ("Mon 30 Nov 2026, 14:05"), with "UTC" when that is unknown."""
+    text = plain.local_time(value, zone(), with_date=with_date)
+    return text + (" UTC" if zone() is timezone.utc and value is not None else "")
+
+
+def ago(value: datetime | None) -> str:
+    return plain.age(value, datetime.now(timezone.utc))
+
+
+_STYLE = """<style>
+/* Touch targets at least 48 px (WCAG 2.5.5 / Material), radio choices spaced, text easy to read. */
+.stButton button, .stDownloadButton button, .stFormSubmitButton button { min-height: 3rem; padding: 0.4rem 1.2rem; }
+div[role="radiogroup"] label { min-height: 2.75rem; padding: 0.35rem 0.9rem 0.35rem 0.2rem; align-items: center; }
+div[role="radiogroup"] { gap: 0.2rem 0.6rem; }
+textarea, input[type="text"], input[type="password"] { font-size: 1.05rem !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { line-height: 1.55; }
+[data-testid="stCaptionContainer"] { font-size: 0.95rem; }
+@media (max-width: 640px) {
+  .block-container, [data-testid="stMainBlockContainer"] { padding-left: 0.9rem; padding-right: 0.9rem; }
+  h1 { font-size: 1.9rem !important; }
+}
+</style>"""
+
+
+def style() -> None:
+    """Bigger touch targets and readable text on every page (app.py calls this once per run)."""
+    st.html(_STYLE)
+
+
+# -- the letter palette ----------------------------------------------------------------------------------
+
+_PALETTE_CSS = """
+.evh-palette { display: flex; flex-wrap: wrap; gap: 0.4rem; margin: -0.3rem 0 0.6rem 0; }
+.evh-palette button { font: inherit; font-size: 1.35rem; min-width: 3rem; min-height: 3rem; padding: 0 0.6rem;
+  border: 1px solid rgba(49, 51, 63, 0.3); border-radius: 0.5rem; background: var(--st-secondary-background-color, #f0f2f6);
+  color: var(--st-text-color, inherit); cursor: pointer; touch-action: manipulation; }
+.evh-palette button:active { filter: brightness(0.9); }
+.evh-palette button.evh-shift { font-size: 1rem; }
+"""
+_PALETTE_JS = r"""
+export default function(component) {
+  const { data, parentElement } = component;
+  const box = parentElement.querySelector('.evh-palette');
+  if (!box || !data) return;
+  const selector = `.st-key-${data.target} textarea, .st-key-${data.target} input`;
+  const field = () => document.querySelector(selector);
+  const watch = (el) => {
+    if (!el || el.__evhWatched) return;
+    el.__evhWatched = true;
+    const keep = () => { el.__evhAt = [el.selectionStart, el.selectionEnd]; };
+    ['keyup', 'click', 'select', 'input', 'focus', 'blur'].forEach((e) => el.addEventListener(e, keep));
+  };
+  const insert = (letter) => {
+    const el = field();
+    if (!el) return;
+    watch(el);
+    if (document.activeElement !== el) {
+      // a phone closes its keyboard when a button is tapped: go back to where the cursor was
+      el.focus();
+      const at = el.__evhAt || [el.value.length, el.value.length];
+      el.setSelectionRange(at[0], at[1]);
+    }
+    // insertText keeps the cursor, the undo history and React's view of the field in step
+    if (!document.execCommand('insertText', false, letter)) {
+      const start = el.selectionStart, end = el.selectionEnd;
+      const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+      Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, el.value.slice(0, start) + letter + el.value.slice(end));
+      el.setSelectionRange(start + letter.length, start + letter.length);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    el.__evhAt = [el.selectionStart, el.selectionEnd];
+  };
+  let capitals = false;
+  const draw = () => {
+    box.replaceChildren();
+    const letters = capitals ? data.capitals : data.letters;
+    letters.forEach((letter) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = letter;
+      b.title = `Type ${letter}`;
+      b.setAttribute('aria-label', `Type ${letter}`);
+      b.setAttribute('data-letter', letter);
+      // keep the focus (and a phone's keyboard) in the field while a letter is tapped
+      b.addEventListener('pointerdown', (e) => e.preventDefault());
+      b.addEventListener('mousedown', (e) => e.preventDefault());
+      b.addEventListener('click', () => insert(letter));
+      box.appendChild(b);
+    });
+    const shift = document.createElement('button');
+    shift.type = 'button';
+    shift.className = 'evh-shift';
+    shift.textContent = capitals ? 'abc' : 'ABC';
+    shift.setAttribute('aria-label', capitals ? 'Small letters' : 'Capital letters');
+    shift.setAttribute('aria-pressed', capitals ? 'true' : 'false');
+    shift.addEventListener('pointerdown', (e) => e.preventDefault());
+    shift.addEventListener('mousedown', (e) => e.preventDefault());
+    shift.addEventListener('click', () => { capitals = !capitals; draw(); });
+    box.appendChild(shift);
+  };
+  draw();
+  watch(field());
+}
+"""
+_palette = st.components.v2.component(
+    "evalharness_palette", html='<div class="evh-palette" role="group" aria-label="Stoney letters"></div>',
+    css=_PALETTE_CSS, js=_PALETTE_JS, isolate_styles=False)
+
+
+def palette(target_key: str) -> None:
+    """Buttons for the letters of the language (â î û ṯ ẖ …) under the field whose widget key is `target_key`:
+    a tap types the letter where the cursor is — on a phone too — and the field keeps its focus."""
+    letters = palette_letters(settings().dashboard.language)
+    _palette(key=f"palette_{target_key}",
+             data={"target": target_key, "letters": list(letters.letters), "capitals": list(letters.capitals)})
+
+
+def next_step(text: str, page: str, label: str, *, key: str) -> None:
+    """The one thing to do next on this page, said plainly, with one button."""
+    with st.container(border=True):
+        st.markdown(f"**Next:** {escape(text)}")
+        if st.button(label, type="primary", key=key):
+            switch_to(page)
+
+
 DECISION_WORDS = {
     "advance": "Passed — better than the champion",
     "revert": "Held back — not better than the champion",
@@ -218,7 +364,7 @@ def compare_page(db: str, pairs: list[compare.RunPair], filters: compare.Compare
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def find_items(db: str, suite_hash: str, search: str) -> list[tuple[str, str]]:
-    return items.find_items(store(db), suite_hash, search)
+    return items.find_items(store(db), suite_hash, search, language=settings().dashboard.language)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -234,6 +380,26 @@ def reviewable_runs(db: str):
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def monitor_views(db: str) -> list[MonitorView]:
     return views_of_monitors(store(db))
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def agreements(db: str, rubric_criteria: tuple[tuple[str, str], ...], resamples: int) -> list[voices.Agreement]:
+    return voices.agreements(store(db), rubric_criteria, n_resamples=resamples)
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def rubric_criteria() -> tuple[tuple[str, str], ...]:
+    """(id, name) of each criterion of the configured rubric; none when it cannot be read."""
+    from evalharness.judge.rubric import load_rubric
+
+    config = settings()
+    shipped = Path(__file__).resolve().parents[1] / "rubrics" / Path(config.judge.rubric).name
+    try:
+        path = config.resolve(config.judge.rubric)
+        rubric = load_rubric(path if Path(path).is_file() else shipped)
+    except EvalHarnessError:
+        return ()
+    return tuple((cid, c.name) for cid, c in rubric.spec.criteria.items())
 
 
 # Reviewer-specific reads are not cached: a reviewer must see their own save at once.
@@ -264,7 +430,88 @@ def source() -> str:
 def _end_session(message: str) -> None:
     st.session_state.pop("account", None)
     st.session_state.pop("last_seen", None)
+    st.session_state.pop("token_id", None)
     st.session_state["sign_in_message"] = ("info", message)
+
+
+# -- staying signed in (a signed, expiring token in a cookie; see evalharness/community/tokens.py) ---------
+
+_COOKIE_JS = """
+export default function(component) {
+  const { data } = component;
+  if (!data || !data.name) return;
+  const secure = location.protocol === 'https:' ? '; Secure' : '';
+  if (data.value) {
+    document.cookie = `${data.name}=${data.value}; Max-Age=${data.max_age}; Path=/; SameSite=Strict${secure}`;
+  } else {
+    document.cookie = `${data.name}=; Max-Age=0; Path=/; SameSite=Strict${secure}`;
+  }
+}
+"""
+_cookie_writer = st.components.v2.component("evalharness_cookie", js=_COOKIE_JS)
+
+
+def _remember_sign_in(who: Account) -> None:
+    """After a sign-in: a token the browser keeps, so a reload or a new tab stays signed in (bounded)."""
+    hours = settings().dashboard.stay_signed_in_hours
+    if hours <= 0:
+        return
+    try:
+        token = tokens.issue(store(write=True), who, hours=hours)
+    except StoreError:
+        return  # signed in for this tab only
+    st.session_state["token_id"] = token.token_id
+    st.session_state["token_touched"] = time.monotonic()
+    st.session_state["cookie_action"] = {"value": token.value, "max_age": token.max_age_seconds}
+
+
+def _cookie_action() -> None:
+    """Set or clear the sign-in cookie in the browser (a few lines of JavaScript, drawn once per change)."""
+    action = st.session_state.pop("cookie_action", None)
+    if action is None:
+        return
+    _cookie_writer(key=f"cookie_{uuid.uuid4().hex[:8]}", data={"name": tokens.COOKIE, **action}, height=0)
+
+
+def restore_session() -> None:
+    """A new browser session (a reload, a new tab) with a valid token is signed in again — once per session,
+    checked against the account as it is now."""
+    if account() is not None or st.session_state.get("token_checked"):
+        return
+    st.session_state["token_checked"] = True
+    dashboard = settings().dashboard
+    if dashboard.stay_signed_in_hours <= 0:
+        return
+    try:
+        value = st.context.cookies.get(tokens.COOKIE)
+    except Exception:  # noqa: BLE001 - outside a browser (tests): no cookies
+        value = None
+    if not isinstance(value, str) or not value:
+        return
+    try:
+        found = tokens.verify(store(write=True), value, idle_minutes=dashboard.idle_timeout_minutes)
+    except StoreError:
+        return
+    if found is None:
+        st.session_state["cookie_action"] = {"clear": True}
+        return
+    who, token_id = found
+    st.session_state["account"] = who
+    st.session_state["last_seen"] = time.monotonic()
+    st.session_state["token_id"] = token_id
+    st.session_state["token_touched"] = time.monotonic()
+
+
+def _touch_token() -> None:
+    """Keep the token's idle clock in step with this session's pages (at most one write a minute)."""
+    token_id = st.session_state.get("token_id")
+    if not token_id or time.monotonic() - float(st.session_state.get("token_touched", 0)) < 60:
+        return
+    try:
+        tokens.touch(store(write=True), token_id)
+        st.session_state["token_touched"] = time.monotonic()
+    except StoreError:
+        pass
 
 
 def refresh_session() -> Account | None:
@@ -277,6 +524,7 @@ def refresh_session() -> Account | None:
     idle = now - float(st.session_state.get("last_seen", now))
     if idle > settings().dashboard.idle_timeout_minutes * 60:
         _end_session("You were signed out after a while without activity. Please sign in again.")
+        st.session_state["cookie_action"] = {"clear": True}
         return None
     try:
         current = accounts.check_session(store(), who)
@@ -284,8 +532,10 @@ def refresh_session() -> Account | None:
         current = who  # the file is busy: keep the session; every write checks again
     if current is None:
         _end_session("Your account changed (password, role, or it was removed). Please sign in again.")
+        st.session_state["cookie_action"] = {"clear": True}
         return None
     st.session_state["last_seen"] = now
+    _touch_token()
     return current
 
 
@@ -319,16 +569,24 @@ def _sign_in() -> None:
         st.session_state["account"] = result.account
         st.session_state["last_seen"] = time.monotonic()
         st.session_state["sign_in_message"] = ("success", result.message)
+        _remember_sign_in(result.account)
     else:
         st.session_state["sign_in_message"] = ("error", result.message)
 
 
 def _sign_out() -> None:
+    token_id = st.session_state.get("token_id")
+    if token_id:
+        try:
+            tokens.revoke(store(write=True), token_id)
+        except StoreError:
+            pass  # the cookie is cleared below; the token still ends at its idle timeout
+    st.session_state["cookie_action"] = {"clear": True}
     _end_session("Signed out.")
 
 
 def sidebar() -> None:
-    """Who is signed in, or the sign-in form. The results file's path is shown to admins only."""
+    """Who is signed in, or the sign-in form. (The results file's path is on the Accounts page, for admins.)"""
     with st.sidebar:
         who = account()
         if who is not None:
@@ -344,5 +602,4 @@ def sidebar() -> None:
         if message:
             kind, text = message
             getattr(st, kind)(escape(text))
-        if who is not None and who.is_admin:
-            st.caption(f"Results file: {escape(db_path())}")
+        _cookie_action()

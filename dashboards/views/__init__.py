@@ -27,6 +27,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("compare", "Compare"),
     PageSpec("item", "Item"),
     PageSpec("review", "Review"),                     # shows its own "please sign in" to visitors
+    PageSpec("progress", "Progress", who="reviewer"),
+    PageSpec("agreement", "Agreement"),               # disagreements to settle: admins only, on the page
     PageSpec("live", "Live answers"),                 # likewise: rating needs a sign-in
     PageSpec("monitor", "Monitor"),
     PageSpec("corrections", "Corrections", who="admin"),

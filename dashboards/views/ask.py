@@ -18,6 +18,9 @@ import ui_common as ui
 from evalharness.errors import EvalHarnessError
 
 _STATE = "ask_reviewer"
+_SHOWN_PASSAGES = 3
+EXAMPLES = ("How do I review an answer?", "What does the release check decide?",
+            "Who may use the test sets, and for what?")
 
 
 def _start() -> dict:
@@ -33,7 +36,7 @@ def _start() -> dict:
 
 def _show_sources(answer) -> None:
     if answer.status == "retrieval_only":
-        return  # the retrieval-only text lists its passages itself
+        return  # shown as readable passages instead
     title = "Sources cited" if answer.cited else "Passages given to the model (none cited explicitly)"
     with st.expander(f"{title} ({len(answer.sources)})"):
         scores = {r.passage.label: r.score for r in answer.passages}
@@ -44,11 +47,59 @@ def _show_sources(answer) -> None:
         st.caption(ui.escape(answer.note))
 
 
-def _reply(state: dict, reply, question: str | None) -> None:
+def _readable(text: str) -> str:
+    """A passage as prose: table rules dropped, table cells joined, spaces collapsed."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if set(stripped) <= set("|-: ") and "-" in stripped:
+            continue  # a Markdown table's rule line
+        if stripped.startswith("|"):
+            stripped = " · ".join(cell.strip() for cell in stripped.strip("|").split("|") if cell.strip())
+        lines.append(stripped)
+    return " ".join(" ".join(lines).split())
+
+
+def _passages(answer, intro: str = "No assistant is switched on here, so here is what the project's guides say "
+                                    "about it:") -> None:
+    """Without a model: the few best passages from the guides, readable, best first — not raw search output."""
+    docs = [r for r in answer.passages if r.passage.kind in ("doc", "rubric", "suite_meta")][:_SHOWN_PASSAGES]
+    if not docs:
+        st.write("The guides do not seem to say anything about that. Try other words.")
+        return
+    st.write(intro)
+    for ranked in docs:
+        passage = ranked.passage
+        where = " › ".join(passage.heading) or passage.source
+        with st.container(border=True):
+            st.markdown(f"**{ui.escape(where)}**")
+            text = _readable(passage.text)
+            st.markdown(ui.escape(text if len(text) <= 700 else text[:700].rsplit(" ", 1)[0] + " …"))
+            st.caption(ui.escape(f"From {passage.source}"))
+
+
+def _model_text(reply):
+    """The model's words as they stream; when no model answered, nothing here (readable passages follow)."""
+    for chunk in reply:
+        if chunk.startswith("**No model answered.**"):
+            for _ in reply:
+                pass
+            return
+        yield ui.escape(chunk)
+
+
+def _reply(state: dict, reply, question: str | None, *, has_model: bool) -> None:
     with st.chat_message("assistant"):
-        st.write_stream(ui.escape(chunk) for chunk in reply)
-        answer = reply.result()
-        _show_sources(answer)
+        if has_model:
+            st.write_stream(_model_text(reply))
+            answer = reply.result()
+            if answer.status == "retrieval_only":
+                _passages(answer, "The assistant could not answer just now, so here is what the project's guides "
+                                  "say about it:")
+            _show_sources(answer)
+        else:
+            answer = reply.result()
+            _passages(answer)
     state["messages"].append({"question": question, "answer": answer})
 
 
@@ -58,8 +109,11 @@ def _history(state: dict) -> None:
             with st.chat_message("user"):
                 st.markdown(ui.escape(message["question"]))
         with st.chat_message("assistant"):
-            st.markdown(ui.escape(message["answer"].text))
-            _show_sources(message["answer"])
+            if message["answer"].status == "retrieval_only":
+                _passages(message["answer"])
+            else:
+                st.markdown(ui.escape(message["answer"].text))
+                _show_sources(message["answer"])
 
 
 def render() -> None:
@@ -75,17 +129,24 @@ def render() -> None:
         st.stop()
     session = state["session"]
     if not session.has_model:
-        st.info("No GOOGLE_API_KEY or GEMINI_API_KEY is set: retrieval only — the passages below are what the "
-                "reviewer would read; no model answers.")
+        st.info("The assistant that writes answers is not switched on here (the server has no key for it). You can "
+                "still ask: the page then shows what the project's guides say about your question.")
 
     _history(state)
     try:
-        if not state["messages"]:
-            _reply(state, session.assess(), None)
-        question = st.chat_input("Ask a follow-up question")
+        if not state["messages"] and session.has_model:
+            _reply(state, session.assess(), None, has_model=True)
+        if not state["messages"] and not session.has_model:
+            st.caption("For example: " + " · ".join(EXAMPLES))
+        with st.container():
+            question = st.chat_input("Type your question", key="ask_question")
+            ui.palette("ask_question")
         if question:
+            from evalharness.jsonl import nfc
+
+            question = nfc(question)
             with st.chat_message("user"):
                 st.markdown(ui.escape(question))
-            _reply(state, session.ask(question), question)
+            _reply(state, session.ask(question), question, has_model=session.has_model)
     except EvalHarnessError as exc:
         st.error(ui.escape(exc))

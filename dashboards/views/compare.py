@@ -9,6 +9,8 @@ import streamlit as st
 import ui_common as ui
 from evalharness.community.compare import CompareFilters, count
 
+DIRECTION_WORDS = {"All": "All", "en-sto": "English to Stoney", "sto-en": "Stoney to English",
+                   "explain": "Explanations"}
 SHOW_WORDS = {"all": "All items", "worse": "Got worse", "better": "Got better", "same": "No change",
               "unscored": "Could not be compared"}
 
@@ -55,7 +57,7 @@ def render() -> None:
         metric = f2.selectbox("Score", metric_names, key="cmp_metric", format_func=ui.metric_label,
                               index=metric_names.index(default_metric) if default_metric in metric_names else 0)
         direction = f3.selectbox("Direction", ["All"] + directions, key="cmp_direction",
-                                 help="en-sto: English to Stoney · sto-en: Stoney to English · explain: explanations")
+                                 format_func=lambda d: DIRECTION_WORDS.get(d, d))
         tag = f4.selectbox("Tag", ["All"] + tags, key="cmp_tag")
         show = f5.selectbox("Show", list(SHOW_WORDS), format_func=SHOW_WORDS.get, key="cmp_show")
         higher = dict(metrics)[metric]
@@ -84,19 +86,39 @@ def render() -> None:
             st.info("No items match these choices.")
             st.stop()
         st.caption(f"Items {(int(page_no) - 1) * size + 1}–{(int(page_no) - 1) * size + len(rows)} of {total}")
-        table = rows.assign(tags=rows["tags"].map(", ".join))[
-            ["item_id", "change", "champion_score", "candidate_score", "prompt", "champion_answer", "candidate_answer",
-             "suite", "direction", "tags"]]
-        st.dataframe(table, hide_index=True, column_config={
-            "item_id": "Item", "suite": "Test set", "direction": "Direction", "prompt": "Question",
-            "champion_answer": f"{champion.name} answered", "candidate_answer": f"{candidate.name} answered",
-            "champion_score": st.column_config.NumberColumn(f"{champion.name}", format="%.1f"),
-            "candidate_score": st.column_config.NumberColumn(f"{candidate.name}", format="%.1f"),
-            "change": st.column_config.NumberColumn("Change (− is worse)", format="%+.1f"), "tags": "Tags"})
+        label = ui.metric_label(metric)
+        for r in rows.itertuples():
+            with st.container(border=True):
+                if r.change is None or r.change != r.change:
+                    change = "could not be compared"
+                elif r.change < 0:
+                    change = f"got worse: {label} {abs(r.change):.1f} lower"
+                elif r.change > 0:
+                    change = f"got better: {label} {r.change:.1f} higher"
+                else:
+                    change = "no change"
+                st.markdown(f"**{ui.escape(r.prompt)}**")
+                st.caption(ui.escape(change))
+                left, right = st.columns(2)  # side by side on a wide screen, one under the other on a phone
+                with left:
+                    ui.show_text(f"{champion.name} answered", r.champion_answer, empty="(no answer)")
+                with right:
+                    ui.show_text(f"{candidate.name} answered", r.candidate_answer, empty="(no answer)")
 
-        options = [f"{r.item_id} — {r.prompt[:70]}" for r in rows.itertuples()]
+        options = [f"{r.prompt[:70]}" for r in rows.itertuples()]
         pick = st.selectbox("Look at one item in full", options, key="cmp_open_item")
-        if st.button("Open this item", key="cmp_open"):
+        if st.button("Open this item", key="cmp_open", type="primary"):
             chosen = rows.iloc[options.index(pick)]
             st.session_state["item_ref"] = (chosen["suite_hash"], chosen["item_id"])
             ui.switch_to("item")
+
+        with st.expander("Show as a table (numbers)"):
+            table = rows.assign(tags=rows["tags"].map(", ".join))[
+            ["item_id", "change", "champion_score", "candidate_score", "prompt", "champion_answer", "candidate_answer",
+             "suite", "direction", "tags"]]
+            st.dataframe(table, hide_index=True, column_config={
+                "item_id": "Item", "suite": "Test set", "direction": "Direction", "prompt": "Question",
+                "champion_answer": f"{champion.name} answered", "candidate_answer": f"{candidate.name} answered",
+                "champion_score": st.column_config.NumberColumn(f"{champion.name}", format="%.1f"),
+                "candidate_score": st.column_config.NumberColumn(f"{candidate.name}", format="%.1f"),
+                "change": st.column_config.NumberColumn("Change (− is worse)", format="%+.1f"), "tags": "Tags"})

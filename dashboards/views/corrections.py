@@ -1,4 +1,5 @@
-"""Corrections (admins): accept or reject reviewers' corrections, export them, publish them as a test set."""
+"""Corrections (admins): listen to and read reviewers' corrections, write down spoken ones, accept or reject
+them, export them (recordings included), publish them as a test set."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ui_common as ui
 from evalharness.community import exports, reviews
 from evalharness.community.publish import publish_corrections
 from evalharness.errors import EvalHarnessError, GovernanceError, StoreError
+from evalharness.store import audio as audio_store
 
 STATUS_WORDS = {"pending": "Waiting for a decision", "accepted": "Accepted", "rejected": "Rejected"}
 
@@ -26,8 +28,51 @@ def _decide(correction_id: str, status: str) -> None:
         st.session_state["cr_flash"] = ("error", f"Not saved: {ui.escape(exc)}")
         return
     st.session_state.pop(f"cr_note_{correction_id}", None)
-    st.session_state["cr_flash"] = ("success", f"Correction {ui.escape(correction_id)}: "
-                                               f"{STATUS_WORDS[status].lower()}.")
+    message = {"accepted": "Accepted.", "rejected": "Rejected.", "pending": "Back to waiting."}[status]
+    st.session_state["cr_flash"] = ("success", message + " Thank you.")
+    st.toast(message)
+
+
+def _transcribe(correction_id: str) -> None:
+    text = st.session_state.get(f"cr_transcript_{correction_id}") or ""
+    try:
+        who = ui.require_account("admin")
+        reviews.transcribe(ui.store(write=True), who.name, correction_id, text, session_version=who.session_version)
+    except StoreError:
+        st.session_state["cr_flash"] = ("error", "Not saved: the results file is busy. Your words are still in the "
+                                                 "box — press the button again in a moment.")
+        return
+    except EvalHarnessError as exc:
+        st.session_state["cr_flash"] = ("error", f"Not saved: {ui.escape(exc)}")
+        return
+    st.session_state.pop(f"cr_transcript_{correction_id}", None)
+    st.session_state["cr_flash"] = ("success", "The transcript is saved as the correction's words.")
+    st.toast("Transcript saved.")
+
+
+def _recording(c, spoken, transcripts) -> None:
+    """A spoken correction: play it, and write down what it says."""
+    info = spoken[c.correction_id]
+    found = audio_store.data(ui.store(), c.correction_id)
+    if found is None:
+        return
+    seconds = f"{info.seconds:.0f} seconds, " if info.seconds else ""
+    st.markdown(f"**The reviewer said** ({seconds}recorded {ui.when(info.created_at)})")
+    st.audio(found[1], format=info.mime)
+    if c.correction_id in transcripts:
+        written, by, at = transcripts[c.correction_id]
+        st.caption(ui.escape(f"Written down by {by} on {ui.when(at)}."))
+        if written:
+            ui.show_text("What the reviewer had written", written)
+    with st.expander("Write down what the recording says" if not c.narrative else "Edit the written words"):
+        key = f"cr_transcript_{c.correction_id}"
+        if key not in st.session_state:
+            st.session_state[key] = c.narrative
+        st.text_area("Transcript (it becomes the correction's words)", key=key,
+                     placeholder="Listen, then write here what was said.", height=140)
+        ui.palette(key)
+        st.button("Save the transcript", key=f"cr_save_transcript_{c.correction_id}", on_click=_transcribe,
+                  args=(c.correction_id,))
 
 
 def render() -> None:
@@ -47,6 +92,9 @@ def render() -> None:
         c1.metric("Waiting", counts["pending"])
         c2.metric("Accepted", counts["accepted"])
         c3.metric("Rejected", counts["rejected"])
+        if counts["pending"]:
+            st.markdown("**Next:** read the first correction below, listen to it if it was spoken, and accept or "
+                        "reject it.")
 
         status = st.radio("Show", list(STATUS_WORDS), format_func=STATUS_WORDS.get, horizontal=True, key="cr_status")
         size = ui.settings().dashboard.page_size
@@ -55,18 +103,23 @@ def render() -> None:
             st.info("Nothing here.")
         if counts[status] > len(shown):
             st.caption(f"Showing the oldest {len(shown)} of {counts[status]}.")
+        spoken = audio_store.infos(ui.store(), [c.correction_id for c in shown])
+        transcripts = audio_store.transcripts(ui.store(), [c.correction_id for c in shown])
         for c in shown:
             with st.container(border=True):
-                st.caption(ui.escape(f"{c.correction_id} · item {c.item_id} · written by {c.author} on "
-                                     f"{c.created_at:%Y-%m-%d %H:%M}")
-                           + (ui.escape(f" · {c.status} by {c.reviewed_by} on {c.reviewed_at:%Y-%m-%d %H:%M}")
-                              if c.reviewed_by else ""))
+                st.caption(ui.escape(f"By {c.author}, {ui.when(c.created_at)}")
+                           + (ui.escape(f" · {STATUS_WORDS[c.status].lower()} by {c.reviewed_by}, "
+                                        f"{ui.when(c.reviewed_at)}") if c.reviewed_by else ""))
                 ui.show_text("Question", c.prompt)
                 ui.show_text("The model answered (to be replaced)", c.disallowed)
-                ui.show_text("The reviewer's correction", c.narrative)
+                if c.narrative or c.correction_id not in spoken:
+                    ui.show_text("The reviewer's correction", c.narrative)
+                if c.correction_id in spoken:
+                    _recording(c, spoken, transcripts)
                 if c.note:
                     st.caption(f"Note: {ui.escape(c.note)}")
                 st.text_input("Note (optional, e.g. why it was rejected)", key=f"cr_note_{c.correction_id}")
+                ui.palette(f"cr_note_{c.correction_id}")
                 b1, b2, b3 = st.columns(3)
                 if c.status != "accepted":
                     b1.button("Accept", key=f"cr_accept_{c.correction_id}", type="primary", on_click=_decide,
@@ -85,22 +138,34 @@ def render() -> None:
         st.write(f"{counts['accepted']} accepted correction(s).")
         try:
             ui.require_account("admin")  # checked again before anything is exported
-            downloads = {fmt: exports.export_text(ui.store(), fmt, search_dirs=ui.suite_dirs())
+            downloads = {fmt: exports.export(ui.store(), fmt, search_dirs=ui.suite_dirs())
                          for fmt in ("triplets", "openai-chat", "preference")}
         except GovernanceError as exc:
             st.warning("The downloads are training data, and not every test set they come from allows that: "
                        + ui.escape(exc))
         else:
-            d1, d2, d3 = st.columns(3)
-            d1.download_button("Download triplets (JSONL)", downloads["triplets"],
-                               file_name="corrections-triplets.jsonl", mime="application/jsonl", key="cr_dl_triplets",
-                               help="prompt, disallowed answer, narrative — also a valid test-set file")
-            d2.download_button("Download chat fine-tuning file", downloads["openai-chat"],
-                               file_name="corrections-openai-chat.jsonl", mime="application/jsonl", key="cr_dl_chat",
-                               help="OpenAI chat format: the question and the corrected answer")
-            d3.download_button("Download preference pairs", downloads["preference"],
-                               file_name="corrections-preference.jsonl", mime="application/jsonl", key="cr_dl_pref",
-                               help="chosen = the correction, rejected = the model's answer")
+            spoken_count = len(downloads["triplets"].recordings)
+            if spoken_count:
+                st.caption(f"{spoken_count} of them were spoken: each download is a zip file with the recordings "
+                           "in an audio folder beside the lines.")
+            columns = st.columns(3)
+            for column, (fmt, label, key, help_text) in zip(columns, (
+                    ("triplets", "Download triplets", "cr_dl_triplets",
+                     "prompt, disallowed answer, narrative — also a valid test-set file"),
+                    ("openai-chat", "Download chat fine-tuning file", "cr_dl_chat",
+                     "OpenAI chat format: the question and the corrected answer"),
+                    ("preference", "Download preference pairs", "cr_dl_pref",
+                     "chosen = the correction, rejected = the model's answer"))):
+                done = downloads[fmt]
+                if done.recordings:
+                    column.download_button(label + " (zip, with recordings)",
+                                           exports.export_zip(ui.store(), fmt, search_dirs=ui.suite_dirs()),
+                                           file_name=f"corrections-{fmt}.zip", mime="application/zip", key=key,
+                                           help=help_text)
+                else:
+                    column.download_button(label + " (JSONL)" if fmt == "triplets" else label, done.jsonl(),
+                                           file_name=f"corrections-{fmt}.jsonl", mime="application/jsonl", key=key,
+                                           help=help_text)
 
         st.subheader("Publish as a new version of the corrections test set")
         config = ui.settings()

@@ -6,6 +6,7 @@ import streamlit as st
 
 import ui_common as ui
 from evalharness.community.items import score_table
+from evalharness.registry import metric_label as metric_display
 
 
 def render() -> None:
@@ -29,7 +30,10 @@ def render() -> None:
         suite_index = hashes.index(ref[0]) if ref and ref[0] in hashes else 0
         suite_label = col1.selectbox("Test set", labels, index=suite_index, key="item_suite")
         suite_hash = hashes[labels.index(suite_label)]
-        search = col2.text_input("Search the questions and answers (optional)", key="item_search")
+        with col2:
+            search = st.text_input("Search the questions and answers (optional)", key="item_search",
+                                   help="Letters with or without their marks both match: taki finds ṯakî.")
+            ui.palette("item_search")
         found = ui.find_items(db, suite_hash, search)
         if not found:
             st.info("No item matches that search.")
@@ -37,7 +41,7 @@ def render() -> None:
         ids = [i for i, _ in found]
         prompts = dict(found)
         item_index = ids.index(ref[1]) if ref and ref[0] == suite_hash and ref[1] in ids else 0
-        item_id = st.selectbox("Item", ids, index=item_index, format_func=lambda i: f"{i} — {prompts[i][:80]}",
+        item_id = st.selectbox("Question", ids, index=item_index, format_func=lambda i: prompts[i][:90],
                                key="item_pick")
         st.session_state["item_ref"] = (suite_hash, item_id)
         st.query_params.update({"suite": suite_hash[:12], "item": item_id})
@@ -47,8 +51,10 @@ def render() -> None:
             st.warning("That item is not in this test set.")
             st.stop()
         item = detail.item
-        st.caption(ui.escape(f"{item.suite_name} {item.suite_version} · item {item.item_id} · direction "
-                             f"{item.direction}" + (f" · tags: {', '.join(item.tags)}" if item.tags else "")))
+        direction = {"en-sto": "English to Stoney", "sto-en": "Stoney to English",
+                     "explain": "an explanation"}.get(item.direction, item.direction)
+        st.caption(ui.escape(f"From the test set {item.suite_name} {item.suite_version} · {direction}"
+                             + (f" · about: {', '.join(item.tags)}" if item.tags else "")))
         if item.system:
             with st.expander("Instructions the model was given"):
                 st.markdown(ui.escape(item.system))
@@ -64,7 +70,7 @@ def render() -> None:
             st.info("No model has been tested on this item yet.")
         for answer in detail.answers:
             with st.container(border=True):
-                st.markdown(f"**{ui.escape(answer.checkpoint_name)}** · tested {answer.started_at:%Y-%m-%d %H:%M}")
+                st.markdown(f"**{ui.escape(answer.checkpoint_name)}** · tested {ui.when(answer.started_at)}")
                 if answer.text is not None:
                     st.markdown(ui.escape(answer.text) or "_(an empty answer)_")
                 else:
@@ -75,10 +81,14 @@ def render() -> None:
         if table.empty:
             st.info("No scores were recorded for this item.")
         else:
-            st.dataframe(table)
-            st.caption("Scores are 0–100 and higher is better, except bits_per_char and token_perplexity (lower is "
-                       "better). “not measured” means the model could not give that number — it is never counted "
-                       "as zero.")
+            with st.expander("The scores (numbers)"):
+                st.dataframe(table.rename(index=metric_display))
+                st.caption("Scores are 0–100 and higher is better, except those marked ↓ (lower is better). "
+                           "“not measured” means the model could not give that number — it is never counted as zero.")
+
+        if ui.account() is not None:
+            ui.next_step("rate the answers of the model in use, and correct what is wrong.", "review",
+                         "Review answers", key="item_next_review")
 
         if detail.judge is not None:  # only when the judge's table exists in this results file
             st.header("The judge's reasons")

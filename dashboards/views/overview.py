@@ -16,13 +16,20 @@ def render() -> None:
     db = ui.page_start()
 
     with ui.friendly_errors():
+        who = ui.account()
+        if who is not None:
+            ui.next_step("review the model's answers — your ratings and corrections teach the next model.",
+                         "review", "Review answers", key="ov_next_review")
+        else:
+            st.info("To help review answers, sign in on the left.")
+
         st.header("The model in use now (the champion)")
         champ = ui.champion(db)
         if champ is None:
             st.info("No champion has been chosen yet. The release check (`evalharness gate`) picks one.")
         else:
             st.metric("Champion", champ.checkpoint_name)
-            st.write(f"In use since {champ.set_at:%Y-%m-%d %H:%M}, chosen by {ui.escape(champ.set_by)}: "
+            st.write(f"In use since {ui.when(champ.set_at)}, chosen by {ui.escape(champ.set_by)}: "
                      f"{ui.escape(champ.reason)}")
 
         st.header("Recent release decisions")
@@ -31,11 +38,14 @@ def render() -> None:
             st.info("No release decisions have been recorded yet.")
         for d in recent:
             with st.container(border=True):
-                against = f" against {d.champion}" if d.champion else " (there was no champion yet)"
-                st.markdown(f"**{ui.escape(d.candidate)}**{ui.escape(against)} · {d.created_at:%Y-%m-%d %H:%M}  \n"
-                            f"{ui.DECISION_WORDS.get(d.decision) or ui.escape(d.decision)}"
-                            + (" · it became the champion" if d.recorded else ""))
-                st.markdown("\n".join(f"- {ui.escape(r)}" for r in d.reasons) or "_no reasons recorded_")
+                headline = ui.plain.decision_headline(d.decision, d.candidate, d.champion)
+                st.markdown(f"**{ui.escape(headline)}**" + (" It became the model in use." if d.recorded else ""))
+                st.caption(f"{ui.DECISION_WORDS.get(d.decision) or ui.escape(d.decision)} · {ui.when(d.created_at)}")
+                reasons = d.plain_reasons or d.reasons
+                st.markdown("\n".join(f"- {ui.escape(r)}" for r in reasons) or "_no reasons recorded_")
+                if d.plain_reasons and list(d.plain_reasons) != list(d.reasons):
+                    with st.expander("The numbers behind it"):
+                        st.markdown("\n".join(f"- {ui.escape(r)}" for r in d.reasons))
 
         st.header("Scores across models")
         trends = ui.trends(db)
@@ -46,7 +56,8 @@ def render() -> None:
             default = ui.settings().dashboard.queue_metric
             metric = st.selectbox("Score", metrics, index=metrics.index(default) if default in metrics else 0,
                                   key="overview_metric", format_func=ui.metric_label,
-                                  help="chrF++ counts matching letters and words against the expected answer (0–100).")
+                                  help="Each score measures something different; the line below says what.")
+            st.caption(ui.escape(ui.metric_label(metric) + ": " + ui.plain.metric_words(metric) + "."))
             chosen = trends[trends["metric"] == metric]
             measured = chosen[chosen["score"].notna()]
             lower_better = not bool(chosen["higher_is_better"].iloc[0])
@@ -64,13 +75,13 @@ def render() -> None:
                 missing = chosen[chosen["score"].isna()]
                 if not missing.empty:
                     st.caption(f"Not measured for {len(missing)} run(s) — shown as a gap, not as zero.")
-            st.subheader("Latest scores")
-            latest = latest_scores(trends)
-            st.dataframe(latest.rename(columns={c: ui.metric_label(c) for c in latest.columns
-                                                if c not in ("checkpoint", "suite")}), hide_index=True)
-            st.caption("Newest test of each model on each test set. * some items could not be scored (for example the "
-                       "model gave no answer); “not measured”: this model cannot give that number — never counted as "
-                       "zero.")
+            with st.expander("All the latest scores (a table of numbers)"):
+                latest = latest_scores(trends)
+                st.dataframe(latest.rename(columns={c: ui.metric_label(c) for c in latest.columns
+                                                    if c not in ("checkpoint", "suite")}), hide_index=True)
+                st.caption("Newest test of each model on each test set. * some items could not be scored (for example "
+                           "the model gave no answer); “not measured”: this model cannot give that number — never "
+                           "counted as zero.")
 
         st.header("Test sets and who may use them")
         for s in ui.suites(db):
@@ -93,4 +104,3 @@ def render() -> None:
                     st.caption("Contains culturally sensitive content.")
                 if s.review_contact:
                     st.caption(f"Questions about its use: {ui.escape(s.review_contact)}")
-                st.caption(f"Version fingerprint: {s.suite_hash[:12]}")

@@ -28,9 +28,12 @@ def test_overview_shows_champion_decisions_trends_and_suites(app) -> None:
     at = _page(app, "overview")
     shown = texts(at)
     assert at.metric[0].value == demo_db.CHAMPION
+    assert "stoney-v3-lora was held back: it was not better than stoney-v2." in shown
     assert "Held back — not better than the champion" in shown
-    assert "chrF++ fell by 9.8 (95% CI -15.2 to -3.9, p=0.004)" in shown
-    assert "it became the champion" in shown
+    assert "chrF++ fell by 9.8 (95% CI -15.2 to -3.9, p=0.004)" in shown  # no statistics stored: said as written
+    assert "It became the model in use" in shown
+    assert "To help review answers, sign in on the left." in shown
+    assert "Version fingerprint" not in shown  # no internal ids
     latest = at.dataframe[0].value
     assert list(latest["checkpoint"].unique()) == ["stoney-base", "stoney-v2", "stoney-v3-lora"]
     assert set(latest["bits per char"]) == {"not measured"}  # never a zero for what was not measured
@@ -49,6 +52,10 @@ def test_overview_changes_metric(app) -> None:
 
 def test_compare_lists_biggest_regressions_first_and_filters(app) -> None:
     at = _page(app, "compare")
+    shown = texts(at)
+    # Each answer in full, stacked in cards (no table to scroll sideways), biggest drop first.
+    assert "stoney-v2 answered" in shown and "stoney-v3-lora answered" in shown
+    assert "got worse: chrF++" in shown
     assert at.selectbox(key="cmp_candidate").value == "stoney-v3-lora"
     assert at.selectbox(key="cmp_champion").value == demo_db.CHAMPION
     table = at.dataframe[0].value
@@ -89,8 +96,9 @@ def test_item_shows_question_every_answer_and_scores(app, demo) -> None:
         assert name in shown
     assert "No answer: no recorded reply for this item" in shown
     scores = at.dataframe[0].value
-    assert scores.loc["chrf++", "stoney-v3-lora"] == "failed"
-    assert scores.loc["bits_per_char", "stoney-base"] == "not measured"
+    assert scores.loc["chrF++", "stoney-v3-lora"] == "failed"  # metrics by their labels, not internal names
+    assert scores.loc["bits per char ↓", "stoney-base"] == "not measured"
+    assert "dq-12" not in shown  # no internal ids on the page
     assert "The judge's reasons" not in shown  # the judge saw none of these runs: no judge section at all
 
 
@@ -110,7 +118,17 @@ def test_item_shows_narrative_fields_and_the_judges_reasons(app, db: Path, demo)
 def test_item_search(app) -> None:
     at = _page(app, "item")
     at.text_input(key="item_search").input("rhumnâ").run()
-    assert at.selectbox(key="item_pick").options == ["dq-02 — What does 'rhumnâ' mean in English?"]
+    assert at.selectbox(key="item_pick").options == ["What does 'rhumnâ' mean in English?"]
+
+
+def test_item_search_ignores_diacritics(app) -> None:
+    """Typed without the marks (as on a plain keyboard), a Stoney word still finds its item."""
+    at = _page(app, "item")
+    at.text_input(key="item_search").input("IJADATHE").run()
+    assert at.selectbox(key="item_pick").options == ["What is the Stoney word for 'broom'?"]
+    at.text_input(key="item_search").input("ijiktutha").run()
+    assert at.selectbox(key="item_pick").options == ["What is the Stoney term for 'fourth'?",
+                                                     "What is 'îjiktûtha' used for?"]
 
 
 def test_review_needs_sign_in(app) -> None:
@@ -144,24 +162,38 @@ def _save_button(at):
     return next(b for b in at.button if b.key.startswith("rv_save_"))
 
 
+def _pick_key(at) -> str:
+    return next(s.key for s in at.selectbox if s.key.startswith("rv_pick_"))
+
+
+def _key(at, field: str) -> str:
+    """The widget key of a review field (`rv_<field>_<run>_<item>`) for the answer on screen."""
+    return _save_button(at).key.replace("rv_save_", f"rv_{field}_")
+
+
 def test_review_saves_a_rating_and_a_correction_with_who_and_when(app, db: Path) -> None:
     at = _page(app, "review", as_=(demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD))
     assert "You have reviewed 0 of" in at.get("progress")[0].proto.text
-    first_item = at.selectbox[1].value.split(" — ")[0]
+    first_question = at.selectbox(key=_pick_key(at)).value
+    assert first_question.startswith("1. What does 'hûji ethen' mean")  # the question, not an internal id
+    # A narrative item: the flawed answer is shown beside the right one.
+    assert "A flawed answer (what the model should not say)" in texts(at) and "It means goodbye." in texts(at)
     at.radio[0].set_value("Wrong")
     at.radio[1].set_value(2)
+    at.text_input(key=_key(at, "note")).input("the meaning is wrong")
     at.text_area[0].input("'hûji ethen' means hurry up; it is said kindly when it is time to go.")
     _save_button(at).click().run()
     assert not at.exception
     assert any("Saved your rating and your correction" in s.value for s in at.success)
     store = Store(db)
-    rating = store.query("SELECT item_id, verdict, cas_rating, rater, created_at FROM ratings")
-    assert len(rating) == 1 and rating[0][:4] == (first_item, "wrong", 2, demo_db.REVIEWER) and rating[0][4]
+    rating = store.query("SELECT item_id, verdict, cas_rating, rater, created_at, note FROM ratings")
+    assert len(rating) == 1 and rating[0][1:4] == ("wrong", 2, demo_db.REVIEWER) and rating[0][4]
+    assert rating[0][0] == "nc-01" and rating[0][5] == "the meaning is wrong"
     [correction] = reviews.list_corrections(store)
-    assert correction.author == demo_db.REVIEWER and correction.item_id == first_item
+    assert correction.author == demo_db.REVIEWER and correction.item_id == "nc-01"
     assert correction.narrative == "'hûji ethen' means hurry up; it is said kindly when it is time to go."
     # The queue moved on, and the boxes are empty for the next answer.
-    assert at.selectbox[1].value.split(" — ")[0] != first_item
+    assert at.selectbox(key=_pick_key(at)).value != first_question
     assert at.text_area[0].value == ""
     assert "You have reviewed 1 of" in at.get("progress")[0].proto.text
 
