@@ -63,13 +63,21 @@ def test_the_assessment_streams_in_and_follow_ups_carry_history(page_env, fake_g
     assert KEY not in page_text
 
 
-def test_without_a_key_the_page_shows_retrieval_only(page_env, fake_gemini):
+def test_without_a_key_the_page_opens_plainly_and_answers_from_the_guides(page_env, fake_gemini):
+    """No key: the page says so in plain words and waits for a question — no wall of raw passages (run hashes,
+    signatures, table rules) — then shows a few readable passages from the guides, best first."""
     page_env(base_url=fake_gemini.base_url)
     at = _ask_page()
     assert not at.exception
-    assert "retrieval only" in at.info[0].value
-    first = _texts(at.chat_message[0])
-    assert "No model answered" in first and f"[run:{RUN_ID}]" in first
+    assert "not switched on here" in at.info[0].value
+    assert not at.chat_message  # nothing before the person asks
+    at.chat_input[0].set_value("How does the gate decide?").run()
+    assert not at.exception
+    [question, answer] = at.chat_message
+    shown = _texts(answer)
+    assert "what the project's guides say" in shown
+    assert "No model answered" not in shown and f"run:{RUN_ID}" not in shown and "similarity" not in shown
+    assert "|---" not in shown and len(answer.get("caption")) <= 3  # at most three passages, each with its source
     assert fake_gemini.requests == []
 
 
