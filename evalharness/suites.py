@@ -11,13 +11,16 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
 from .tomlfile import read_toml
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
+
+if TYPE_CHECKING:
+    from .language import Language
 
 SuiteKind = Literal["dictionary_qa", "narrative_correction"]
 Use = Literal["evaluation", "external_generation", "external_judging", "publication", "training"]
@@ -88,6 +91,8 @@ class SuiteMeta(BaseModel):
     kind: SuiteKind
     description: str
     license: str
+    #: the language card (`languages/<code>.toml`) of the language the suite is in; "" = none declared
+    language: str = ""
     provenance: Provenance
     governance: Governance = Field(default_factory=Governance)
 
@@ -109,6 +114,12 @@ class Suite:
     @property
     def name(self) -> str:
         return self.meta.name
+
+    def language(self) -> "Language | None":
+        """The suite's compiled language card, or None when the suite declares no language."""
+        from .language import language_or_none
+
+        return language_or_none(self.meta.language or None)
 
     def by_id(self) -> dict[str, Item]:
         return {item.id: item for item in self.items}
@@ -193,12 +204,20 @@ def load_meta(path: str | Path) -> SuiteMeta:
     path = Path(path)
     data = read_toml(path, what="suite.toml", hint="every suite folder needs a suite.toml; see suites/README.md")
     try:
-        return SuiteMeta.model_validate(data)
+        meta = SuiteMeta.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
         raise InputError(err["msg"], path=path, field=field_name,
                          hint="see suites/README.md for the suite.toml schema") from None
+    if meta.language:
+        from .language import find_card
+
+        try:
+            find_card(meta.language)
+        except InputError as exc:
+            raise InputError(exc.message, path=path, field="language", hint=exc.hint) from None
+    return meta
 
 
 def load_suite(directory: str | Path) -> Suite:
