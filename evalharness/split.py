@@ -79,7 +79,8 @@ def _groups(items: tuple[Item, ...], language: "Language | None") -> list[list[i
 
 def split_by_headword(items: list[Item] | tuple[Item, ...], *, test_size: int, seed: int,
                       language: "Language | None" = None) -> Split:
-    """Draw about `test_size` held-out items (never fewer; whole groups only).
+    """Draw about `test_size` held-out items (never fewer; whole groups only; at most a tenth more unless a
+    single group forces it).
 
     With a language, items come back with the words of the language added to their headwords, so the
     held-out suite records every word it holds back.
@@ -90,12 +91,22 @@ def split_by_headword(items: list[Item] | tuple[Item, ...], *, test_size: int, s
     groups = _groups(items, language)
     order = list(range(len(groups)))
     random.Random(seed).shuffle(order)
+    # A group that would overshoot the requested size by more than a tenth is passed over (a few words of
+    # the language, such as tâga 'big', link hundreds of items: such a group belongs in training). If the
+    # held-out side is still short at the end, the smallest passed-over groups fill it.
+    limit = test_size + max(1, test_size // 10)
     test_idx: set[int] = set()
+    passed: list[int] = []
     for group_index in order:
         if len(test_idx) >= test_size:
             break
-        if len(groups[group_index]) > len(items) - test_size and test_idx:
-            continue  # a group larger than the whole training side would empty it: keep it for training
+        if len(test_idx) + len(groups[group_index]) > limit:
+            passed.append(group_index)
+            continue
+        test_idx.update(groups[group_index])
+    for group_index in sorted(passed, key=lambda g: (len(groups[g]), g)):
+        if len(test_idx) >= test_size:
+            break
         test_idx.update(groups[group_index])
     if len(test_idx) >= len(items):
         raise InputError("every item is linked to every other by shared words: no split is possible",
