@@ -67,7 +67,7 @@ def narrative_items() -> tuple[list[Item], str]:
 def main() -> None:
     items, identity = narrative_items()
     meta = SuiteMeta(
-        name="stoney-narrative-demo", version="1.0.0", kind="narrative_correction",
+        name="stoney-narrative-demo", version="2.0.0", kind="narrative_correction", language="sto",
         description=f"{LABEL}. Each item pairs a real wrong reply of the tiny demo checkpoint (disallowed) with the "
                     "seed file's approved answer (narrative = reference), to exercise the narrative-correction "
                     "workflow before real community corrections exist.",
