@@ -49,7 +49,14 @@ def _fmt(value: float | None, status: str, reason: str | None) -> str:
 
 LABELS = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bits per char ↓", "token_perplexity": "token perplexity ↓",
           "embedding_cosine": "embedding cosine", "exact_match": "exact match", "word_accuracy": "word accuracy",
-          "edit_similarity": "edit similarity", "cas": "CAS (judge)"}
+          "edit_similarity": "edit similarity", "cas": "CAS (judge)", "chrf_folded": "chrF folded",
+          "chrf++_folded": "chrF++ folded", "diacritic_error_rate": "diacritic errors ↓ (per 100 chars)",
+          "diacritic_error_share": "diacritic share of errors ↓", "invented_words": "invented words ↓ (%)"}
+
+
+def _label(name: str) -> str:
+    base, _, extracted = name.partition("@")
+    return LABELS.get(base, base) + (" @extracted" if extracted else "")
 
 
 def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Table]:
@@ -61,14 +68,19 @@ def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Tabl
         table.add_column("metric", no_wrap=True)
         for r in runs:
             table.add_column(r.checkpoint, justify="right")
-        for name in metric_names:
-            table.add_row(LABELS.get(name, name), *[
+        names = list(metric_names) + [n for r in runs for n in r.metrics
+                                      if n.endswith("@extracted") and n not in metric_names]
+        for name in dict.fromkeys(names):
+            table.add_row(_label(name), *[
                 _fmt(r.metrics[name]["corpus_score"], r.metrics[name]["status"], r.metrics[name]["reason"])
                 if name in r.metrics else "—" for r in runs])
         table.add_section()
         table.add_row("status", *[r.status + (f" ({r.n_failed} failed)" if r.n_failed else "")
                                   + (" · reused" if r.reused else "") for r in runs])
         table.add_row("items", *[str(r.n_items) for r in runs])
+        if any(r.extraction for r in runs):
+            table.add_row("extracted", *[(f"{r.extraction['extracted']} ({r.extraction['failed']} failed)"
+                                          if r.extraction else "—") for r in runs])
         if any(r.cost is not None for r in runs):
             table.add_row("cost", *[_fmt_cost(r.cost) for r in runs])
         tables.append(table)
