@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 from .tomlfile import read_toml
 from .judge.settings import JudgeConfig
-from .metrics import METRIC_NAMES
+from .metrics import METRIC_NAMES, TEXT_METRICS, known_metric
 from .providers.settings import ProviderSettings
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
@@ -44,13 +44,24 @@ class MetricsConfig(_Section):
     #: a required metric that was not scored makes the run incomplete
     required: list[str] = Field(default_factory=lambda: ["chrf++"])
     embedding_batch_size: int = Field(64, ge=1, le=4096)
+    #: when a suite declares `[extraction]`, these enabled metrics are scored on the extracted answer too
+    #: (as `<metric>@extracted`), next to the raw answer's
+    on_extracted: list[str] = Field(default_factory=lambda: list(TEXT_METRICS))
 
-    @field_validator("enabled", "required")
+    @field_validator("enabled", "on_extracted")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
         unknown = [n for n in names if n not in METRIC_NAMES]
         if unknown:
             raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
+        return names
+
+    @field_validator("required")
+    @classmethod
+    def _known_or_extracted(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if not known_metric(n)]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)} (or '<metric>@extracted')")
         return names
 
 
@@ -144,9 +155,9 @@ class GateConfig(_Section):
     @field_validator("primary", "guards", "floors", "required")
     @classmethod
     def _known_metrics(cls, value: Any) -> Any:
-        unknown = [n for n in value if n not in METRIC_NAMES]
+        unknown = [n for n in value if not known_metric(n)]
         if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
+            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)} (or '<metric>@extracted')")
         return value
 
     @field_validator("guards")
@@ -156,6 +167,15 @@ class GateConfig(_Section):
         if negative:
             raise ValueError(f"non-inferiority margins must be ≥ 0 (got a negative margin for {negative})")
         return value
+
+
+class LanguageSettings(_Section):
+    """`[languages.<code>]`: this machine's lexicon and analyser for a language (kept here, never shipped)."""
+
+    #: the community's word list: text (one word a line), JSONL with "word", or any training file's words
+    lexicon: str = ""
+    #: optional HFST optimized-lookup analyser (.hfstol)
+    analyser: str = ""
 
 
 class Config(_Section):
@@ -169,6 +189,9 @@ class Config(_Section):
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: `[languages.<code>]`: where this machine keeps a language's lexicon and analyser (see languages/README.md).
+    #: Excluded from dumps: the config stored with each run never names the community's files.
+    languages: dict[str, LanguageSettings] = Field(default_factory=dict, exclude=True)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -27,11 +27,17 @@ from .backends.base import Backend, Generation, LogLikelihood, Request
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require
-from .metrics import ContextualMetric, Metric, ScoringContext, ScoringInput, build_metric
+from .extraction import ExtractionSpec, extract
+from .metrics import LANGUAGE_AWARE, ContextualMetric, ExtractedMetric, Metric, ScoringContext, ScoringInput, build_metric
 from .providers.pricing import calls_cost
 from .store import Store
+from .store import answers as extraction_store
 from .store import records
 from .suites import Item, Suite
+
+
+if TYPE_CHECKING:
+    from .language import Language
 
 
 class Progress(Protocol):
@@ -68,6 +74,8 @@ class RunResult:
     reused: bool = False
     #: spend of the run's provider calls: calls, tokens, usd (None with a reason when unknown); None for local runs
     cost: dict[str, Any] | None = None
+    #: answer extraction of the run (method, extracted, failed, failed_items); None when the suite declares none
+    extraction: dict[str, Any] | None = None
 
 
 def code_version() -> str:
@@ -168,6 +176,26 @@ class Runner:
         self.metrics: list[Metric] = [build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size,
                                                    config=config)
                                       for name in config.metrics.enabled]
+        self._by_language: dict[str, list[Metric]] = {}
+
+    def metrics_for(self, suite: Suite) -> list[Metric]:
+        """The enabled metrics, with the spelling-aware ones bound to the suite's language card."""
+        language = suite.language()
+        code = language.code if language else ""
+        if code not in self._by_language:
+            self._by_language[code] = [
+                build_metric(m.name, language=language, config=self.config) if m.name in LANGUAGE_AWARE else m
+                for m in self.metrics]
+        return self._by_language[code]
+
+    def scoring_metrics(self, suite: Suite) -> list[Metric]:
+        """Every metric a run on this suite stores: the enabled ones, and — when the suite declares an
+        extraction — the text metrics again on the extracted answers (`chrf@extracted`, …)."""
+        metrics = self.metrics_for(suite)
+        spec = suite.meta.extraction
+        if spec is None:
+            return metrics
+        return metrics + [ExtractedMetric(m, spec.label) for m in metrics if m.name in self.config.metrics.on_extracted]
 
     # -- public -----------------------------------------------------------------------------------
     def run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool = False, new: bool = False) -> RunResult:
@@ -179,11 +207,14 @@ class Runner:
         records.record_suite(self.store, suite)
         records.record_checkpoint(self.store, checkpoint)
         existing = None if new else records.find_run(self.store, checkpoint, suite)
-        enabled = {m.name for m in self.metrics}
+        metrics = self.scoring_metrics(suite)
+        enabled = {m.name for m in metrics}
         if existing and existing.status == "complete" and not rescore:
             stored = {m["metric"]: m["signature"] for m in records.run_metrics(self.store, existing.run_id)}
-            # a judged metric under another judge or rubric (its signature says which) is scored again
-            rejudge = [m.name for m in self.metrics if isinstance(m, ContextualMetric)
+            # a judged metric under another judge or rubric, a folded one under another language card, or
+            # one on answers extracted another way (their signatures say which) is scored again
+            rejudge = [m.name for m in metrics if (isinstance(m, (ContextualMetric, ExtractedMetric))
+                                                   or m.name in LANGUAGE_AWARE)
                        and stored.get(m.name) != m.signature()]
             if set(stored) == enabled and not rejudge:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
@@ -263,7 +294,7 @@ class Runner:
     def _loglikelihoods(self, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend], *,
                         allow_compute: bool) -> dict[str, LogLikelihood] | None:
         """Item id → log-likelihood, or None when the backend cannot give them (metric: unsupported)."""
-        if not any(m.needs_loglikelihood for m in self.metrics):
+        if not any(m.needs_loglikelihood for m in self.metrics_for(suite)):
             return {}
         keys = {item.id: loglikelihood_key(checkpoint, item) for item in suite.items}
         cached = records.cached_loglikelihoods(self.store, list(keys.values()))
@@ -313,10 +344,20 @@ class Runner:
         summary: dict[str, Any] = {"metrics": {}, "by_direction": {}}
         directions = np.array([item.direction for item in suite.items])
         context = ScoringContext(run_id=run_id, suite=suite, checkpoint=checkpoint, store=self.store, summary=summary)
-        for metric in self.metrics:
+        spec = suite.meta.extraction
+        extracted_inputs = inputs
+        if spec is not None:
+            extracted_inputs, extraction_rows = _extract_inputs(inputs, spec, suite.language())
+            extraction_store.replace_extractions(self.store, run_id, extraction_rows)
+            failed_ids = [r["item_id"] for r in extraction_rows if r["status"] != "ok"]
+            summary["extraction"] = {"method": spec.label, "extracted": len(extraction_rows) - len(failed_ids),
+                                     "failed": len(failed_ids), "failed_items": failed_ids[:50]}
+        passes = [(m, extracted_inputs if isinstance(m, ExtractedMetric) else inputs)
+                  for m in self.scoring_metrics(suite)]
+        for metric, metric_inputs in passes:
             self.progress.start(f"{checkpoint.name} · {suite.name}: {metric.name}", 1)
-            stats = (metric.item_stats_in(context, inputs) if isinstance(metric, ContextualMetric)
-                     else metric.item_stats(inputs))
+            stats = (metric.item_stats_in(context, metric_inputs) if isinstance(metric, ContextualMetric)
+                     else metric.item_stats(metric_inputs))
             if metric.needs_loglikelihood and logliks is None:
                 stats = [type(s)("unsupported", None, unsupported_reason) for s in stats]
             self.progress.advance()
@@ -332,7 +373,8 @@ class Runner:
                 columns["status"].append(s.status)
                 columns["reason"].append(s.reason)
                 columns["stats"].append(list(s.stats) if s.status == "scored" else None)
-                columns["score"].append(float(value) if s.status == "scored" else None)
+                # a scored item whose own score is undefined (0 of 0 words) keeps its statistics, no number
+                columns["score"].append(float(value) if s.status == "scored" and np.isfinite(value) else None)
             metric_rows.append(_metric_row(metric, matrix, scored_mask, stats))
             summary["metrics"][metric.name] = metric_rows[-1]["corpus_score"]
             if scored_mask.any():
@@ -364,7 +406,25 @@ class Runner:
         metrics = {m["metric"]: m for m in records.run_metrics(self.store, run_id)}
         return RunResult(run_id=run_id, checkpoint=checkpoint.name, suite=suite.name, status=row.status,
                          n_items=row.n_items, n_failed=row.n_failed or 0, generated=generated, metrics=metrics,
-                         reused=reused, cost=(row.summary or {}).get("cost"))
+                         reused=reused, cost=(row.summary or {}).get("cost"),
+                         extraction=(row.summary or {}).get("extraction"))
+
+
+def _extract_inputs(inputs: list[ScoringInput], spec: ExtractionSpec,
+                    language: "Language | None") -> tuple[list[ScoringInput], list[dict[str, Any]]]:
+    """The same inputs with each answer replaced by what the suite's method extracts from it (the empty
+    answer when nothing could be), and the rows that record it. Failed generations stay failed."""
+    out, rows = [], []
+    for inp in inputs:
+        if inp.hypothesis is None:
+            out.append(inp)
+            continue
+        found = extract(inp.hypothesis, spec, language)
+        rows.append({"item_id": inp.item.id, "method": spec.label, "status": "ok" if found.ok else "failed",
+                     "text": found.text, "reason": found.reason})
+        out.append(ScoringInput(item=inp.item, hypothesis=found.text if found.ok else "",
+                                generation_error=inp.generation_error, loglikelihood=inp.loglikelihood))
+    return out, rows
 
 
 def _generation_row(cache_key: str, gen: Generation) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .extraction import ExtractionSpec
 from .tomlfile import read_toml
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
 
@@ -94,6 +95,8 @@ class SuiteMeta(BaseModel):
     #: the language card (`languages/<code>.toml`) of the language the suite is in; "" = none declared
     language: str = ""
     provenance: Provenance
+    #: how the form is taken out of a sentence answer before scoring (both are scored); None = not at all
+    extraction: ExtractionSpec | None = None
     governance: Governance = Field(default_factory=Governance)
 
     @field_validator("name")
@@ -258,6 +261,8 @@ def meta_to_toml(meta: SuiteMeta) -> str:
     lines: list[str] = []
     tables: list[tuple[str, dict[str, Any]]] = []
     for key, value in data.items():
+        if value is None:
+            continue  # an optional table that is not set (e.g. no [extraction])
         if isinstance(value, dict):
             tables.append((key, value))
         else:
@@ -266,7 +271,8 @@ def meta_to_toml(meta: SuiteMeta) -> str:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 
