@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from evalharness.contamination import check, load_training_items, normalise
+from evalharness.contamination import check, item_words, load_training_items, normalise, training_vocabulary
 from evalharness.jsonl import read_jsonl
 from evalharness.language import load_language
-from evalharness.split import shared_headwords, with_language_headwords
+from evalharness.split import shared_headwords
 from evalharness.suites import load_suite, parse_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ def training():
 
 def test_bundled_suites_are_found() -> None:
     names = {p.name for p in SUITES}
-    assert {"stoney-dictionary-qa", "stoney-narrative-demo"} <= names
+    assert {"stoney-dictionary-qa", "stoney-narrative-demo", "stoney-forms"} <= names
 
 
 @pytest.mark.parametrize("suite_dir", SUITES, ids=lambda p: p.name)
@@ -34,8 +34,10 @@ def test_suite_shares_no_word_and_no_prompt_with_training(training, suite_dir: P
     sto = suite.language()
     assert sto is not None and sto.code == "sto"
     assert sum(bool(item.headwords) for item in suite.items) >= 0.9 * len(suite.items)
-    # every word of the language anywhere in a training row, quoted or not, in any spelling
-    assert shared_headwords(with_language_headwords(training, sto), suite.items, sto) == set()
+    # no word of the language anywhere in a training row, quoted or not, in any spelling (English glosses
+    # quoted in both, such as 'light', are not the subject of a Stoney question and may repeat)
+    held_out_words = {key for item in suite.items for key in item_words(item, sto)}
+    assert held_out_words and not held_out_words & set(training_vocabulary(list(training), sto))
     train_prompts = {normalise(t.prompt) for t in training}
     assert not [i.id for i in suite.items if normalise(i.prompt) in train_prompts]
     report = check(suite, TRAIN)
@@ -47,7 +49,8 @@ def test_narrative_pool_is_held_out_too(training) -> None:
     sto = load_language("sto")
     pool = tuple(parse_item(obj, path=POOL, line=line, kind="dictionary_qa") for line, obj in read_jsonl(POOL))
     dictionary = load_suite(ROOT / "suites" / "stoney-dictionary-qa").items
-    assert shared_headwords(with_language_headwords(training, sto), pool, sto) == set()
+    pool_words = {key for item in pool for key in item_words(item, sto)}
+    assert not pool_words & set(training_vocabulary(list(training), sto))
     assert shared_headwords(dictionary, pool, sto) == set()
     prompts = {normalise(t.prompt) for t in training} | {normalise(i.prompt) for i in dictionary}
     assert not [i.id for i in pool if normalise(i.prompt) in prompts]
