@@ -77,15 +77,25 @@ class ContaminationReport:
         return [h for h in self.hits if h.kind == kind][:n]
 
     def to_json(self) -> dict[str, Any]:
-        return {"suite": self.suite, "training_file": self.training_file, "language": self.language or None,
-                "n_items": self.n_items, "n_training": self.n_training, "threshold": self.threshold,
-                "max_fraction": self.max_fraction, "n_flagged": len(self.hits), "counts": self.counts(),
-                "word_level": ("not checked: the suite names no language (see languages/README.md)"
-                               if self.leaked_words is None else
-                               {"leaked_words": len(self.leaked_words),
-                                "examples": sorted(self.leaked_words)[:20]}),
-                "fraction": self.fraction, "contaminated": self.contaminated,
-                "hits": [asdict(h) for h in self.hits]}
+        return {
+            "suite": self.suite,
+            "training_file": self.training_file,
+            "language": self.language or None,
+            "n_items": self.n_items,
+            "n_training": self.n_training,
+            "threshold": self.threshold,
+            "max_fraction": self.max_fraction,
+            "n_flagged": len(self.hits),
+            "counts": self.counts(),
+            "word_level": (
+                "not checked: the suite names no language (see languages/README.md)"
+                if self.leaked_words is None
+                else {"leaked_words": len(self.leaked_words), "examples": sorted(self.leaked_words)[:20]}
+            ),
+            "fraction": self.fraction,
+            "contaminated": self.contaminated,
+            "hits": [asdict(h) for h in self.hits],
+        }
 
 
 def load_training_items(path: str | Path, *, language: "Language | None" = None) -> list[Item]:
@@ -97,9 +107,13 @@ def load_training_items(path: str | Path, *, language: "Language | None" = None)
     if fmt == "native":
         return [parse_item(obj, path=path, line=line, kind="dictionary_qa") for line, obj in read_jsonl(path)]
     if fmt is None:
-        raise InputError("unrecognised training format", path=path, line=first.line if first else 1,
-                         hint="expected OpenAI chat JSONL ('messages'), seed Q&A ('question', 'answer'), a seed "
-                              "dictionary ('english_word' or 'stoney_word'), or native items ('prompt', 'reference')")
+        raise InputError(
+            "unrecognised training format",
+            path=path,
+            line=first.line if first else 1,
+            hint="expected OpenAI chat JSONL ('messages'), seed Q&A ('question', 'answer'), a seed "
+            "dictionary ('english_word' or 'stoney_word'), or native items ('prompt', 'reference')",
+        )
     result = import_file(fmt, path, language=language, id_prefix="train", merge=False)
     result.raise_if_rejected()
     return result.items
@@ -125,8 +139,14 @@ def training_vocabulary(training: list[Item], language: "Language") -> dict[str,
     return vocab
 
 
-def check(suite: Suite, training_path: str | Path, *, threshold: float = 90.0, max_fraction: float = 0.0,
-          language: "Language | None" = None) -> ContaminationReport:
+def check(
+    suite: Suite,
+    training_path: str | Path,
+    *,
+    threshold: float = 90.0,
+    max_fraction: float = 0.0,
+    language: "Language | None" = None,
+) -> ContaminationReport:
     """All three classes; the word level needs a language (the suite's own card unless one is given)."""
     language = language or suite.language()
     training = load_training_items(training_path, language=language)
@@ -148,16 +168,32 @@ def check(suite: Suite, training_path: str | Path, *, threshold: float = 90.0, m
         if prompt in exact_index:
             hits.append(Hit(item.id, "exact", 100.0, exact_index[prompt]))
             continue
-        near = next((Hit(item.id, "near", float(similarity), int(index))
-                     for _, similarity, index in process.extract(
-                         normalise_prompt(item.prompt + " " + item.reference), train_pairs, scorer=fuzz.ratio,
-                         score_cutoff=threshold, limit=20)
-                     if _same_subject(item, training[index])), None)
+        near = next(
+            (
+                Hit(item.id, "near", float(similarity), int(index))
+                for _, similarity, index in process.extract(
+                    normalise_prompt(item.prompt + " " + item.reference),
+                    train_pairs,
+                    scorer=fuzz.ratio,
+                    score_cutoff=threshold,
+                    limit=20,
+                )
+                if _same_subject(item, training[index])
+            ),
+            None,
+        )
         if near is not None:
             hits.append(near)
         elif shared and vocab is not None:
             hits.append(Hit(item.id, "word", 100.0, vocab[shared[0]][0], tuple(words[k] for k in shared)))
-    return ContaminationReport(suite=suite.name, training_file=str(training_path), n_items=len(suite.items),
-                               n_training=len(training), threshold=threshold, max_fraction=max_fraction,
-                               hits=tuple(hits), language=language.code if language else "",
-                               leaked_words=leaked if language is not None else None)
+    return ContaminationReport(
+        suite=suite.name,
+        training_file=str(training_path),
+        n_items=len(suite.items),
+        n_training=len(training),
+        threshold=threshold,
+        max_fraction=max_fraction,
+        hits=tuple(hits),
+        language=language.code if language else "",
+        leaked_words=leaked if language is not None else None,
+    )

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
 Method = Literal["quoted", "backticked", "boxed", "final_answer", "last_line", "regex"]
 
-_QUOTED = re.compile(r"`([^`\n]{1,200})`|\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|‘([^’\n]{1,200})’"
-                     r"|(?<![\w])'([^'\n]{1,200})'(?!\w)")
+_QUOTED = re.compile(
+    r"`([^`\n]{1,200})`|\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|‘([^’\n]{1,200})’"
+    r"|(?<![\w])'([^'\n]{1,200})'(?!\w)"
+)
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 _FINAL = re.compile(r"(?:final\s+answer|answer)\s*(?:is)?\s*[:：]\s*(.+)", re.IGNORECASE)
 _TRIM = " \t.,;:!?"
@@ -108,7 +110,7 @@ def _boxed(text: str) -> list[str]:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
         if depth == 0:
-            spans.append(text[start + len("\\boxed{"): i - 1])
+            spans.append(text[start + len("\\boxed{") : i - 1])
         start = text.find("\\boxed{", i)
     return spans
 
@@ -123,8 +125,13 @@ def extract(text: str, spec: ExtractionSpec, language: "Language | None" = None)
     """Apply one declared method to one answer. Pure: the same text always gives the same result."""
     method = spec.method
     if method in ("quoted", "backticked", "boxed"):
-        spans = ([next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text)] if method == "quoted"
-                 else _BACKTICKED.findall(text) if method == "backticked" else _boxed(text))
+        spans = (
+            [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text)]
+            if method == "quoted"
+            else _BACKTICKED.findall(text)
+            if method == "backticked"
+            else _boxed(text)
+        )
         if spec.language_only:
             spans = _of_language([s.strip(_TRIM) for s in spans], language)
         found = _pick(spans, spec.which)

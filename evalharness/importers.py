@@ -34,9 +34,11 @@ _EN_STO = re.compile(
     r"\b(in|into) stoney\b|\bstoney (nakoda )?(term|word|phrase|expression|equivalent|translation|noun|verb)"
     r"s? (for|of|to|would|could|describes?)\b|\b(which|what) stoney\b|"
     r"\bhow (would|do|might|can|could) (you|one|a speaker|i|we) (say|translate|express|refer|describe)",
-    re.IGNORECASE)
-_STO_EN = re.compile(r"\b(english )?meaning of\b|\bwhat does .{1,80} mean\b|\binto english\b|\bin english\b",
-                     re.IGNORECASE)
+    re.IGNORECASE,
+)
+_STO_EN = re.compile(
+    r"\b(english )?meaning of\b|\bwhat does .{1,80} mean\b|\binto english\b|\bin english\b", re.IGNORECASE
+)
 
 
 def guess_direction(prompt: str) -> str:
@@ -87,14 +89,22 @@ class ImportResult:
         parts.append(f"{len(self.rejected)} rejected")
         parts.append(f"{len(self.merged)} duplicate (prompt, reference) pairs merged")
         if self.fmt == "seed-qa":
-            parts.append(f"direction read from the question; source_language disagreed on "
-                         f"{self.direction_hint_disagreements}")
+            parts.append(
+                f"direction read from the question; source_language disagreed on {self.direction_hint_disagreements}"
+            )
         return "; ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": str(self.path), "format": self.fmt, "sha256": self.sha256, "records": self.records,
-                "items": len(self.items), "rejected": len(self.rejected), "merged_duplicates": len(self.merged),
-                "direction_hint_disagreements": self.direction_hint_disagreements}
+        return {
+            "source": str(self.path),
+            "format": self.fmt,
+            "sha256": self.sha256,
+            "records": self.records,
+            "items": len(self.items),
+            "rejected": len(self.rejected),
+            "merged_duplicates": len(self.merged),
+            "direction_hint_disagreements": self.direction_hint_disagreements,
+        }
 
     def write_rejects(self, path: str | Path) -> Path:
         """Every rejected record with its reason, one JSON object a line (written even when empty)."""
@@ -115,10 +125,14 @@ class ImportErrors(InputError):
         lines = [r.describe(path) for r in rejected[:shown]]
         if len(rejected) > shown:
             lines.append(f"… and {len(rejected) - shown} more")
-        super().__init__(f"{len(rejected)} invalid record(s):\n  " + "\n  ".join(lines), path=path,
-                         line=first.line, field=first.field,
-                         hint="fix them, or import the rest with --skip-invalid (each rejected record and its "
-                              "reason then goes to a rejects file)")
+        super().__init__(
+            f"{len(rejected)} invalid record(s):\n  " + "\n  ".join(lines),
+            path=path,
+            line=first.line,
+            field=first.field,
+            hint="fix them, or import the rest with --skip-invalid (each rejected record and its "
+            "reason then goes to a rejects file)",
+        )
         self.message = first.reason
 
 
@@ -126,8 +140,9 @@ class ImportErrors(InputError):
 RecordParser = Callable[..., tuple[list[Item], list[InputError]]]
 
 
-def _openai_chat_record(obj: dict[str, Any], *, path: Path, line: int, prefix: str,
-                        language: "Language | None") -> tuple[list[Item], list[InputError]]:
+def _openai_chat_record(
+    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: "Language | None"
+) -> tuple[list[Item], list[InputError]]:
     messages = obj.get("messages")
     if not isinstance(messages, list) or not messages:
         raise InputError("expected a non-empty list of messages", path=path, line=line, field="messages")
@@ -138,8 +153,13 @@ def _openai_chat_record(obj: dict[str, Any], *, path: Path, line: int, prefix: s
             raise InputError("expected an object with role and content", path=path, line=line, field=where)
         role = message.get("role")
         if role not in ("system", "user", "assistant"):
-            raise InputError(f"unknown role {role!r}", path=path, line=line, field=f"{where}.role",
-                             hint="allowed: system, user, assistant")
+            raise InputError(
+                f"unknown role {role!r}",
+                path=path,
+                line=line,
+                field=f"{where}.role",
+                hint="allowed: system, user, assistant",
+            )
         try:
             content = require_str(message, "content", path=path, line=line)
         except InputError as exc:
@@ -154,13 +174,22 @@ def _openai_chat_record(obj: dict[str, Any], *, path: Path, line: int, prefix: s
         raise InputError("no user message", path=path, line=line, field="messages")
     if assistant is None:
         raise InputError("no assistant message (the reference)", path=path, line=line, field="messages")
-    return [Item(id=f"{prefix}-{line:05d}", prompt=user, reference=assistant, system=system,
-                 direction=guess_direction(user), tags=("source:openai_chat",),
-                 headwords=extract_headwords(user + "\n" + assistant, language))], []
+    return [
+        Item(
+            id=f"{prefix}-{line:05d}",
+            prompt=user,
+            reference=assistant,
+            system=system,
+            direction=guess_direction(user),
+            tags=("source:openai_chat",),
+            headwords=extract_headwords(user + "\n" + assistant, language),
+        )
+    ], []
 
 
-def _seed_qa_record(obj: dict[str, Any], *, path: Path, line: int, prefix: str,
-                    language: "Language | None") -> tuple[list[Item], list[InputError]]:
+def _seed_qa_record(
+    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: "Language | None"
+) -> tuple[list[Item], list[InputError]]:
     question = require_str(obj, "question", path=path, line=line)
     answer = require_str(obj, "answer", path=path, line=line)
     pair_id = obj.get("pair_id")
@@ -174,22 +203,37 @@ def _seed_qa_record(obj: dict[str, Any], *, path: Path, line: int, prefix: str,
     tags = ["source:seed_qa"] + ([f"source_language:{source_language.strip().lower()}"] if source_language else [])
     if hint is not None and hint != direction:
         tags.append("direction:differs_from_source_language")
-    return [Item(id=f"{prefix}-{pair_id}", prompt=question, reference=answer, direction=direction,
-                 tags=tuple(tags), headwords=extract_headwords(question + "\n" + answer, language))], []
+    return [
+        Item(
+            id=f"{prefix}-{pair_id}",
+            prompt=question,
+            reference=answer,
+            direction=direction,
+            tags=tuple(tags),
+            headwords=extract_headwords(question + "\n" + answer, language),
+        )
+    ], []
 
 
-def _dictionary_record(obj: dict[str, Any], *, path: Path, line: int, prefix: str,
-                       language: "Language | None") -> tuple[list[Item], list[InputError]]:
+def _dictionary_record(
+    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: "Language | None"
+) -> tuple[list[Item], list[InputError]]:
     if "english_word" in obj:
         return _from_english_entry(obj, path=path, line=line, language=language)
     if "stoney_word" in obj:
         return _from_stoney_entry(obj, path=path, line=line, language=language), []
-    raise InputError("neither 'english_word' nor 'stoney_word' present", path=path, line=line,
-                     field="english_word", hint="is this a seed dictionary file?")
+    raise InputError(
+        "neither 'english_word' nor 'stoney_word' present",
+        path=path,
+        line=line,
+        field="english_word",
+        hint="is this a seed dictionary file?",
+    )
 
 
-def _from_english_entry(obj: dict[str, Any], *, path: Path, line: int,
-                        language: "Language | None") -> tuple[list[Item], list[InputError]]:
+def _from_english_entry(
+    obj: dict[str, Any], *, path: Path, line: int, language: "Language | None"
+) -> tuple[list[Item], list[InputError]]:
     english = require_str(obj, "english_word", path=path, line=line)
     versions = obj.get("stoney_versions")
     if not isinstance(versions, list) or not versions:
@@ -211,8 +255,16 @@ def _from_english_entry(obj: dict[str, Any], *, path: Path, line: int,
         except InputError as exc:
             problems.append(exc)  # one bad sense; the entry's other senses are still imported
             continue
-        items.extend(_pair(word=word, english=nfc(meaning), pos=nfc(grammar), base=f"dict-en-{line:05d}-{index}",
-                           tags=("source:dictionary_english",), language=language))
+        items.extend(
+            _pair(
+                word=word,
+                english=nfc(meaning),
+                pos=nfc(grammar),
+                base=f"dict-en-{line:05d}-{index}",
+                tags=("source:dictionary_english",),
+                language=language,
+            )
+        )
     return items, problems
 
 
@@ -221,16 +273,29 @@ def _from_stoney_entry(obj: dict[str, Any], *, path: Path, line: int, language: 
     definitions = obj.get("english_definitions")
     if isinstance(definitions, str):
         definitions = [definitions]
-    if (not isinstance(definitions, list) or not definitions
-            or not all(isinstance(d, str) and d.strip() for d in definitions)):
-        raise InputError("expected a non-empty string or list of non-empty strings", path=path, line=line,
-                         field="english_definitions")
+    if (
+        not isinstance(definitions, list)
+        or not definitions
+        or not all(isinstance(d, str) and d.strip() for d in definitions)
+    ):
+        raise InputError(
+            "expected a non-empty string or list of non-empty strings",
+            path=path,
+            line=line,
+            field="english_definitions",
+        )
     pos = obj.get("part_of_speech") or ""
     if not isinstance(pos, str):
         raise InputError("expected a string", path=path, line=line, field="part_of_speech")
     english = "; ".join(nfc(d).strip() for d in definitions)
-    return _pair(word=word, english=english, pos=nfc(pos), base=f"dict-sto-{line:05d}",
-                 tags=("source:dictionary_stoney",), language=language)
+    return _pair(
+        word=word,
+        english=english,
+        pos=nfc(pos),
+        base=f"dict-sto-{line:05d}",
+        tags=("source:dictionary_stoney",),
+        language=language,
+    )
 
 
 def _headword_key(word: str) -> str:
@@ -244,16 +309,29 @@ def _nested_str(obj: dict[str, Any], key: str, where: str, path: Path, line: int
     return nfc(value)
 
 
-def _pair(*, word: str, english: str, pos: str, base: str, tags: tuple[str, ...],
-          language: "Language | None") -> list[Item]:
+def _pair(
+    *, word: str, english: str, pos: str, base: str, tags: tuple[str, ...], language: "Language | None"
+) -> list[Item]:
     """The two directions of one dictionary sense, phrased as the seed's Q&A generator phrases them."""
     pos_tags = tags + ((f"pos:{pos}",) if pos else ())
     head = tuple(sorted({_headword_key(word)} | set(language.words(word) if language else ())))
     return [
-        Item(id=f"{base}-sto-en", prompt=f"What is the English meaning of the Stoney Nakoda word `{word}`?",
-             reference=english, direction="sto-en", tags=pos_tags, headwords=head),
-        Item(id=f"{base}-en-sto", prompt=f"How do you say '{english}' in Stoney Nakoda?",
-             reference=word, direction="en-sto", tags=pos_tags, headwords=head),
+        Item(
+            id=f"{base}-sto-en",
+            prompt=f"What is the English meaning of the Stoney Nakoda word `{word}`?",
+            reference=english,
+            direction="sto-en",
+            tags=pos_tags,
+            headwords=head,
+        ),
+        Item(
+            id=f"{base}-en-sto",
+            prompt=f"How do you say '{english}' in Stoney Nakoda?",
+            reference=word,
+            direction="en-sto",
+            tags=pos_tags,
+            headwords=head,
+        ),
     ]
 
 
@@ -290,14 +368,18 @@ def merge_duplicates(items: list[Item]) -> tuple[list[Item], list[tuple[str, str
             out.append(item)
             continue
         kept = out[first[key]]
-        out[first[key]] = replace(kept, tags=tuple(dict.fromkeys(kept.tags + item.tags)),
-                                  headwords=tuple(sorted(set(kept.headwords) | set(item.headwords))))
+        out[first[key]] = replace(
+            kept,
+            tags=tuple(dict.fromkeys(kept.tags + item.tags)),
+            headwords=tuple(sorted(set(kept.headwords) | set(item.headwords))),
+        )
         merged.append((kept.id, item.id))
     return out, merged
 
 
-def import_file(fmt: str, path: str | Path, *, language: "Language | None" = None, id_prefix: str | None = None,
-                merge: bool = True) -> ImportResult:
+def import_file(
+    fmt: str, path: str | Path, *, language: "Language | None" = None, id_prefix: str | None = None, merge: bool = True
+) -> ImportResult:
     """Read every record; collect items, every rejected record with its reason, and the merged duplicates."""
     if fmt not in PARSERS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(PARSERS)}")
@@ -321,9 +403,14 @@ def import_file(fmt: str, path: str | Path, *, language: "Language | None" = Non
         result.rejected.extend(Rejected(record.line, p.field, p.message, record.raw) for p in problems)
         for item in new:
             if item.id in seen:  # e.g. a repeated seed pair_id: the later record is rejected, never dropped
-                result.rejected.append(Rejected(record.line, "pair_id" if fmt == "seed-qa" else "id",
-                                                f"duplicate id '{item.id}' (first on line {seen[item.id]})",
-                                                record.raw))
+                result.rejected.append(
+                    Rejected(
+                        record.line,
+                        "pair_id" if fmt == "seed-qa" else "id",
+                        f"duplicate id '{item.id}' (first on line {seen[item.id]})",
+                        record.raw,
+                    )
+                )
                 continue
             seen[item.id] = record.line
             items.append(item)
@@ -346,15 +433,17 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _strict(fmt: str, path: str | Path, *, id_prefix: str | None = None,
-            language: "Language | None" = None) -> list[Item]:
+def _strict(
+    fmt: str, path: str | Path, *, id_prefix: str | None = None, language: "Language | None" = None
+) -> list[Item]:
     result = import_file(fmt, path, language=language, id_prefix=id_prefix, merge=False)
     result.raise_if_rejected()
     return result.items
 
 
-def import_openai_chat(path: str | Path, *, id_prefix: str | None = None,
-                       language: "Language | None" = None) -> list[Item]:
+def import_openai_chat(
+    path: str | Path, *, id_prefix: str | None = None, language: "Language | None" = None
+) -> list[Item]:
     """`{"messages": [system?, user, assistant]}` — one item per line; the last assistant turn is the reference."""
     return _strict("openai-chat", path, id_prefix=id_prefix, language=language)
 

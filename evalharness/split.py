@@ -77,8 +77,9 @@ def _groups(items: tuple[Item, ...], language: "Language | None") -> list[list[i
     return sorted(grouped.values(), key=lambda g: g[0])
 
 
-def split_by_headword(items: list[Item] | tuple[Item, ...], *, test_size: int, seed: int,
-                      language: "Language | None" = None) -> Split:
+def split_by_headword(
+    items: list[Item] | tuple[Item, ...], *, test_size: int, seed: int, language: "Language | None" = None
+) -> Split:
     """Draw about `test_size` held-out items (never fewer; whole groups only; at most a tenth more unless a
     single group forces it).
 
@@ -109,12 +110,16 @@ def split_by_headword(items: list[Item] | tuple[Item, ...], *, test_size: int, s
             break
         test_idx.update(groups[group_index])
     if len(test_idx) >= len(items):
-        raise InputError("every item is linked to every other by shared words: no split is possible",
-                         field="test_size", hint="check the language card's word rules (languages/README.md)")
+        raise InputError(
+            "every item is linked to every other by shared words: no split is possible",
+            field="test_size",
+            hint="check the language card's word rules (languages/README.md)",
+        )
     test = tuple(item for i, item in enumerate(items) if i in test_idx)
     train = tuple(item for i, item in enumerate(items) if i not in test_idx)
-    return Split(train=train, test=test, seed=seed, groups=len(groups),
-                 largest_group=max((len(g) for g in groups), default=0))
+    return Split(
+        train=train, test=test, seed=seed, groups=len(groups), largest_group=max((len(g) for g in groups), default=0)
+    )
 
 
 def shared_headwords(a: tuple[Item, ...], b: tuple[Item, ...], language: "Language | None" = None) -> set[str]:

@@ -46,8 +46,9 @@ class Letters(BaseModel):
 
 class Words(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    distinctive: list[str] = Field(default_factory=list,
-                                   description="letters that make a token a word of the language on their own")
+    distinctive: list[str] = Field(
+        default_factory=list, description="letters that make a token a word of the language on their own"
+    )
     min_length: int = Field(2, ge=1)
     contact_words: str = Field("", description="a contact language's word list, e.g. 'pyspellchecker:en'")
     not_words: list[str] = Field(default_factory=list)
@@ -123,9 +124,11 @@ def find_card(code: str, dirs: list[Path] | None = None) -> Path:
         candidate = folder / f"{code}.toml"
         if candidate.is_file():
             return candidate
-    raise InputError(f"no language card for '{code}'", field="language",
-                     hint=f"write languages/{code}.toml (looked in: {', '.join(str(d) for d in searched)}); "
-                          + CARD_HINT)
+    raise InputError(
+        f"no language card for '{code}'",
+        field="language",
+        hint=f"write languages/{code}.toml (looked in: {', '.join(str(d) for d in searched)}); " + CARD_HINT,
+    )
 
 
 def read_card(path: str | Path) -> LanguageCard:
@@ -138,8 +141,12 @@ def read_card(path: str | Path) -> LanguageCard:
         field_name = ".".join(str(p) for p in err["loc"]).replace("from_", "from")
         raise InputError(err["msg"], path=path, field=field_name, hint=CARD_HINT) from None
     if card.code != path.stem:
-        raise InputError(f"the card's code '{card.code}' differs from its file name", path=path, field="code",
-                         hint=f"name the file {card.code}.toml")
+        raise InputError(
+            f"the card's code '{card.code}' differs from its file name",
+            path=path,
+            field="code",
+            hint=f"name the file {card.code}.toml",
+        )
     return card
 
 

@@ -41,15 +41,23 @@ class Analyser:
     def load(cls, path: str | Path) -> "Analyser":
         path = Path(path)
         if not path.is_file():
-            raise InputError("analyser not found", path=path, field="analyser",
-                             hint="point [languages.<code>] analyser at an HFST optimized-lookup file (.hfstol)")
+            raise InputError(
+                "analyser not found",
+                path=path,
+                field="analyser",
+                hint="point [languages.<code>] analyser at an HFST optimized-lookup file (.hfstol)",
+            )
         import pyhfst
 
         try:
             hfst = pyhfst.HfstInputStream(str(path)).read()
         except Exception as exc:  # pyhfst raises plain errors on a file that is not a transducer
-            raise InputError(f"not an HFST optimized-lookup transducer ({type(exc).__name__}: {exc})", path=path,
-                             field="analyser", hint="convert it with hfst-fst2fst -O (optimized lookup)") from None
+            raise InputError(
+                f"not an HFST optimized-lookup transducer ({type(exc).__name__}: {exc})",
+                path=path,
+                field="analyser",
+                hint="convert it with hfst-fst2fst -O (optimized lookup)",
+            ) from None
         return cls(path, _sha256(path), hfst)
 
     def knows(self, word: str) -> bool:
@@ -99,15 +107,22 @@ def _entries(path: Path, language: "Language") -> list[str]:
         return words
     from ..contamination import load_training_items
 
-    return [w for item in load_training_items(path, language=language)
-            for w in language.words(item.prompt + "\n" + item.reference)]
+    return [
+        w
+        for item in load_training_items(path, language=language)
+        for w in language.words(item.prompt + "\n" + item.reference)
+    ]
 
 
 def load_lexicon(path: str | Path, language: "Language", analyser: str | Path | None = None) -> Lexicon:
     path = Path(path)
     if not path.is_file():
-        raise InputError("lexicon not found", path=path, field="lexicon",
-                         hint=f"set [languages.{language.code}] lexicon in the config to the community's word list")
+        raise InputError(
+            "lexicon not found",
+            path=path,
+            field="lexicon",
+            hint=f"set [languages.{language.code}] lexicon in the config to the community's word list",
+        )
     cache_key = (str(path.resolve()), path.stat().st_mtime, language.fingerprint, str(analyser or ""))
     if cache_key not in _CACHE:
         keys = set()
@@ -137,5 +152,7 @@ def lexicon_paths(language: "Language", config: "Config | None" = None) -> tuple
             return Path(os.environ[variable]).expanduser()
         return Path(card_path).expanduser() if card_path else None
 
-    return (pick(settings.lexicon if settings else "", f"EVALHARNESS_LEXICON_{env}", language.card.lexicon.path),
-            pick(settings.analyser if settings else "", f"EVALHARNESS_ANALYSER_{env}", language.card.analyser.path))
+    return (
+        pick(settings.lexicon if settings else "", f"EVALHARNESS_LEXICON_{env}", language.card.lexicon.path),
+        pick(settings.analyser if settings else "", f"EVALHARNESS_ANALYSER_{env}", language.card.analyser.path),
+    )

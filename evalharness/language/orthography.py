@@ -38,8 +38,11 @@ def _contact_lexicon(spec: str) -> Callable[[str], bool]:
 
         words = SpellChecker(language=language or "en", distance=1).word_frequency.dictionary
         return words.__contains__
-    raise InputError(f"unknown contact word list '{spec}'", field="words.contact_words",
-                     hint="use 'pyspellchecker:<language code>' (e.g. 'pyspellchecker:en'), or leave it empty")
+    raise InputError(
+        f"unknown contact word list '{spec}'",
+        field="words.contact_words",
+        hint="use 'pyspellchecker:<language code>' (e.g. 'pyspellchecker:en'), or leave it empty",
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,11 @@ class Language:
         for rule in card.normalise.fold:
             key = rule.from_.casefold() if card.normalise.casefold else rule.from_
             rule_map.setdefault(key, rule.to.casefold() if card.normalise.casefold else rule.to)
-        rules = (regex.compile("|".join(regex.escape(k) for k in sorted(rule_map, key=len, reverse=True)))
-                 if rule_map else None)
+        rules = (
+            regex.compile("|".join(regex.escape(k) for k in sorted(rule_map, key=len, reverse=True)))
+            if rule_map
+            else None
+        )
         contact = _contact_lexicon(card.words.contact_words) if card.words.contact_words else None
         return cls(card, alphabet, rules, rule_map, contact)
 

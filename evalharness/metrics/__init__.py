@@ -18,14 +18,37 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..language import Language
 
-METRIC_NAMES = ("chrf", "chrf++", "bits_per_char", "token_perplexity", "embedding_cosine", "exact_match",
-                "word_accuracy", "edit_similarity", "cas", "chrf_folded", "chrf++_folded", "diacritic_error_rate",
-                "diacritic_error_share", "invented_words")
+METRIC_NAMES = (
+    "chrf",
+    "chrf++",
+    "bits_per_char",
+    "token_perplexity",
+    "embedding_cosine",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "cas",
+    "chrf_folded",
+    "chrf++_folded",
+    "diacritic_error_rate",
+    "diacritic_error_share",
+    "invented_words",
+)
 #: metrics that read the suite's language card (folding, words of the language): built once per language
 LANGUAGE_AWARE = ("chrf_folded", "chrf++_folded", "diacritic_error_rate", "diacritic_error_share", "invented_words")
 #: metrics scored on the extracted answer too when a suite declares an extraction (`chrf@extracted`, …)
-TEXT_METRICS = ("chrf", "chrf++", "chrf_folded", "chrf++_folded", "exact_match", "word_accuracy", "edit_similarity",
-                "diacritic_error_rate", "diacritic_error_share", "invented_words")
+TEXT_METRICS = (
+    "chrf",
+    "chrf++",
+    "chrf_folded",
+    "chrf++_folded",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "diacritic_error_rate",
+    "diacritic_error_share",
+    "invented_words",
+)
 
 
 def known_metric(name: str) -> bool:
@@ -34,14 +57,21 @@ def known_metric(name: str) -> bool:
     return name in METRIC_NAMES or (base is not None and base in METRIC_NAMES)
 
 
-def build_metric(name: str, *, embedding_batch_size: int = 64, config: "Config | None" = None,
-                 language: "Language | None" = None) -> Metric:
+def build_metric(
+    name: str, *, embedding_batch_size: int = 64, config: "Config | None" = None, language: "Language | None" = None
+) -> Metric:
     """One place that knows every metric's constructor. `config` carries the `[judge]` section for `cas`;
     `language` is the suite's language card for the spelling-aware metrics; `name@extracted` is the metric
     on extracted answers (the gate builds it by name to read its stored statistics)."""
     if name.endswith(EXTRACTED_SUFFIX) and name[: -len(EXTRACTED_SUFFIX)] in METRIC_NAMES:
-        return ExtractedMetric(build_metric(name[: -len(EXTRACTED_SUFFIX)], embedding_batch_size=embedding_batch_size,
-                                            config=config, language=language))
+        return ExtractedMetric(
+            build_metric(
+                name[: -len(EXTRACTED_SUFFIX)],
+                embedding_batch_size=embedding_batch_size,
+                config=config,
+                language=language,
+            )
+        )
     factories = {
         "chrf": lambda: ChrF(word_order=0),
         "chrf++": lambda: ChrF(word_order=2),
@@ -59,8 +89,9 @@ def build_metric(name: str, *, embedding_batch_size: int = 64, config: "Config |
         "invented_words": lambda: _invented(config, language),
     }
     if name not in factories:
-        raise ConfigError(f"unknown metric '{name}'", field="metrics.enabled",
-                          hint=f"allowed: {', '.join(METRIC_NAMES)}")
+        raise ConfigError(
+            f"unknown metric '{name}'", field="metrics.enabled", hint=f"allowed: {', '.join(METRIC_NAMES)}"
+        )
     return factories[name]()
 
 
@@ -82,5 +113,17 @@ def _cas(config: "Config | None") -> Metric:
     return CulturalAuthenticity.from_config(config) if config is not None else CulturalAuthenticity(None)
 
 
-__all__ = ["EXTRACTED_SUFFIX", "LANGUAGE_AWARE", "TEXT_METRICS", "ContextualMetric", "ExtractedMetric", "known_metric", "ItemStat", "Metric", "ScoringContext", "ScoringInput", "METRIC_NAMES",
-           "build_metric"]
+__all__ = [
+    "EXTRACTED_SUFFIX",
+    "LANGUAGE_AWARE",
+    "TEXT_METRICS",
+    "ContextualMetric",
+    "ExtractedMetric",
+    "known_metric",
+    "ItemStat",
+    "Metric",
+    "ScoringContext",
+    "ScoringInput",
+    "METRIC_NAMES",
+    "build_metric",
+]

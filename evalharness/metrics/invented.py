@@ -31,27 +31,35 @@ class InventedWords:
     language_aware = True
     stat_names = ("unknown_words", "language_words")
 
-    def __init__(self, language: "Language | None" = None, lexicon: "Lexicon | None" = None,
-                 missing: str | None = None) -> None:
+    def __init__(
+        self, language: "Language | None" = None, lexicon: "Lexicon | None" = None, missing: str | None = None
+    ) -> None:
         self.language = language
         self.lexicon = lexicon
-        self.missing = missing or ("the suite names no language card" if language is None else
-                                   f"no lexicon configured for '{language.code}': set [languages.{language.code}] "
-                                   "lexicon in the config (a word list kept on this machine)")
+        self.missing = missing or (
+            "the suite names no language card"
+            if language is None
+            else f"no lexicon configured for '{language.code}': set [languages.{language.code}] "
+            "lexicon in the config (a word list kept on this machine)"
+        )
         #: item id → the answer's unknown words, from the last scoring (the runner stores them)
         self.details: dict[str, list[str]] = {}
 
     def signature(self) -> str:
         if self.language is None or self.lexicon is None:
             return "invented_words|not configured"
-        return (f"invented_words|words:{self.language.code}@{self.language.fingerprint}|{self.lexicon.label()}"
-                f"|folded match|unknown per 100 words")
+        return (
+            f"invented_words|words:{self.language.code}@{self.language.fingerprint}|{self.lexicon.label()}"
+            f"|folded match|unknown per 100 words"
+        )
 
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
         self.details = {}
         if self.language is None or self.lexicon is None:
-            return [failed_generation(inp) if inp.hypothesis is None else ItemStat("not_scored", None, self.missing)
-                    for inp in inputs]
+            return [
+                failed_generation(inp) if inp.hypothesis is None else ItemStat("not_scored", None, self.missing)
+                for inp in inputs
+            ]
         out = []
         for inp in inputs:
             if inp.hypothesis is None:
@@ -72,8 +80,10 @@ class InventedWords:
         if self.lexicon is not None:
             replace_invented_words(context.store, context.run_id, self.details)
             words = sum(len(v) for v in self.details.values())
-            context.summary["invented_words"] = {"items_with_invented_words": len(self.details),
-                                                 "distinct_per_item_total": words}
+            context.summary["invented_words"] = {
+                "items_with_invented_words": len(self.details),
+                "distinct_per_item_total": words,
+            }
         return stats
 
     def score(self, stats: np.ndarray) -> float:

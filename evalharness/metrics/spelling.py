@@ -81,8 +81,11 @@ class DiacriticErrors:
     def signature(self) -> str:
         import rapidfuzz
 
-        what = ("spelling-only edits per 100 reference chars" if self.kind == "rate"
-                else "spelling-only share of all edits, %")
+        what = (
+            "spelling-only edits per 100 reference chars"
+            if self.kind == "rate"
+            else "spelling-only share of all edits, %"
+        )
         return f"{self.name}|rapidfuzz:{rapidfuzz.__version__}|Levenshtein raw vs folded|fold:{self._fold_label}|{what}"
 
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
