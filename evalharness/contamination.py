@@ -98,7 +98,7 @@ class ContaminationReport:
         }
 
 
-def load_training_items(path: str | Path, *, language: "Language | None" = None) -> list[Item]:
+def load_training_items(path: str | Path, *, language: Language | None = None) -> list[Item]:
     """A training file in any supported format: OpenAI chat JSONL (what the seed fine-tunes on), the seed's
     Q&A files, either seed dictionary shape, or native suite items. Every invalid row is an error."""
     path = Path(path)
@@ -124,13 +124,13 @@ def _same_subject(a: Item, b: Item) -> bool:
     return not (a.headwords and b.headwords and not set(a.headwords) & set(b.headwords))
 
 
-def item_words(item: Item, language: "Language") -> dict[str, str]:
+def item_words(item: Item, language: Language) -> dict[str, str]:
     """Folded key → written form of every word of the language the item holds (headwords and text)."""
     words = [h for h in item.headwords if language.is_word(h)] + language.words(item.prompt + "\n" + item.reference)
     return {language.key(w): w for w in words if language.key(w)}
 
 
-def training_vocabulary(training: list[Item], language: "Language") -> dict[str, list[int]]:
+def training_vocabulary(training: list[Item], language: Language) -> dict[str, list[int]]:
     """Folded key → the training rows (indexes) in which a word of the language with that key appears."""
     vocab: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(training):
@@ -145,7 +145,7 @@ def check(
     *,
     threshold: float = 90.0,
     max_fraction: float = 0.0,
-    language: "Language | None" = None,
+    language: Language | None = None,
 ) -> ContaminationReport:
     """All three classes; the word level needs a language (the suite's own card unless one is given)."""
     language = language or suite.language()

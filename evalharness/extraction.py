@@ -55,7 +55,7 @@ class ExtractionSpec(BaseModel):
     language_only: bool = False
 
     @model_validator(mode="after")
-    def _pattern(self) -> "ExtractionSpec":
+    def _pattern(self) -> ExtractionSpec:
         if self.method == "regex":
             if not self.pattern:
                 raise ValueError("method 'regex' needs a 'pattern'")
@@ -115,13 +115,13 @@ def _boxed(text: str) -> list[str]:
     return spans
 
 
-def _of_language(spans: list[str], language: "Language | None") -> list[str]:
+def _of_language(spans: list[str], language: Language | None) -> list[str]:
     if language is None:
         raise ValueError("language_only extraction needs the suite's language card (suite.toml: language = ...)")
     return [s for s in spans if (tokens := language.tokens(s)) and all(language.is_word(t) for t in tokens)]
 
 
-def extract(text: str, spec: ExtractionSpec, language: "Language | None" = None) -> Extraction:
+def extract(text: str, spec: ExtractionSpec, language: Language | None = None) -> Extraction:
     """Apply one declared method to one answer. Pure: the same text always gives the same result."""
     method = spec.method
     if method in ("quoted", "backticked", "boxed"):

@@ -49,7 +49,7 @@ def quoted_terms(text: str) -> set[str]:
     return terms
 
 
-def extract_headwords(text: str, language: "Language | None" = None) -> tuple[str, ...]:
+def extract_headwords(text: str, language: Language | None = None) -> tuple[str, ...]:
     """Quoted terms, plus — when the language is known — every word of the language in the text."""
     terms = quoted_terms(text)
     if language is not None:
@@ -57,6 +57,6 @@ def extract_headwords(text: str, language: "Language | None" = None) -> tuple[st
     return tuple(sorted(terms))
 
 
-def headword_key(term: str, language: "Language | None" = None) -> str:
+def headword_key(term: str, language: Language | None = None) -> str:
     """What two headwords must share to be the same word: the folded form when the language is known."""
     return language.key(term) if language is not None else normalise_term(term).rstrip("-").strip()

@@ -141,7 +141,7 @@ RecordParser = Callable[..., tuple[list[Item], list[InputError]]]
 
 
 def _openai_chat_record(
-    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: "Language | None"
+    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: Language | None
 ) -> tuple[list[Item], list[InputError]]:
     messages = obj.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -188,7 +188,7 @@ def _openai_chat_record(
 
 
 def _seed_qa_record(
-    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: "Language | None"
+    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: Language | None
 ) -> tuple[list[Item], list[InputError]]:
     question = require_str(obj, "question", path=path, line=line)
     answer = require_str(obj, "answer", path=path, line=line)
@@ -216,7 +216,7 @@ def _seed_qa_record(
 
 
 def _dictionary_record(
-    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: "Language | None"
+    obj: dict[str, Any], *, path: Path, line: int, prefix: str, language: Language | None
 ) -> tuple[list[Item], list[InputError]]:
     if "english_word" in obj:
         return _from_english_entry(obj, path=path, line=line, language=language)
@@ -232,7 +232,7 @@ def _dictionary_record(
 
 
 def _from_english_entry(
-    obj: dict[str, Any], *, path: Path, line: int, language: "Language | None"
+    obj: dict[str, Any], *, path: Path, line: int, language: Language | None
 ) -> tuple[list[Item], list[InputError]]:
     english = require_str(obj, "english_word", path=path, line=line)
     versions = obj.get("stoney_versions")
@@ -268,7 +268,7 @@ def _from_english_entry(
     return items, problems
 
 
-def _from_stoney_entry(obj: dict[str, Any], *, path: Path, line: int, language: "Language | None") -> list[Item]:
+def _from_stoney_entry(obj: dict[str, Any], *, path: Path, line: int, language: Language | None) -> list[Item]:
     word = require_str(obj, "stoney_word", path=path, line=line)
     definitions = obj.get("english_definitions")
     if isinstance(definitions, str):
@@ -310,7 +310,7 @@ def _nested_str(obj: dict[str, Any], key: str, where: str, path: Path, line: int
 
 
 def _pair(
-    *, word: str, english: str, pos: str, base: str, tags: tuple[str, ...], language: "Language | None"
+    *, word: str, english: str, pos: str, base: str, tags: tuple[str, ...], language: Language | None
 ) -> list[Item]:
     """The two directions of one dictionary sense, phrased as the seed's Q&A generator phrases them."""
     pos_tags = tags + ((f"pos:{pos}",) if pos else ())
@@ -378,7 +378,7 @@ def merge_duplicates(items: list[Item]) -> tuple[list[Item], list[tuple[str, str
 
 
 def import_file(
-    fmt: str, path: str | Path, *, language: "Language | None" = None, id_prefix: str | None = None, merge: bool = True
+    fmt: str, path: str | Path, *, language: Language | None = None, id_prefix: str | None = None, merge: bool = True
 ) -> ImportResult:
     """Read every record; collect items, every rejected record with its reason, and the merged duplicates."""
     if fmt not in PARSERS:
@@ -434,7 +434,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _strict(
-    fmt: str, path: str | Path, *, id_prefix: str | None = None, language: "Language | None" = None
+    fmt: str, path: str | Path, *, id_prefix: str | None = None, language: Language | None = None
 ) -> list[Item]:
     result = import_file(fmt, path, language=language, id_prefix=id_prefix, merge=False)
     result.raise_if_rejected()
@@ -442,18 +442,18 @@ def _strict(
 
 
 def import_openai_chat(
-    path: str | Path, *, id_prefix: str | None = None, language: "Language | None" = None
+    path: str | Path, *, id_prefix: str | None = None, language: Language | None = None
 ) -> list[Item]:
     """`{"messages": [system?, user, assistant]}` — one item per line; the last assistant turn is the reference."""
     return _strict("openai-chat", path, id_prefix=id_prefix, language=language)
 
 
-def import_seed_qa(path: str | Path, *, language: "Language | None" = None) -> list[Item]:
+def import_seed_qa(path: str | Path, *, language: Language | None = None) -> list[Item]:
     """`{"question", "answer", "source_language", "generated_at", "pair_id"}` from the seed's Q&A generator."""
     return _strict("seed-qa", path, language=language)
 
 
-def import_dictionary(path: str | Path, *, language: "Language | None" = None) -> list[Item]:
+def import_dictionary(path: str | Path, *, language: Language | None = None) -> list[Item]:
     """Either seed dictionary shape → dictionary Q&A items in both directions (one pair per sense).
 
     English-indexed: `{"english_word", "stoney_versions": [{"word", "grammatical_classification", "meaning"}]}`.

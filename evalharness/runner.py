@@ -22,12 +22,12 @@ import pyarrow as pa
 
 from . import __version__
 from .backends import make_backend
-from .backends.remote import BackendContext, preflight
 from .backends.base import Backend, Generation, LogLikelihood, Request
+from .backends.remote import BackendContext, preflight
 from .checkpoints import Checkpoint
 from .config import Config
-from .governance import require
 from .extraction import ExtractionSpec, extract
+from .governance import require
 from .metrics import (
     LANGUAGE_AWARE,
     ContextualMetric,
@@ -38,11 +38,9 @@ from .metrics import (
     build_metric,
 )
 from .providers.pricing import calls_cost
-from .store import Store
+from .store import Store, records
 from .store import answers as extraction_store
-from .store import records
 from .suites import Item, Suite
-
 
 if TYPE_CHECKING:
     from .language import Language
@@ -539,7 +537,7 @@ class Runner:
 
 
 def _extract_inputs(
-    inputs: list[ScoringInput], spec: ExtractionSpec, language: "Language | None"
+    inputs: list[ScoringInput], spec: ExtractionSpec, language: Language | None
 ) -> tuple[list[ScoringInput], list[dict[str, Any]]]:
     """The same inputs with each answer replaced by what the suite's method extracts from it (the empty
     answer when nothing could be), and the rows that record it. Failed generations stay failed."""

@@ -36,7 +36,7 @@ class Split:
     largest_group: int = 0
 
 
-def with_language_headwords(items: tuple[Item, ...], language: "Language | None") -> tuple[Item, ...]:
+def with_language_headwords(items: tuple[Item, ...], language: Language | None) -> tuple[Item, ...]:
     """Items whose headwords also hold every word of the language in their text (stored ones kept)."""
     if language is None:
         return items
@@ -47,14 +47,14 @@ def with_language_headwords(items: tuple[Item, ...], language: "Language | None"
     return tuple(out)
 
 
-def group_keys(item: Item, language: "Language | None") -> set[str]:
+def group_keys(item: Item, language: Language | None) -> set[str]:
     keys = {"w:" + headword_key(word, language) for word in item.headwords}
     keys.discard("w:")
     keys.add("p:" + normalise_prompt(item.prompt))
     return keys
 
 
-def _groups(items: tuple[Item, ...], language: "Language | None") -> list[list[int]]:
+def _groups(items: tuple[Item, ...], language: Language | None) -> list[list[int]]:
     parent = list(range(len(items)))
 
     def find(x: int) -> int:
@@ -78,7 +78,7 @@ def _groups(items: tuple[Item, ...], language: "Language | None") -> list[list[i
 
 
 def split_by_headword(
-    items: list[Item] | tuple[Item, ...], *, test_size: int, seed: int, language: "Language | None" = None
+    items: list[Item] | tuple[Item, ...], *, test_size: int, seed: int, language: Language | None = None
 ) -> Split:
     """Draw about `test_size` held-out items (never fewer; whole groups only; at most a tenth more unless a
     single group forces it).
@@ -122,7 +122,7 @@ def split_by_headword(
     )
 
 
-def shared_headwords(a: tuple[Item, ...], b: tuple[Item, ...], language: "Language | None" = None) -> set[str]:
+def shared_headwords(a: tuple[Item, ...], b: tuple[Item, ...], language: Language | None = None) -> set[str]:
     """Headword keys present on both sides — empty for a correct split; used by tests and reports."""
     left = {headword_key(w, language) for item in a for w in item.headwords}
     return left & {headword_key(w, language) for item in b for w in item.headwords}

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError
 from .extraction import ExtractionSpec
-from .tomlfile import read_toml
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
+from .tomlfile import read_toml
 
 if TYPE_CHECKING:
     from .language import Language
@@ -122,7 +122,7 @@ class Suite:
     def name(self) -> str:
         return self.meta.name
 
-    def language(self) -> "Language | None":
+    def language(self) -> Language | None:
         """The suite's compiled language card, or None when the suite declares no language."""
         from .language import language_or_none
 

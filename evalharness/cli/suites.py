@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,12 +24,12 @@ def import_(
     fmt: Annotated[str, typer.Argument(help="openai-chat | seed-qa | dictionary")],
     source: Path,
     out: Annotated[Path, typer.Option("--out", "-o", help="suite folder to create")],
-    name: Annotated[Optional[str], typer.Option(help="suite name (default: the folder name)")] = None,
+    name: Annotated[str | None, typer.Option(help="suite name (default: the folder name)")] = None,
     version: str = "1.0.0",
     description: str = "",
     license: Annotated[str, typer.Option(help="licence or permission of the source")] = "unspecified",
     provenance: Annotated[str, typer.Option(help="where the data came from (required in spirit: be specific)")] = "",
-    allow: Annotated[Optional[list[str]], typer.Option(help="allowed use; repeat (default-deny)")] = None,
+    allow: Annotated[list[str] | None, typer.Option(help="allowed use; repeat (default-deny)")] = None,
     language: Annotated[
         str, typer.Option(help="language card of the suite (languages/<code>.toml); '' for none")
     ] = "sto",
@@ -40,7 +40,7 @@ def import_(
         ),
     ] = False,
     rejects: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(help="rejects file for --skip-invalid (default: <out>.rejects.jsonl beside the suite folder)"),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
@@ -104,7 +104,7 @@ def split(
     out_test: Annotated[Path, typer.Option(help="folder for the held-out suite")],
     out_train: Annotated[Path, typer.Option(help="JSONL file for the training part (native items)")],
     seed: int = 13,
-    language: Annotated[Optional[str], typer.Option(help="language card (default: the suite's own)")] = None,
+    language: Annotated[str | None, typer.Option(help="language card (default: the suite's own)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Seeded held-out split: items sharing a word (folded spelling) or a normalised prompt stay on one side."""
@@ -168,7 +168,7 @@ def contamination(
     ],
     threshold: Annotated[float, typer.Option(help="near-duplicate similarity, 0–100")] = 90.0,
     max_fraction: Annotated[float, typer.Option(help="largest tolerated share of flagged items")] = 0.0,
-    language: Annotated[Optional[str], typer.Option(help="language card (default: the suite's own)")] = None,
+    language: Annotated[str | None, typer.Option(help="language card (default: the suite's own)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Flag suite items that appear in a training file — exact, near, or by word (a held-out word anywhere

@@ -38,7 +38,7 @@ class Analyser:
     _hfst: Any = field(repr=False, compare=False)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Analyser":
+    def load(cls, path: str | Path) -> Analyser:
         path = Path(path)
         if not path.is_file():
             raise InputError(
@@ -74,7 +74,7 @@ class Lexicon:
     def size(self) -> int:
         return len(self.keys)
 
-    def knows(self, word: str, language: "Language") -> bool:
+    def knows(self, word: str, language: Language) -> bool:
         if language.key(word) in self.keys:
             return True
         return self.analyser is not None and (self.analyser.knows(word) or self.analyser.knows(language.bare(word)))
@@ -89,7 +89,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _entries(path: Path, language: "Language") -> list[str]:
+def _entries(path: Path, language: Language) -> list[str]:
     """The words and phrases a lexicon file lists, whatever its shape."""
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() != ".jsonl":
@@ -114,7 +114,7 @@ def _entries(path: Path, language: "Language") -> list[str]:
     ]
 
 
-def load_lexicon(path: str | Path, language: "Language", analyser: str | Path | None = None) -> Lexicon:
+def load_lexicon(path: str | Path, language: Language, analyser: str | Path | None = None) -> Lexicon:
     path = Path(path)
     if not path.is_file():
         raise InputError(
@@ -137,7 +137,7 @@ def load_lexicon(path: str | Path, language: "Language", analyser: str | Path | 
 _CACHE: dict[tuple[str, float, str, str], Lexicon] = {}
 
 
-def lexicon_paths(language: "Language", config: "Config | None" = None) -> tuple[Path | None, Path | None]:
+def lexicon_paths(language: Language, config: Config | None = None) -> tuple[Path | None, Path | None]:
     """Where this machine keeps the language's lexicon and analyser, first found wins: the config's
     `[languages.<code>]` (relative to the config file), `$EVALHARNESS_LEXICON_<CODE>` /
     `$EVALHARNESS_ANALYSER_<CODE>`, then the card's own `[lexicon]` / `[analyser]` paths (`~` expanded)."""

@@ -54,7 +54,7 @@ class Language:
     _known_in_contact: Callable[[str], bool] | None = field(repr=False, compare=False)
 
     @classmethod
-    def from_card(cls, card: LanguageCard) -> "Language":
+    def from_card(cls, card: LanguageCard) -> Language:
         graphemes = sorted(set(card.letters.alphabet), key=len, reverse=True)
         alphabet = regex.compile("(?:" + "|".join(regex.escape(g) for g in graphemes) + ")+")
         rule_map: dict[str, str] = {}

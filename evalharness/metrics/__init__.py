@@ -58,7 +58,7 @@ def known_metric(name: str) -> bool:
 
 
 def build_metric(
-    name: str, *, embedding_batch_size: int = 64, config: "Config | None" = None, language: "Language | None" = None
+    name: str, *, embedding_batch_size: int = 64, config: Config | None = None, language: Language | None = None
 ) -> Metric:
     """One place that knows every metric's constructor. `config` carries the `[judge]` section for `cas`;
     `language` is the suite's language card for the spelling-aware metrics; `name@extracted` is the metric
@@ -95,7 +95,7 @@ def build_metric(
     return factories[name]()
 
 
-def _invented(config: "Config | None", language: "Language | None") -> Metric:
+def _invented(config: Config | None, language: Language | None) -> Metric:
     from ..language.lexicon import lexicon_paths, load_lexicon
     from .invented import InventedWords
 
@@ -107,7 +107,7 @@ def _invented(config: "Config | None", language: "Language | None") -> Metric:
     return InventedWords(language, load_lexicon(lexicon, language, analyser))
 
 
-def _cas(config: "Config | None") -> Metric:
+def _cas(config: Config | None) -> Metric:
     from .cas import CulturalAuthenticity
 
     return CulturalAuthenticity.from_config(config) if config is not None else CulturalAuthenticity(None)

@@ -32,7 +32,7 @@ class InventedWords:
     stat_names = ("unknown_words", "language_words")
 
     def __init__(
-        self, language: "Language | None" = None, lexicon: "Lexicon | None" = None, missing: str | None = None
+        self, language: Language | None = None, lexicon: Lexicon | None = None, missing: str | None = None
     ) -> None:
         self.language = language
         self.lexicon = lexicon

@@ -35,7 +35,7 @@ def generic_fold(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
-def fold_for(language: "Language | None") -> tuple[Callable[[str], str], str]:
+def fold_for(language: Language | None) -> tuple[Callable[[str], str], str]:
     """The fold function and its label for signatures (card code and fingerprint)."""
     if language is None:
         return generic_fold, "generic(nfc,casefold,strip-marks)"
@@ -49,7 +49,7 @@ class FoldedChrF(ChrF):
     #: the gate re-runs sacrebleu on the raw texts for chrF; folded statistics are not comparable with that
     crosscheck_on_raw_text = False
 
-    def __init__(self, word_order: int = 0, language: "Language | None" = None) -> None:
+    def __init__(self, word_order: int = 0, language: Language | None = None) -> None:
         super().__init__(word_order=word_order)
         self.name = self.name + "_folded"
         self._fold, self._fold_label = fold_for(language)
@@ -68,7 +68,7 @@ class DiacriticErrors:
     language_aware = True
     stat_names = ("raw_edits", "folded_edits", "reference_chars")
 
-    def __init__(self, kind: str = "rate", language: "Language | None" = None) -> None:
+    def __init__(self, kind: str = "rate", language: Language | None = None) -> None:
         if kind not in ("rate", "share"):
             raise ValueError(f"unknown kind {kind!r}")
         self.kind = kind
