@@ -152,7 +152,7 @@ def check(
     training = load_training_items(training_path, language=language)
     train_prompts = [normalise_prompt(t.prompt) for t in training]
     train_pairs = [normalise_prompt(t.prompt + " " + t.reference) for t in training]
-    exact_index = {}
+    exact_index: dict[str, int] = {}
     for i, p in enumerate(train_prompts):
         exact_index.setdefault(p, i)
     vocab = training_vocabulary(training, language) if language is not None else None
