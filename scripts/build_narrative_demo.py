@@ -3,7 +3,7 @@
     python scripts/build_narrative_demo.py
 
 For each item of `checkpoints/demo/data/narrative_pool.jsonl` (held out from training and from the
-dictionary suite by headword) the stoney-base checkpoint answers greedily; items whose reply is wrong
+dictionary suite by word, see build_bundled_suites.py) the stoney-base checkpoint answers greedily; items whose reply is wrong
 (sentence chrF++ against the reference below THRESHOLD) become narrative items: `disallowed` = that real
 reply, `narrative` = `reference` = the seed file's approved answer. This is derived demo data that lets the
 narrative-correction workflow run end to end; it is NOT a set of community-authored corrections.
