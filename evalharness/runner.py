@@ -470,7 +470,7 @@ class Runner:
                 columns["metric"].append(metric.name)
                 columns["status"].append(s.status)
                 columns["reason"].append(s.reason)
-                columns["stats"].append(list(s.stats) if s.status == "scored" else None)
+                columns["stats"].append(list(s.stats) if s.status == "scored" and s.stats is not None else None)
                 # a scored item whose own score is undefined (0 of 0 words) keeps its statistics, no number
                 columns["score"].append(float(value) if s.status == "scored" and np.isfinite(value) else None)
             metric_rows.append(_metric_row(metric, matrix, scored_mask, stats))

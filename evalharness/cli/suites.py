@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ..contamination import check
 from ..errors import IncompleteRunError, InputError
-from ..importers import FORMATS, import_file
-from ..jsonl import write_jsonl
-from ..language import load_language
-from ..split import shared_headwords, split_by_headword
-from ..suites import Governance, Provenance, SuiteMeta, load_suite, make_suite, save_suite
 from .common import console, print_json
 
 app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check suites.")
@@ -47,6 +41,10 @@ def import_(
 ) -> None:
     """Import a seed-format file as a dictionary-Q&A suite. Every record becomes an item, a merged duplicate
     (counted) or an error: all errors are reported at once, and nothing is written unless --skip-invalid."""
+    from ..importers import FORMATS, import_file
+    from ..language import load_language
+    from ..suites import Governance, Provenance, SuiteMeta, make_suite, save_suite
+
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(FORMATS)}")
     lang = load_language(language) if language else None
@@ -108,6 +106,11 @@ def split(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Seeded held-out split: items sharing a word (folded spelling) or a normalised prompt stay on one side."""
+    from ..jsonl import write_jsonl
+    from ..language import load_language
+    from ..split import shared_headwords, split_by_headword
+    from ..suites import load_suite, make_suite, save_suite
+
     suite = load_suite(suite_dir)
     lang = load_language(language) if language else suite.language()
     result = split_by_headword(suite.items, test_size=test_size, seed=seed, language=lang)
@@ -137,7 +140,9 @@ def split(
 @app.command("validate")
 def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Load and check suites: schema, every line, unique ids. Exit 2 on the first problem."""
-    report = []
+    from ..suites import load_suite
+
+    report: list[dict[str, Any]] = []
     for d in suite_dirs:
         suite = load_suite(d)
         report.append(
@@ -173,6 +178,10 @@ def contamination(
 ) -> None:
     """Flag suite items that appear in a training file — exact, near, or by word (a held-out word anywhere
     in a training row); exit 1 above --max-fraction."""
+    from ..contamination import check
+    from ..language import load_language
+    from ..suites import load_suite
+
     report = check(
         load_suite(suite_dir),
         training,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -72,7 +73,7 @@ def build_metric(
                 language=language,
             )
         )
-    factories = {
+    factories: dict[str, Callable[[], Metric]] = {
         "chrf": lambda: ChrF(word_order=0),
         "chrf++": lambda: ChrF(word_order=2),
         "chrf_folded": lambda: FoldedChrF(word_order=0, language=language),
