@@ -15,9 +15,9 @@ from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
-from .metrics import METRIC_NAMES, TEXT_METRICS, known_metric
 from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
+from .registry import builtin_metric_names, unknown_metrics
 from .tomlfile import read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
@@ -42,30 +42,47 @@ class RunConfig(_Section):
     concurrency: int = Field(8, ge=1, le=1024)
 
 
+#: the text metrics scored again on extracted answers by default (those that read the answer's text)
+
+
 class MetricsConfig(_Section):
-    enabled: list[str] = Field(default_factory=lambda: list(METRIC_NAMES))
+    #: registered metric names (`evalharness.registry`); default: every metric this package ships
+    enabled: list[str] = Field(default_factory=lambda: list(builtin_metric_names()))
     #: a required metric that was not scored makes the run incomplete
     required: list[str] = Field(default_factory=lambda: ["chrf++"])
     embedding_batch_size: int = Field(64, ge=1, le=4096)
     #: when a suite declares `[extraction]`, these enabled metrics are scored on the extracted answer too
     #: (as `<metric>@extracted`), next to the raw answer's
-    on_extracted: list[str] = Field(default_factory=lambda: list(TEXT_METRICS))
+    on_extracted: list[str] = Field(default_factory=lambda: list(DEFAULT_ON_EXTRACTED))
 
-    @field_validator("enabled", "on_extracted")
+    @field_validator("enabled", "required", "on_extracted")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
-        return names
+        return _known_metric_names(names)
 
-    @field_validator("required")
-    @classmethod
-    def _known_or_extracted(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if not known_metric(n)]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)} (or '<metric>@extracted')")
-        return names
+
+DEFAULT_ON_EXTRACTED: tuple[str, ...] = (
+    "chrf",
+    "chrf++",
+    "chrf_folded",
+    "chrf++_folded",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "diacritic_error_rate",
+    "diacritic_error_share",
+    "invented_words",
+)
+
+
+def _known_metric_names(names: list[str]) -> list[str]:
+    """Names are checked against the registry's entry points; no metric module is imported for it."""
+    from .registry import metric_names
+
+    unknown = unknown_metrics(names)
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; registered: {list(metric_names())}")
+    return names
 
 
 class ReviewerConfig(_Section):
@@ -169,9 +186,7 @@ class GateConfig(_Section):
     @field_validator("primary", "guards", "floors", "required")
     @classmethod
     def _known_metrics(cls, value: Any) -> Any:
-        unknown = [n for n in value if not known_metric(n)]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)} (or '<metric>@extracted')")
+        _known_metric_names(list(value))
         return value
 
     @field_validator("guards")

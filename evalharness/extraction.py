@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .task import Extraction
+
 if TYPE_CHECKING:
     from .language import Language
 
@@ -82,15 +84,18 @@ class ExtractionSpec(BaseModel):
 
 
 @dataclass(frozen=True)
-class Extraction:
-    """The extracted answer, or None with the reason nothing could be extracted."""
+class SpecExtractor:
+    """The task's answer extractor (`task.AnswerExtractor`) for a suite's declared `[extraction]`."""
 
-    text: str | None
-    reason: str | None = None
+    spec: ExtractionSpec
+    language: Language | None = None
 
     @property
-    def ok(self) -> bool:
-        return self.text is not None
+    def method(self) -> str:
+        return self.spec.label
+
+    def extract(self, reply: str) -> Extraction:
+        return extract(reply, self.spec, self.language)
 
 
 def _pick(spans: list[str], which: str) -> str | None:
@@ -144,5 +149,5 @@ def extract(text: str, spec: ExtractionSpec, language: Language | None = None) -
         found = None if match is None else (match.group(spec.group) or "").strip() or None
     if found is None:
         what = method.replace("_", " ") + (" word of the language" if spec.language_only else " answer")
-        return Extraction(None, f"no {what} in the reply")
-    return Extraction(found)
+        return Extraction(None, spec.label, f"no {what} in the reply")
+    return Extraction(found, spec.label)

@@ -4,8 +4,8 @@ Per item the statistics are (unknown words, words of the language) in the answer
 language card defines them, compared with the lexicon by folded key (another spelling of a known word is
 not invented); a configured morphological analyser counts a word as known when it analyses it. The run
 score is 100 × Σ unknown / Σ words (lower is better). The words themselves are listed per item in the
-store (`invented_words`), and the lexicon never leaves the machine: only its sha256 and size are in the
-signature.
+store (`invented_words`, written by the runner from `details`); the lexicon never leaves the machine:
+only its sha256 and size are in the signature.
 
 Without a lexicon every item is `not_scored` with the reason — never a rate nobody measured.
 """
@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import ItemStat, ScoringContext, ScoringInput, failed_generation
+from ..registry import MetricEntry
+from .base import ItemStat, Metric, ScoringInput, failed_generation
 
 if TYPE_CHECKING:
     from ..language import Language
     from ..language.lexicon import Lexicon
+    from ..registry import MetricSetup
 
 
 class InventedWords:
@@ -72,20 +74,6 @@ class InventedWords:
             out.append(ItemStat.scored(len(unknown), len(words)))
         return out
 
-    def item_stats_in(self, context: ScoringContext, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
-        """Score, then list each item's invented words in the store and count them in the run summary."""
-        from ..store.answers import replace_invented_words
-
-        stats = self.item_stats(inputs)
-        if self.lexicon is not None:
-            replace_invented_words(context.store, context.run_id, self.details)
-            words = sum(len(v) for v in self.details.values())
-            context.summary["invented_words"] = {
-                "items_with_invented_words": len(self.details),
-                "distinct_per_item_total": words,
-            }
-        return stats
-
     def score(self, stats: np.ndarray) -> float:
         return float(self.score_many(np.asarray(stats, dtype=float)[None, :])[0])
 
@@ -93,3 +81,27 @@ class InventedWords:
         stats = np.asarray(stats, dtype=float)
         # An answer with no word of the language invents none: 0 of 0 — pooled, it adds nothing.
         return np.divide(100 * stats[:, 0], stats[:, 1], out=np.full(len(stats), np.nan), where=stats[:, 1] > 0)
+
+
+def _build(setup: MetricSetup) -> Metric:
+    """The suite's card and this machine's lexicon (and analyser) for it; loaded once per run."""
+    from ..language.lexicon import lexicon_paths, load_lexicon
+
+    language = setup.suite.language() if setup.suite is not None else None
+    if language is None:
+        return InventedWords(None)
+    lexicon, analyser = lexicon_paths(language, setup.config)
+    if lexicon is None:
+        return InventedWords(language, None)
+    return InventedWords(language, load_lexicon(lexicon, language, analyser))
+
+
+INVENTED_WORDS = MetricEntry(
+    name="invented_words",
+    label="invented words",
+    higher_is_better=False,
+    stat_names=InventedWords.stat_names,
+    factory=_build,
+    description="words of the language (per the suite's card) in the answer that the local lexicon does not know",
+    unit="% of words",
+)

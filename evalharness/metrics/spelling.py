@@ -22,11 +22,13 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from ..jsonl import nfc
+from ..registry import MetricEntry
 from .base import ItemStat, ScoringInput, failed_generation
-from .chrf import ChrF
+from .chrf import ChrF, chrf_stat_names
 
 if TYPE_CHECKING:
     from ..language import Language
+    from ..registry import MetricSetup
 
 
 def generic_fold(text: str) -> str:
@@ -110,3 +112,47 @@ class DiacriticErrors:
         # No reference characters (rate) or no errors at all (share): nothing to measure → NaN, which the
         # report shows as "not measured", never as 0.
         return np.divide(100 * spelling, denominator, out=np.full(len(stats), np.nan), where=denominator > 0)
+
+
+def _language(setup: MetricSetup) -> Language | None:
+    """The card of the suite being scored (None for a suite with no language, or when only scoring stored rows)."""
+    return setup.suite.language() if setup.suite is not None else None
+
+
+CHRF_FOLDED = MetricEntry(
+    name="chrf_folded",
+    label="chrF folded",
+    higher_is_better=True,
+    stat_names=chrf_stat_names(6),
+    factory=lambda setup: FoldedChrF(word_order=0, language=_language(setup)),
+    description="chrF on text folded by the suite's language card (case, spelling equivalences, marks)",
+)
+
+CHRF_PLUS_PLUS_FOLDED = MetricEntry(
+    name="chrf++_folded",
+    label="chrF++ folded",
+    higher_is_better=True,
+    stat_names=chrf_stat_names(8),
+    factory=lambda setup: FoldedChrF(word_order=2, language=_language(setup)),
+    description="chrF++ on text folded by the suite's language card",
+)
+
+DIACRITIC_ERROR_RATE = MetricEntry(
+    name="diacritic_error_rate",
+    label="diacritic errors",
+    higher_is_better=False,
+    stat_names=DiacriticErrors.stat_names,
+    factory=lambda setup: DiacriticErrors("rate", language=_language(setup)),
+    description="character edits that folding removes (spelling only), per 100 reference characters",
+    unit="per 100 chars",
+)
+
+DIACRITIC_ERROR_SHARE = MetricEntry(
+    name="diacritic_error_share",
+    label="diacritic share of errors",
+    higher_is_better=False,
+    stat_names=DiacriticErrors.stat_names,
+    factory=lambda setup: DiacriticErrors("share", language=_language(setup)),
+    description="the part of all character edits that is spelling only (marks, case, spelling system)",
+    unit="%",
+)

@@ -265,10 +265,7 @@ def _generate(
 def _score(
     target: Target, config: Config, answers: Mapping[str, Generation]
 ) -> tuple[dict[str, Metric], dict[str, list[ItemStat]]]:
-    metrics = {
-        name: build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size, config=config)
-        for name in target.monitor.metrics
-    }
+    metrics = {name: build_metric(name, config) for name in target.monitor.metrics}
     inputs = [
         ScoringInput(
             item=c.item,

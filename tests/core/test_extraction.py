@@ -33,12 +33,12 @@ DEMO_ANSWER = ("The direct translation for 'git' is `warhtâ`, which is an activ
 ])
 def test_each_method(method: str, extra: dict, text: str, expected: str) -> None:
     found = extract(text, ExtractionSpec(method=method, **extra), load_language("sto"))
-    assert found.ok and found.text == expected
+    assert found.text == expected and found.reason is None
 
 
 def test_nothing_to_extract_is_a_failure_with_its_reason() -> None:
     found = extract("I do not know.", ExtractionSpec(method="backticked"))
-    assert not found.ok and found.text is None and "no backticked answer" in (found.reason or "")
+    assert found.text is None and "no backticked answer" in (found.reason or "")
 
 
 def test_a_bad_extraction_in_suite_toml_names_the_field(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ import pytest
 from sacrebleu.metrics import CHRF
 
 from evalharness.language import load_language
-from evalharness.metrics import ScoringInput, build_metric
+from evalharness.metrics import ScoringInput
+from evalharness.metrics.chrf import ChrF
+from evalharness.metrics.spelling import DiacriticErrors, FoldedChrF
 from evalharness.suites import Item
 
 STO = load_language("sto")
@@ -18,6 +20,14 @@ VARIANTS = [("sų́ga", "sûga"), ("wįčhá", "wîcha"), ("rhâîtach", "rhaît
 
 def _inputs(pairs: list[tuple[str | None, str]]) -> list[ScoringInput]:
     return [ScoringInput(item=Item(id=str(i), prompt="p", reference=r), hypothesis=h) for i, (h, r) in enumerate(pairs)]
+
+
+def build_metric(name: str, language=STO):
+    """The metrics as the registry builds them for a suite whose card is `language`."""
+    return {"chrf": lambda: ChrF(0), "chrf++": lambda: ChrF(2), "chrf_folded": lambda: FoldedChrF(0, language),
+            "chrf++_folded": lambda: FoldedChrF(2, language),
+            "diacritic_error_rate": lambda: DiacriticErrors("rate", language),
+            "diacritic_error_share": lambda: DiacriticErrors("share", language)}[name]()
 
 
 def _scores(name: str, pairs: list[tuple[str | None, str]]) -> list[float]:
@@ -62,7 +72,19 @@ def test_wrong_word_and_wrong_spelling_are_told_apart() -> None:
 
 
 def test_without_a_language_the_fold_is_generic_and_says_so() -> None:
-    metric = build_metric("chrf_folded")
+    metric = build_metric("chrf_folded", language=None)
     [stat] = metric.item_stats(_inputs([("WÎCHA", "wicha")]))
     assert metric.score(np.array(stat.stats)) == pytest.approx(100.0)
     assert "fold:generic" in metric.signature()
+
+
+def test_the_registry_builds_them_with_the_suites_card(tmp_path) -> None:
+    from evalharness.metrics import build_metric as registry_build
+    from evalharness.suites import load_suite
+
+    from tests.helpers import write_suite
+
+    suite = load_suite(write_suite(tmp_path / "s", [{"id": "1", "prompt": "p", "reference": "sûga"}], language="sto"))
+    metric = registry_build("chrf_folded", None, suite)
+    assert f"fold:sto@{STO.fingerprint}" in metric.signature()
+    assert "fold:generic" in registry_build("chrf_folded").signature()

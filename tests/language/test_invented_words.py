@@ -37,8 +37,9 @@ def _inputs(answers: list[str | None]) -> list[ScoringInput]:
 
 
 def test_unknown_words_are_counted_and_listed(tmp_path: Path) -> None:
-    metric = build_metric("invented_words", language=STO, config=Config(languages={
-        "sto": LanguageSettings(lexicon=str(_lexicon(tmp_path)))}))
+    suite = load_suite(write_suite(tmp_path / "s", [{"id": "1", "prompt": "p", "reference": "r"}], language="sto"))
+    metric = build_metric("invented_words", Config(languages={
+        "sto": LanguageSettings(lexicon=str(_lexicon(tmp_path)))}), suite)
     answers = ["The word tâga means big; WICHA is man.",   # known, and known in another spelling
                "It is rhabâziyach or gugûtach.",          # two made-up words
                "No Stoney here at all.", None]
@@ -57,8 +58,9 @@ def test_an_analyser_knows_inflected_forms(tmp_path: Path) -> None:
     assert not load_lexicon(_lexicon(tmp_path), STO).knows("ogihisîch", STO)
 
 
-def test_without_a_lexicon_nothing_is_measured() -> None:
-    [stat] = build_metric("invented_words", language=STO).item_stats(_inputs(["tâga"]))
+def test_without_a_lexicon_nothing_is_measured(tmp_path: Path) -> None:
+    suite = load_suite(write_suite(tmp_path / "s", [{"id": "1", "prompt": "p", "reference": "r"}], language="sto"))
+    [stat] = build_metric("invented_words", Config(), suite).item_stats(_inputs(["tâga"]))
     assert stat.status == "not_scored" and "[languages.sto] lexicon" in (stat.reason or "")
 
 
