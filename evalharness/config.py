@@ -54,17 +54,37 @@ class RunConfig(_Section):
     concurrency: int = Field(8, ge=1, le=1024)
 
 
+#: the text metrics scored again on extracted answers by default (those that read the answer's text)
+
+
 class MetricsConfig(_Section):
     #: registered metric names (`evalharness.registry`); default: every metric this package ships
     enabled: list[str] = Field(default_factory=lambda: list(builtin_metric_names()))
     #: a required metric that was not scored makes the run incomplete
     required: list[str] = Field(default_factory=lambda: ["chrf++"])
     embedding_batch_size: int = Field(64, ge=1, le=4096)
+    #: when a suite declares `[extraction]`, these enabled metrics are scored on the extracted answer too
+    #: (as `<metric>@extracted`), next to the raw answer's
+    on_extracted: list[str] = Field(default_factory=lambda: list(DEFAULT_ON_EXTRACTED))
 
-    @field_validator("enabled", "required")
+    @field_validator("enabled", "required", "on_extracted")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
         return _known_metric_names(names)
+
+
+DEFAULT_ON_EXTRACTED: tuple[str, ...] = (
+    "chrf",
+    "chrf++",
+    "chrf_folded",
+    "chrf++_folded",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "diacritic_error_rate",
+    "diacritic_error_share",
+    "invented_words",
+)
 
 
 def _known_metric_names(names: list[str]) -> list[str]:
@@ -211,6 +231,15 @@ class GateConfig(_Section):
         return value
 
 
+class LanguageSettings(_Section):
+    """`[languages.<code>]`: this machine's lexicon and analyser for a language (kept here, never shipped)."""
+
+    #: the community's word list: text (one word a line), JSONL with "word", or any training file's words
+    lexicon: str = ""
+    #: optional HFST optimized-lookup analyser (.hfstol)
+    analyser: str = ""
+
+
 class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     run: RunConfig = Field(default_factory=RunConfig)
@@ -227,6 +256,9 @@ class Config(_Section):
     keys: dict[str, list[str]] = Field(default_factory=dict)
     #: `[monitors.<name>]`: deployed endpoints that `evalharness monitor check` watches (see docs/monitor.md)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
+    #: `[languages.<code>]`: where this machine keeps a language's lexicon and analyser (see languages/README.md).
+    #: Excluded from dumps: the config stored with each run never names the community's files.
+    languages: dict[str, LanguageSettings] = Field(default_factory=dict, exclude=True)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 

@@ -17,7 +17,7 @@ imported only when the entry is asked for, so `evalharness --help` loads no back
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -208,9 +208,16 @@ def backend(name: str) -> BackendEntry:
         ) from None
 
 
+#: `<metric>@extracted`: a registered text metric scored on the answer the suite's extraction found
+EXTRACTED_SUFFIX = "@extracted"
+
+
 @cache
 def metric(name: str) -> MetricEntry:
-    """The entry of a metric, or ConfigError listing the known ones."""
+    """The entry of a metric, or ConfigError listing the known ones. `<name>@extracted` is derived from
+    `<name>`'s entry: the same metric on extracted answers (see evalharness/extraction.py)."""
+    if name.endswith(EXTRACTED_SUFFIX):
+        return _extracted_entry(metric(name[: -len(EXTRACTED_SUFFIX)]))
     try:
         return _load(METRIC_GROUP, name, MetricEntry)
     except KeyError:
@@ -233,4 +240,16 @@ def build_metric(name: str, setup: MetricSetup) -> Metric:
 
 def unknown_metrics(names: Sequence[str]) -> list[str]:
     known = set(metric_names())
-    return [n for n in names if n not in known]
+    return [n for n in names if n.removesuffix(EXTRACTED_SUFFIX) not in known]
+
+
+def _extracted_entry(base: MetricEntry) -> MetricEntry:
+    from .metrics.extracted import extracted_factory
+
+    return replace(
+        base,
+        name=base.name + EXTRACTED_SUFFIX,
+        label=base.label + " @extracted",
+        factory=extracted_factory(base.factory),
+        description=f"{base.description} — on the answer extracted by the suite's [extraction]",
+    )

@@ -12,13 +12,17 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .extraction import ExtractionSpec
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
 from .tomlfile import read_toml
+
+if TYPE_CHECKING:
+    from .language import Language
 
 SuiteKind = Literal["dictionary_qa", "narrative_correction"]
 Use = Literal["evaluation", "external_generation", "external_judging", "publication", "training"]
@@ -93,7 +97,11 @@ class SuiteMeta(BaseModel):
     kind: SuiteKind
     description: str
     license: str
+    #: the language card (`languages/<code>.toml`) of the language the suite is in; "" = none declared
+    language: str = ""
     provenance: Provenance
+    #: how the form is taken out of a sentence answer before scoring (both are scored); None = not at all
+    extraction: ExtractionSpec | None = None
     governance: Governance = Field(default_factory=Governance)
     #: the metrics this suite is scored with (registered names); None: the config's `[metrics] enabled`.
     #: Not part of the content hash: how a suite is scored does not change what it asks.
@@ -127,6 +135,12 @@ class Suite:
     @property
     def name(self) -> str:
         return self.meta.name
+
+    def language(self) -> Language | None:
+        """The suite's compiled language card, or None when the suite declares no language."""
+        from .language import language_or_none
+
+        return language_or_none(self.meta.language or None)
 
     def by_id(self) -> dict[str, Item]:
         return {item.id: item for item in self.items}
@@ -260,13 +274,21 @@ def load_meta(path: str | Path) -> SuiteMeta:
     path = Path(path)
     data = read_toml(path, what="suite.toml", hint="every suite folder needs a suite.toml; see suites/README.md")
     try:
-        return SuiteMeta.model_validate(data)
+        meta = SuiteMeta.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
         raise InputError(
             err["msg"], path=path, field=field_name, hint="see suites/README.md for the suite.toml schema"
         ) from None
+    if meta.language:
+        from .language import find_card
+
+        try:
+            find_card(meta.language)
+        except InputError as exc:
+            raise InputError(exc.message, path=path, field="language", hint=exc.hint) from None
+    return meta
 
 
 def load_suite(directory: str | Path) -> Suite:
@@ -309,6 +331,8 @@ def meta_to_toml(meta: SuiteMeta) -> str:
     lines: list[str] = []
     tables: list[tuple[str, dict[str, Any]]] = []
     for key, value in data.items():
+        if value is None:
+            continue  # an optional table that is not set (e.g. no [extraction])
         if isinstance(value, dict):
             tables.append((key, value))
         else:
@@ -317,7 +341,8 @@ def meta_to_toml(meta: SuiteMeta) -> str:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 
