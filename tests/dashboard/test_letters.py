@@ -11,32 +11,27 @@ from evalharness.store import Store
 from . import demo_db
 
 
-def test_palette_comes_from_the_language_card_else_the_built_in_set(monkeypatch) -> None:
+def test_palette_is_the_language_cards_special_letters() -> None:
+    from evalharness.language import load_language
+
     letters._card.cache_clear()
-    monkeypatch.setattr(letters, "_card", lambda code: None)
-    built_in = letters.palette("sto")
-    assert built_in.source == "built in" and {"â", "î", "û", "ṯ", "ẖ"} <= set(built_in.letters)
-    assert "Ṯ" in built_in.capitals and "H\u0331" in built_in.capitals  # ẖ has no precomposed capital
-
-    class Card:
-        special_letters = ("â", "ṯ")
-
-        @staticmethod
-        def fold(text: str) -> str:
-            return "folded:" + text
-
-    monkeypatch.setattr(letters, "_card", lambda code: Card())
-    assert letters.palette("sto").letters == ("â", "ṯ") and letters.palette("sto").source == "language card"
-    assert letters.search_key("x") == "folded:x"
+    stoney = letters.palette("sto")
+    assert stoney.letters == load_language("sto").special_letters
+    assert {"â", "î", "û", "ṯ", "ẖ"} <= set(stoney.letters) and not any(c.isascii() for c in stoney.letters)
+    assert "Ṯ" in stoney.capitals and "H\u0331" in stoney.capitals  # ẖ has no precomposed capital
+    assert letters.palette("xx").letters == ()  # no card: no palette, never another language's letters
 
 
-def test_search_key_folds_case_and_marks(monkeypatch) -> None:
-    monkeypatch.setattr(letters, "_card", lambda code: None)
-    assert letters.search_key("Ṯakî") == "taki"
+def test_search_key_is_the_cards_folding() -> None:
+    from evalharness.language import load_language
+
+    assert letters.search_key("Ṯakî") == "taki" == load_language("sto").fold("Ṯakî")
     assert letters.matches("taki", "the word ṯakî")
     assert letters.matches("TAKI", unicodedata.normalize("NFD", "ṮAKÎ"))  # decomposed, capitals
+    assert letters.matches("wicha", "wįčhá")  # the card's spelling equivalences (čh = ch, ą = â)
     assert not letters.matches("taku", "ṯakî")
     assert letters.matches("", "anything")
+    assert letters.search_key("Ṯakî", "xx") == "taki"  # a language without a card: case and marks
 
 
 def test_item_search_finds_stoney_words_typed_without_marks(db: Path, demo) -> None:
