@@ -39,13 +39,17 @@ except EvalHarnessError as exc:
 ui.style()
 ui.restore_session()  # a reload or a new tab: signed in again by the browser's token, if it is still good
 account = ui.refresh_session()
-ui.sidebar()
+
+
+#: Pages that show the sign-in form in the page itself to a visitor (not in the sidebar, folded away on a phone).
+SIGN_IN_IN_PAGE = {"review"}
 
 
 def _sign_in_first() -> None:
     st.title("Please sign in")
-    st.write("This dashboard is open to signed-in reviewers only. Type your name and password on the left. "
+    st.write("This dashboard is open to signed-in reviewers only. Type your name and password below. "
              "If you do not have an account yet, ask the project's admin to make one for you.")
+    ui.sign_in_form()
 
 
 def _guarded(spec: PageSpec) -> Callable[[], None]:
@@ -83,4 +87,7 @@ else:
     pages = [st.Page(_guarded(spec), title=spec.title, url_path=spec.name, default=spec.default)
              for spec in PAGES if _may_see(spec) and (HERE / "views" / f"{spec.name}.py").is_file()]
 ui.remember_pages(pages)
-st.navigation(pages).run()
+page = st.navigation(pages)
+signing_in_here = account is None and (config.dashboard.require_sign_in_to_view or page.url_path in SIGN_IN_IN_PAGE)
+ui.sidebar(with_form=not signing_in_here)
+page.run()

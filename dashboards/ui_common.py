@@ -585,21 +585,34 @@ def _sign_out() -> None:
     _end_session("Signed out.")
 
 
-def sidebar() -> None:
-    """Who is signed in, or the sign-in form. (The results file's path is on the Accounts page, for admins.)"""
+def sign_in_form() -> None:
+    """The sign-in form, with the outcome of the last try under it."""
+    st.markdown("**Sign in to review answers**")
+    with st.form("sign_in_form", clear_on_submit=False, border=False):
+        st.text_input("Your name", key="sign_in_name")
+        st.text_input("Password", type="password", key="sign_in_password")
+        st.form_submit_button("Sign in", on_click=_sign_in)
+    _sign_in_message()
+
+
+def _sign_in_message() -> None:
+    message = st.session_state.pop("sign_in_message", None)
+    if message:
+        kind, text = message
+        getattr(st, kind)(escape(text))
+
+
+def sidebar(*, with_form: bool = True) -> None:
+    """Who is signed in, or the sign-in form. (The results file's path is on the Accounts page, for admins.)
+
+    `with_form=False` on pages that show the form in the page itself (Review, the sign-in page): on a phone
+    the sidebar is folded away, and a reviewer must see where to sign in without knowing it is there."""
     with st.sidebar:
         who = account()
         if who is not None:
             st.markdown(f"Signed in as **{escape(who.name)}** ({'admin' if who.is_admin else 'reviewer'})")
             st.button("Sign out", key="sign_out", on_click=_sign_out)
-        else:
-            st.markdown("**Sign in to review answers**")
-            with st.form("sign_in_form", clear_on_submit=False, border=False):
-                st.text_input("Your name", key="sign_in_name")
-                st.text_input("Password", type="password", key="sign_in_password")
-                st.form_submit_button("Sign in", on_click=_sign_in)
-        message = st.session_state.pop("sign_in_message", None)
-        if message:
-            kind, text = message
-            getattr(st, kind)(escape(text))
+            _sign_in_message()
+        elif with_form:
+            sign_in_form()
         _cookie_action()

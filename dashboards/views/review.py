@@ -124,8 +124,9 @@ def render() -> None:
     db = ui.page_start()
     who = ui.account()
     if who is None:
-        st.info("Please sign in on the left to review answers. Anyone can look at the other pages; saving a review "
+        st.info("Please sign in below to review answers. Anyone can look at the other pages; saving a review "
                 "needs an account so that your name goes with your words.")
+        ui.sign_in_form()
         st.stop()
     settings = ui.settings().dashboard
     voices = settings.ratings_per_answer

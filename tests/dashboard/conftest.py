@@ -91,10 +91,11 @@ def goto(at, name: str):
 
 
 def sign_in(at, name: str, password: str):
-    """Fill the sidebar form and press Sign in, as a person would."""
-    at.sidebar.text_input(key="sign_in_name").input(name)
-    at.sidebar.text_input(key="sign_in_password").input(password)
-    next(b for b in at.sidebar.button if b.label == "Sign in").click().run()
+    """Fill the sign-in form and press Sign in, as a person would (the form is in the sidebar, or in the page
+    itself on Review and when viewing needs sign-in)."""
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
     return at
 
 

@@ -148,7 +148,8 @@ def _shot(driver, name: str) -> Path:
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(driver, 30).until(lambda d: all(
-        t.find_elements(By.TAG_NAME, "canvas") for t in d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')))
+        t.find_elements(By.TAG_NAME, "canvas") for t in d.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+        if t.is_displayed()))  # a table folded inside a closed expander draws nothing until it is opened
     time.sleep(1.0)
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"dashboard-{name}.png"
@@ -185,7 +186,7 @@ def test_a_reviewer_signs_in_and_saves_from_the_browser(server, browser) -> None
 
     base, db = server
     browser.get(base + "/review")
-    _wait_for(browser, "Please sign in on the left")
+    _wait_for(browser, "Please sign in below")
     browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Your name"]').send_keys(demo_db.REVIEWER)
     browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Password"]').send_keys(demo_db.REVIEWER_PASSWORD)
     next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Sign in").click()

@@ -159,7 +159,11 @@ def _sign_in(driver, base: str, name: str, password: str, page: str = "review") 
             message=f"the {label} box")
         field.send_keys(value)
     _click(driver, _button(driver, "Sign in"))
-    _shows(driver, f"Signed in as {name}")
+    # Signed in once no password box is left on the screen (at phone width "Signed in as" is in the folded sidebar).
+    _until(driver, lambda d: not any(e.is_displayed() for e in d.find_elements(
+        By.CSS_SELECTOR, 'input[aria-label="Password"]')), message="the sign-in form to go")
+    _until(driver, lambda d: d.get_cookie("evalharness_session") is not None, message="the sign-in cookie")
+    _idle(driver)
 
 
 def _sign_out(driver) -> None:
@@ -340,9 +344,9 @@ def test_on_a_phone_a_reviewer_rates_and_writes_a_correction_with_the_palette(se
         after = store.query("SELECT verdict, cas_rating FROM ratings WHERE rater = ? ORDER BY created_at",
                             [demo_db.REVIEWER])
         assert len(after) == before + 1 and tuple(after[-1]) == ("wrong", 2)
-        _sign_out(browser)
     finally:
         browser.set_window_size(*DESKTOP)
+    _sign_out(browser)
 
 
 # -- staying signed in -------------------------------------------------------------------------------------

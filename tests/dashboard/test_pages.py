@@ -133,8 +133,9 @@ def test_item_search_ignores_diacritics(app) -> None:
 
 def test_review_needs_sign_in(app) -> None:
     at = _page(app, "review")
-    assert "Please sign in on the left" in texts(at)
-    assert not at.main.button and not at.text_area
+    assert "Please sign in below" in texts(at)
+    assert at.main.text_input(key="sign_in_name")  # the form is in the page: on a phone the sidebar is folded away
+    assert not [b for b in at.main.button if b.label == "Save"] and not at.text_area
 
 
 def test_sign_in_failure_and_lockout(app) -> None:
@@ -265,8 +266,9 @@ def test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar(fresh_app)
     goto(at, "review").run()
     assert not at.exception
     assert at.title[0].value == "Review answers"
-    assert at.sidebar.text_input(key="sign_in_name")  # app.py ran: the sign-in form is there
-    assert "Please sign in on the left" in texts(at)
+    # app.py ran (it draws the sign-in form); one form, in the page: on a phone the sidebar is folded away
+    assert at.main.text_input(key="sign_in_name") and not at.sidebar.text_input
+    assert "Please sign in below" in texts(at)
 
 
 def test_text_people_wrote_is_shown_as_typed() -> None:
