@@ -49,6 +49,7 @@ from .compare import (
     compare_metric,
     corpus_score,
     established_answers,
+    one_off_limit,
 )
 from .drift import DriftStatus, PastCheck, drift_status
 from .retirement import Retirement, lookup_retirement
@@ -330,7 +331,7 @@ def _established(
         }
         for c in ids
     ]
-    established, sources = established_answers(votes, t.changed_share)
+    established, sources = established_answers(votes, one_off_limit(t.changed_share))
     score = None
     if primary is not None and primary.name in baseline.stats:
         if deterministic:
