@@ -52,7 +52,7 @@ from evalharness.config import Config  # noqa: E402
 from evalharness.metrics import ScoringInput, build_metric  # noqa: E402
 from evalharness.monitor.canary import draw_canary  # noqa: E402
 from evalharness.monitor.check import run_check  # noqa: E402
-from evalharness.monitor.compare import Answer, answer_changes, established_answers, one_off_limit  # noqa: E402
+from evalharness.monitor.compare import ONE_OFF_LIMIT, Answer, answer_changes, established_answers  # noqa: E402
 from evalharness.monitor.drift import stream_specs  # noqa: E402
 from evalharness.monitor.registry import find_monitor  # noqa: E402
 from evalharness.monitor.sequential import alarm_path  # noqa: E402
@@ -172,7 +172,7 @@ class StatsPath:
             if not votes:  # the first check is the baseline
                 votes, vote_stats, scores = [answers], [stats], [score]
             if len(votes) != established_from:  # the established answers change only while votes are added
-                established, sources = established_answers(votes, one_off_limit(0.10))
+                established, sources = established_answers(votes, ONE_OFF_LIMIT)
                 established_from = len(votes)
             changes = answer_changes(answers, established, 0.05)
             out["changed"].append(changes.drift_share if s.deterministic else None)

@@ -16,7 +16,7 @@ from ..gate.records import current_champion
 from ..metrics import Metric
 from ..store import Store
 from ..store import monitor as db
-from .compare import Answer, Stats, corpus_score, established_answers, one_off_limit
+from .compare import ONE_OFF_LIMIT, Answer, Stats, corpus_score, established_answers
 from .settings import MonitorConfig
 from .target import Target, load_target, utcnow
 
@@ -178,7 +178,7 @@ def established(
         }
         for c in ids
     ]
-    reference, sources = established_answers(votes, one_off_limit(t.changed_share))
+    reference, sources = established_answers(votes, ONE_OFF_LIMIT)
     score = None
     if primary is not None and primary.name in baseline.stats:
         if deterministic:
