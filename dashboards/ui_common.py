@@ -126,6 +126,17 @@ def friendly_errors() -> Iterator[None]:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~])")
 
 
+def metric_label(name: str) -> str:
+    """How people read a metric's name (e.g. "chrF++"): from the metric's registry entry."""
+    from evalharness.registry import metric, RegistryError
+    from evalharness.errors import ConfigError
+
+    try:
+        return metric(name).label
+    except (ConfigError, RegistryError):  # a metric stored by a plugin that is no longer installed
+        return name
+
+
 def escape(text: str | None) -> str:
     """Markdown-escape text people or models wrote, so `*`, `_` or `$` show as typed (and never as maths).
 

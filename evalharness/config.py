@@ -15,9 +15,9 @@ from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
-from .metrics import METRIC_NAMES
 from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
+from .registry import builtin_metric_names, unknown_metrics
 from .tomlfile import read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
@@ -43,7 +43,8 @@ class RunConfig(_Section):
 
 
 class MetricsConfig(_Section):
-    enabled: list[str] = Field(default_factory=lambda: list(METRIC_NAMES))
+    #: registered metric names (`evalharness.registry`); default: every metric this package ships
+    enabled: list[str] = Field(default_factory=lambda: list(builtin_metric_names()))
     #: a required metric that was not scored makes the run incomplete
     required: list[str] = Field(default_factory=lambda: ["chrf++"])
     embedding_batch_size: int = Field(64, ge=1, le=4096)
@@ -51,10 +52,17 @@ class MetricsConfig(_Section):
     @field_validator("enabled", "required")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
-        return names
+        return _known_metric_names(names)
+
+
+def _known_metric_names(names: list[str]) -> list[str]:
+    """Names are checked against the registry's entry points; no metric module is imported for it."""
+    from .registry import metric_names
+
+    unknown = unknown_metrics(names)
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; registered: {list(metric_names())}")
+    return names
 
 
 class ReviewerConfig(_Section):
@@ -158,9 +166,7 @@ class GateConfig(_Section):
     @field_validator("primary", "guards", "floors", "required")
     @classmethod
     def _known_metrics(cls, value: Any) -> Any:
-        unknown = [n for n in value if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
+        _known_metric_names(list(value))
         return value
 
     @field_validator("guards")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..checkpoints import Checkpoint
@@ -18,34 +17,19 @@ from ..providers.audit import AuditContext, AuditLog
 from ..providers.bridge import LoopThread
 from ..providers.keys import Secret, resolve_api_key
 from ..providers.session import CallOutcome, ProviderSession, Usage, run_all
-from ..providers.settings import ProviderSettings, provider_settings
-from ..store import Store
+from ..providers.settings import provider_settings
 from .base import Generation, LogLikelihood, Reply, Request, render_prompt
-
-
-@dataclass(frozen=True)
-class BackendContext:
-    """What a remote backend needs from the run it serves. Without a store, calls are not audited."""
-
-    providers: dict[str, ProviderSettings] = field(default_factory=dict)
-    concurrency: int = 8
-    store: Store | None = None
-    run_id: str | None = None
-    suite_hash: str | None = None
-    #: ask for the generated tokens' log-probabilities where the API offers them (OpenAI-style chat); a monitor
-    #: check does, a run does not (it would change nothing it measures and cost bandwidth)
-    want_logprobs: bool = False
-
-
-#: which key a backend needs; openai_compatible servers (vLLM, Ollama) need one only with api_key_env
-KEY_PROVIDER = {"openai": "openai", "gemini": "gemini", "openai_compatible": "openai_compatible"}
+from .context import BackendContext
 
 
 def checkpoint_api_key(checkpoint: Checkpoint) -> Secret | None:
-    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable."""
-    provider = KEY_PROVIDER[checkpoint.backend]
-    required = checkpoint.backend != "openai_compatible" or bool(checkpoint.api_key_env)
-    return resolve_api_key(provider, checkpoint.api_key_env, required=required)
+    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable.
+
+    A backend whose entry names no key variables (a local vLLM or Ollama) needs one only with api_key_env."""
+    from ..registry import backend
+
+    required = bool(backend(checkpoint.backend).key_variables) or bool(checkpoint.api_key_env)
+    return resolve_api_key(checkpoint.backend, checkpoint.api_key_env, required=required)
 
 
 def check_generation_settings(checkpoint: Checkpoint) -> None:

@@ -57,6 +57,7 @@ def gate(
     """
     from ..checkpoints import find_checkpoint
     from ..gate import rounds_exit_code, run_rounds, to_json, to_markdown
+    from ..runner import Runner
     from ..suites import load_suite
 
     cfg, store = load(config, db)
@@ -81,7 +82,16 @@ def gate(
         transient=True,
         disable=json_out,
     ) as bar:
-        results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record, progress=RichProgress(bar))
+        runner = Runner(cfg, store, progress=RichProgress(bar))
+        results = run_rounds(
+            cfg,
+            store,
+            candidates,
+            suites,
+            champion=champ,
+            record=record,
+            evaluate=lambda checkpoint, suite: runner.run(checkpoint, suite).run_id,
+        )
     code = rounds_exit_code(results)
     markdown = "\n".join(to_markdown(r) for r in results)
     reports = [to_json(r) for r in results]

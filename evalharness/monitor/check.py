@@ -26,7 +26,8 @@ import numpy as np
 
 from ..backends import make_backend
 from ..backends.base import Backend, Generation, Request
-from ..backends.remote import BackendContext, preflight
+from ..backends.context import BackendContext
+from ..backends.remote import preflight
 from ..checkpoints import Checkpoint
 from ..config import Config
 from ..metrics import ItemStat, Metric, ScoringInput, build_metric
@@ -177,10 +178,7 @@ def _measure(
     metrics: dict[str, Metric] = {}
     item_stats: dict[str, list[ItemStat]] = {}
     if ok:
-        metrics = {
-            name: build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size, config=config)
-            for name in target.monitor.metrics
-        }
+        metrics = {name: build_metric(name, config) for name in target.monitor.metrics}
         inputs = [
             ScoringInput(
                 item=c.item,
