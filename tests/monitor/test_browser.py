@@ -68,9 +68,11 @@ def test_monitor_page_renders_series_alarm_and_retirement(server, browser) -> No
     assert f"shuts down on {monitored.shutdown:%Y-%m-%d}" in text
     assert "Live answers from the app" in text
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    charts = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')
-    assert len(charts) >= 3   # score with alarm markers, changed share, evidence
+    # three charts: the canary score with alarm markers, the changed share, the evidence (drawn as they arrive)
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')) >= 3)
     _shot(browser, "monitor")
     failed = [e["message"] for e in browser.get_log("browser")
               if e.get("source") == "network" and not e["message"].startswith(base)]
