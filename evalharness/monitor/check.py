@@ -102,11 +102,11 @@ class _Compared:
 # -- steps ----------------------------------------------------------------------------------------------
 
 
-def _lookup(store: Store, target: Target, check_id: str, now: datetime) -> Retirement:
+def _lookup(store: Store, config: Config, target: Target, check_id: str, now: datetime) -> Retirement:
     """The retirement lookup, audited under the check's id and kept as the newest lookup of each model."""
     cp = target.checkpoint
     audit: list[CallRecord] = []
-    retirement = lookup_retirement(cp, now.date(), audit=audit)
+    retirement = lookup_retirement(cp, now.date(), audit=audit, key_hosts=config.keys)
     write_calls(store, [dataclasses.replace(r, run_id=check_id) for r in audit])
     db.save_retirement(
         store,
@@ -136,7 +136,7 @@ def _generate(
         backend = backend_factory(cp)
     else:
         if cp.is_external:
-            preflight(cp)
+            preflight(cp, config.keys)
         backend = make_backend(
             cp,
             BackendContext(
@@ -146,6 +146,7 @@ def _generate(
                 run_id=check_id,
                 suite_hash=target.canary.canary_hash,
                 want_logprobs=target.monitor.logprobs == "auto" and cp.backend in LOGPROB_BACKENDS,
+                key_hosts=config.keys,
             ),
         )
     requests = [Request(item_id=c.key, prompt=c.item.prompt, system=c.item.system) for c in target.canary.items]
@@ -412,7 +413,7 @@ def run_check(
     seq = db.next_check_seq(store, target.name)
     notes: list[str] = []
 
-    retirement = _lookup(store, target, check_id, now) if lookup else None
+    retirement = _lookup(store, config, target, check_id, now) if lookup else None
     gone = retirement is not None and retirement.gone is not None
     measured = _measure(target, config, store, check_id, gone, backend_factory, notes)
     resolved = baselines.resolve(store, target, now, check_id, measured.status == "complete")
