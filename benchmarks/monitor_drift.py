@@ -25,7 +25,7 @@ Scenarios (canary of 50 items from a synthetic 400-item held-out suite, α = 0.0
 - temperature > 0: only the score stream is watched; switch to a weaker model.
 
 Run: PYTHONPATH=$PWD .venv/bin/python benchmarks/monitor_drift.py [--sims 1000] [--e2e-sims 10]
-     [--e2e-null-runs 2] [--json out.json]
+     [--e2e-null-runs 2] [--json out.json] [--only "switch at 150" ...]
 """
 
 from __future__ import annotations
@@ -305,6 +305,9 @@ def main() -> None:
     parser.add_argument("--e2e-sims", type=int, default=10, help="end-to-end series with a switch at check 20")
     parser.add_argument("--e2e-null-runs", type=int, default=2, help="end-to-end series of 200 checks, no change")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the scenarios whose name contains this text (repeatable); "
+                             "the end-to-end part and the token cost still run")
     args = parser.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-loopback")
     items = synthetic_suite()
@@ -326,6 +329,8 @@ def main() -> None:
         Scenario("temperature 0.7, weaker model at 50 (score stream only)", "A", "weaker", 50, 200, flip=0.5,
                  deterministic=False, logprobs=False),
     ]
+    if args.only:
+        scenarios = [s for s in scenarios if any(part in s.name for part in args.only)]
     rng = np.random.default_rng(20261130)
     specs = stream_specs(monitor_config(scenarios[0]), deterministic=True)[:1]
     boundary = [alarm_path({"changed": list(rng.binomial(50, 0.10, size=CHECKS) / 50)}, specs, 0.05).alarm

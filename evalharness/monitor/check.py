@@ -30,11 +30,13 @@ from ..backends.context import BackendContext
 from ..backends.remote import preflight
 from ..checkpoints import Checkpoint
 from ..config import Config
-from ..metrics import ItemStat, Metric, ScoringInput, build_metric
+from ..metrics import Metric, ScoringInput
 from ..providers.audit import CallRecord, write_calls
 from ..providers.pricing import CostSummary, calls_cost
+from ..scoring import ItemScore, score
 from ..store import Store, records
 from ..store import monitor as db
+from ..task import build_task
 from . import baseline as baselines
 from .baseline import BaselineData, rebaseline
 from .compare import Answer, Changes, MetricCheck, Stats, answer_changes, compare_metric
@@ -80,7 +82,7 @@ class _Measured:
 
     generations: dict[str, Generation]
     metrics: dict[str, Metric]
-    item_stats: dict[str, list[ItemStat]]
+    item_scores: dict[str, list[ItemScore]]  # per metric, in canary order (the runner's scoring phase)
     answers: dict[str, Answer]
     stats: dict[str, Stats]
     status: str  # complete | failed | gone
@@ -177,27 +179,51 @@ def _measure(
         gone = True
         notes.append("every canary request answered HTTP 404: the endpoint's model is gone")
     metrics: dict[str, Metric] = {}
-    item_stats: dict[str, list[ItemStat]] = {}
+    item_scores: dict[str, list[ItemScore]] = {}
     if ok:
-        metrics = {name: build_metric(name, config) for name in target.monitor.metrics}
+        metrics, item_scores = _score(target, config, generations)
+    answers = {
+        k: Answer(g.text if g.status == "ok" else None, g.logprob_sum, g.logprob_tokens) for k, g in generations.items()
+    }
+    stats: dict[str, Stats] = {
+        name: {c.key: (s.status, s.stats) for c, s in zip(target.canary.items, values, strict=True)}
+        for name, values in item_scores.items()
+    }
+    status = "gone" if gone else ("complete" if ok else "failed")
+    return _Measured(generations, metrics, item_scores, answers, stats, status)
+
+
+def _score(
+    target: Target, config: Config, generations: Mapping[str, Generation]
+) -> tuple[dict[str, Metric], dict[str, list[ItemScore]]]:
+    """The runner's pure scoring phase, suite by suite (each suite's task: its language, its metric set-up),
+    on the raw answers; the item scores come back in canary order."""
+    wanted = list(target.monitor.metrics)
+    metrics: dict[str, Metric] = {}
+    by_key: dict[str, dict[str, ItemScore]] = {name: {} for name in wanted}
+    for suite in target.suites:
+        members = [c for c in target.canary.items if c.suite_hash == suite.content_hash]
+        if not members:
+            continue
+        task = build_task(config, suite, metric_names=wanted)
+        # raw answers only: a check's metrics are fixed by the monitor, not widened to `<metric>@extracted`
+        task = dataclasses.replace(task, metrics=tuple(m for m in task.metrics if m.name in wanted), extractor=None)
         inputs = [
             ScoringInput(
                 item=c.item,
                 hypothesis=generations[c.key].text if generations[c.key].status == "ok" else None,
                 generation_error=generations[c.key].error,
             )
-            for c in target.canary.items
+            for c in members
         ]
-        item_stats = {name: metric.item_stats(inputs) for name, metric in metrics.items()}
-    answers = {
-        k: Answer(g.text if g.status == "ok" else None, g.logprob_sum, g.logprob_tokens) for k, g in generations.items()
-    }
-    stats: dict[str, Stats] = {
-        name: {c.key: (s.status, s.stats) for c, s in zip(target.canary.items, values, strict=True)}
-        for name, values in item_stats.items()
-    }
-    status = "gone" if gone else ("complete" if ok else "failed")
-    return _Measured(generations, metrics, item_stats, answers, stats, status)
+        sheet = score(task, inputs)
+        for scored in task.metrics:
+            metrics.setdefault(scored.name, scored.metric)
+        per_metric = len(members)
+        for k, scored in enumerate(task.metrics):
+            for c, row in zip(members, sheet.items[k * per_metric : (k + 1) * per_metric], strict=True):
+                by_key[scored.name][c.key] = row
+    return metrics, {name: [by_key[name][c.key] for c in target.canary.items] for name in wanted}
 
 
 def _compare(
@@ -371,9 +397,9 @@ def _rows(check_id: str, target: Target, m: _Measured) -> tuple[list[db.AnswerRo
             s.status,
             s.reason,
             s.stats,
-            float(m.metrics[name].score(np.asarray(s.stats))) if s.status == "scored" and s.stats else None,
+            s.score,
         )
-        for name, values in m.item_stats.items()
+        for name, values in m.item_scores.items()
         for c, s in zip(target.canary.items, values, strict=True)
     ]
     return answers, scores
