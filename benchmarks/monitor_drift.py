@@ -246,6 +246,7 @@ def write_lab(root: Path, url: str, items: list[Item], s: Scenario) -> tuple[Con
                 "monitors_dir": str(root / "monitors"), "concurrency": 16},
         "metrics": {"enabled": ["chrf++"], "required": ["chrf++"]},
         "providers": {"openai": section},
+        "keys": {"OPENAI_API_KEY": ["127.0.0.1"]},  # the key goes to the loopback fake only
         "monitors": {"bench": monitor_config(s).model_dump(exclude={"name"})}})
     return config, {i.prompt: i.reference for i in items}
 
@@ -329,10 +330,10 @@ def main() -> None:
         Scenario("temperature 0.7, weaker model at 50 (score stream only)", "A", "weaker", 50, 200, flip=0.5,
                  deterministic=False, logprobs=False),
     ]
-    if args.only:
-        scenarios = [s for s in scenarios if any(part in s.name for part in args.only)]
     rng = np.random.default_rng(20261130)
     specs = stream_specs(monitor_config(scenarios[0]), deterministic=True)[:1]
+    if args.only:
+        scenarios = [s for s in scenarios if any(part in s.name for part in args.only)]
     boundary = [alarm_path({"changed": list(rng.binomial(50, 0.10, size=CHECKS) / 50)}, specs, 0.05).alarm
                 for _ in range(args.sims)]
     row = {"scenario": "the betting test at its boundary (mean = tolerance)", "sims": args.sims, "checks": CHECKS,
