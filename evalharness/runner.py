@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 
 from . import __version__
-from .backends import make_backend
+from .backends import backend_class, make_backend
 from .backends.remote import BackendContext, preflight
-from .backends.base import Backend, Generation, LogLikelihood, Request
+from .backends.base import PROMPT_INPUTS, Backend, Generation, LogLikelihood, Request
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require
@@ -80,8 +80,13 @@ def code_version() -> str:
     return f"{__version__}+{commit}" if commit else __version__
 
 
-def generation_key(checkpoint: Checkpoint, item: Item) -> str:
-    blob = json.dumps([checkpoint.identity, checkpoint.settings_hash, item.system, item.prompt], ensure_ascii=False)
+def generation_key(checkpoint: Checkpoint, item: Item, answer_inputs: Sequence[str] = PROMPT_INPUTS) -> str:
+    """Cache key of an answer: the checkpoint (identity, decoding settings) and what the backend's answer
+    depends on (`answer_inputs`, a backend fact). Prompt-keyed entries keep the key they always had."""
+    values = {"item_id": item.id, "system": item.system, "prompt": item.prompt}
+    inputs = tuple(answer_inputs)
+    parts = [values[f] for f in inputs] if inputs == PROMPT_INPUTS else [[f, values[f]] for f in inputs]
+    blob = json.dumps([checkpoint.identity, checkpoint.settings_hash, *parts], ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -229,7 +234,8 @@ class Runner:
         return holder["backend"]
 
     def _generate(self, run_id: str, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend]) -> int:
-        keys = {item.id: generation_key(checkpoint, item) for item in suite.items}
+        inputs = backend_class(checkpoint).answer_inputs
+        keys = {item.id: generation_key(checkpoint, item, inputs) for item in suite.items}
         cached = records.cached_generations(self.store, list(keys.values()))
         done_rows = [{"cache_key": keys[i.id], "item_id": i.id, "status": "ok", "text": cached[keys[i.id]]}
                      for i in suite.items if keys[i.id] in cached]
@@ -271,7 +277,7 @@ class Runner:
         missing = [i for i in suite.items if keys[i.id] not in cached]
         if not missing:
             return result
-        if checkpoint.backend == "replay":
+        if backend_class(checkpoint).loglikelihood_unsupported(checkpoint) is not None:
             return None
         if not allow_compute:
             return result
@@ -304,8 +310,10 @@ class Runner:
                                        loglikelihood=None if logliks is None else logliks.get(item.id)))
         unsupported_reason = None
         if logliks is None:
+            # One reason per cause, whether or not this invocation built the backend (a resumed run may not).
             backend = holder.get("backend")
             unsupported_reason = (backend.unsupported_reason if backend else None) or \
+                backend_class(checkpoint).loglikelihood_unsupported(checkpoint) or \
                 f"the {checkpoint.backend} backend gives no log-likelihoods"
         columns: dict[str, list[Any]] = {k: [] for k in ("run_id", "item_id", "metric", "status", "reason", "stats",
                                                           "score")}

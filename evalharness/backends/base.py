@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..checkpoints import Checkpoint
 
 Status = Literal["ok", "failed"]
+
+#: A model's answer depends on what it is shown: the system text and the prompt (the checkpoint's identity
+#: and decoding settings are part of every cache key anyway).
+PROMPT_INPUTS: tuple[str, ...] = ("system", "prompt")
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,24 @@ class LogLikelihood:
 @runtime_checkable
 class Backend(Protocol):
     """What every backend implements. `supports_loglikelihood` is False when the provider cannot give the
-    log-probabilities of a *given* text; the perplexity metric then records "unsupported"."""
+    log-probabilities of a *given* text; the perplexity metric then records "unsupported".
+
+    Two facts are known before a backend is built (building one may load a model or need a key), so the
+    runner can key its caches and explain an unsupported metric on a fully cached or resumed run:
+    `answer_inputs`, the `Request` fields an answer depends on (the generation cache is keyed on exactly
+    these — a model answers its prompt, recorded replies answer an item id), and
+    `loglikelihood_unsupported(checkpoint)`, the one reason this checkpoint gives no log-likelihoods.
+    """
 
     name: str
     supports_loglikelihood: bool
     unsupported_reason: str | None
+    answer_inputs: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def loglikelihood_unsupported(cls, checkpoint: "Checkpoint") -> str | None:
+        """Why this checkpoint gives no log-likelihoods, or None when it does."""
+        ...
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         """Yield one Generation per request (any order), each as soon as it is finished."""

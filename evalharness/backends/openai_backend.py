@@ -24,19 +24,22 @@ class OpenAIBackend(RemoteBackend):
     generate_endpoint = "chat.completions"
     loglikelihood_endpoint = "completions"
 
+    @classmethod
+    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
+        if checkpoint.backend == "openai":
+            return ("OpenAI chat models return log-probabilities of generated tokens only; the likelihood of the "
+                    "reference text cannot be measured")
+        if not checkpoint.completions_logprobs:
+            return (f"the server at {checkpoint.base_url} is not marked completions_logprobs = true in the manifest "
+                    "(set it for servers such as vLLM whose /v1/completions returns prompt log-probabilities with "
+                    "echo=true)")
+        return None
+
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
         self.name = checkpoint.backend
         self.compatible = checkpoint.backend == "openai_compatible"
-        self.supports_loglikelihood = self.compatible and checkpoint.completions_logprobs
-        if checkpoint.backend == "openai":
-            self.unsupported_reason = ("OpenAI chat models return log-probabilities of generated tokens only; the "
-                                       "likelihood of the reference text cannot be measured")
-        elif not checkpoint.completions_logprobs:
-            self.unsupported_reason = (f"the server at {checkpoint.base_url} is not marked completions_logprobs = true "
-                                       "in the manifest (set it for servers such as vLLM whose /v1/completions "
-                                       "returns prompt log-probabilities with echo=true)")
-        else:
-            self.unsupported_reason = None
+        self.unsupported_reason = self.loglikelihood_unsupported(checkpoint)
+        self.supports_loglikelihood = self.unsupported_reason is None
         super().__init__(checkpoint, context)
 
     def _make_client(self) -> Any:

@@ -20,7 +20,7 @@ from ..providers.keys import Secret, resolve_api_key
 from ..providers.session import CallOutcome, ProviderSession, Usage, run_all
 from ..providers.settings import ProviderSettings, provider_settings
 from ..store import Store
-from .base import Generation, LogLikelihood, Request, render_prompt
+from .base import PROMPT_INPUTS, Generation, LogLikelihood, Request, render_prompt
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,15 @@ class RemoteBackend(ABC):
     name = "remote"
     supports_loglikelihood = False
     unsupported_reason: str | None = None
+    answer_inputs = PROMPT_INPUTS
     generate_endpoint = "generate"
     loglikelihood_endpoint = "loglikelihood"
+
+    @classmethod
+    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
+        """Subclasses whose support depends on the manifest override this."""
+        return None if cls.supports_loglikelihood else (cls.unsupported_reason or f"{cls.name} gives no "
+                                                                                  "log-likelihoods")
 
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
         self.checkpoint = checkpoint

@@ -18,6 +18,12 @@ class ReplayBackend:
     name = "replay"
     supports_loglikelihood = False
     unsupported_reason = "replay backend holds recorded text only, no model to score a reference with"
+    #: a reply is recorded per item: items that share a prompt (common in dictionary suites) differ here
+    answer_inputs = ("item_id",)
+
+    @classmethod
+    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
+        return cls.unsupported_reason
 
     def __init__(self, checkpoint: Checkpoint) -> None:
         path = checkpoint.resolve(checkpoint.replies)

@@ -17,13 +17,14 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 from ..checkpoints import Checkpoint
 from ..errors import InputError
-from .base import Generation, LogLikelihood, Request, render_prompt
+from .base import PROMPT_INPUTS, Generation, LogLikelihood, Request, render_prompt
 
 
 class TransformersBackend:
@@ -32,11 +33,18 @@ class TransformersBackend:
     name = "transformers"
     supports_loglikelihood = True
     unsupported_reason: str | None = None
+    answer_inputs = PROMPT_INPUTS
+
+    @classmethod
+    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
+        return None
 
     def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu",
                  seed: int = 0) -> None:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}", field="batch_size")
+        import torch  # here, not at import time: the runner asks this class for facts without loading a model
+
         self.checkpoint = checkpoint
         self.batch_size = batch_size
         self.device = torch.device(device)
@@ -89,6 +97,8 @@ class TransformersBackend:
 
     def _run_generate(self, encoded: list[list[int]]) -> list[list[int]]:
         """Left-pad (so every row's last prompt token sits at the end) and return only the new tokens."""
+        import torch
+
         settings = self.checkpoint.generation
         input_ids, attention_mask = _pad(encoded, self.tokenizer.pad_token_id, left=True)
         kwargs: dict[str, Any] = dict(max_new_tokens=settings.max_tokens, pad_token_id=self.tokenizer.pad_token_id,
@@ -177,6 +187,8 @@ class TransformersBackend:
 
     def _score(self, rows: list[tuple[list[int], int]]) -> list[float]:
         """One padded forward pass; right padding cannot change earlier positions of a causal model."""
+        import torch
+
         input_ids, attention_mask = _pad([ids for ids, _ in rows], self.tokenizer.pad_token_id, left=False)
         with torch.inference_mode():
             logits = self.model(input_ids=input_ids.to(self.device),
@@ -201,6 +213,8 @@ class TransformersBackend:
 
 
 def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -213,6 +227,7 @@ def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tenso
 
 def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
     """Load tokenizer, model (float32: fp16 matmuls on CPU are slow and lose precision) and adapter."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
