@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
+from ..scores_export import export_scores
 from ..store import records
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
@@ -77,20 +78,7 @@ def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
 @app.command("export")
 def export(run_ids: list[str], out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .parquet")],
            config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Every item score of the given runs, with the answers, as CSV or Parquet."""
+    """Every item score of the given runs, with the answers, as CSV or Parquet (unscored: empty cells)."""
     _, store = load(config, db)
-    missing = [r for r in run_ids if records.get_run(store, r) is None]
-    if missing:
-        raise InputError(f"no run(s) {missing}", field="run_ids", hint="see `evalharness runs list`")
-    frame = records.item_scores_frame(store, run_ids)
-    frame["stats"] = frame["stats"].map(lambda v: None if v is None else list(v))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    if out.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
-    elif out.suffix == ".parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        raise InputError("unsupported export format", path=out, hint="use a .csv or .parquet file name")
-    tmp.replace(out)
-    console.print(f"wrote {len(frame)} rows to {out}")
+    n = export_scores(store, run_ids, out)
+    console.print(f"wrote {n} rows to {out}", highlight=False, markup=False)
