@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..checkpoints import find_checkpoint
 from ..gate import champion_history, current_champion, set_champion
-from .common import console, load, print_json
+from .common import console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="Show, set and trace the champion checkpoint.")
@@ -30,9 +30,10 @@ def show(config: ConfigOpt = None, db: DbOpt = None,
         console.print("No champion recorded yet. Set one with `evalharness champion set NAME`, or let the first "
                       "`evalharness gate --record` make its candidate the champion.")
         return
-    console.print(f"[bold]{champion.checkpoint_name}[/] (identity {champion.checkpoint_identity[:12]}) · since "
-                  f"{str(champion.set_at)[:19]} · by {champion.set_by} · {champion.reason}"
-                  + (f" · decision {champion.decision_id}" if champion.decision_id else ""))
+    console.print(styled((champion.checkpoint_name, "bold"),
+                         f" (identity {champion.checkpoint_identity[:12]}) · since {str(champion.set_at)[:19]} · by "
+                         f"{champion.set_by} · {champion.reason}"
+                         + (f" · decision {champion.decision_id}" if champion.decision_id else "")))
 
 
 @app.command("set")
@@ -49,7 +50,7 @@ def set_(name: Annotated[str, typer.Argument(help="checkpoint name or manifest p
     if json_out:
         print_json(asdict(champion))
     else:
-        console.print(f"Champion is now [bold]{champion.checkpoint_name}[/] (#{champion.seq}).")
+        console.print(styled("Champion is now ", (champion.checkpoint_name, "bold"), f" (#{champion.seq})."))
 
 
 @app.command("history")

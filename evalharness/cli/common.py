@@ -9,13 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from ..config import Config, load_config
 from ..store import Store
 
 # Not a terminal (a CI log, a pipe): rich would wrap tables at 80 columns; logs have room for wider ones.
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+# Markup and emoji codes are off: what is printed is mostly users' and data's text (names, corrections,
+# reasons, signatures such as `judge:gemini:…`), and Rich would eat `[redacted]` or turn `:gemini:` into ♊.
+# Styling is given explicitly, as `Text` or a `style=` argument (see `styled`).
+console = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False, emoji=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and (text, style) pairs; nothing inside the strings is read as markup."""
+    return Text.assemble(*parts)
 
 
 def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:

@@ -61,7 +61,7 @@ def gate(
     champ = find_checkpoint(champion, ckpt_dir) if champion else None
     suites = [load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s)
               for s in (suite or cfg.run.suites)]
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=json_out) as bar:
         results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record,
                              progress=RichProgress(bar))

@@ -20,7 +20,7 @@ from ..judge.calibrate import Agreement, Interval, calibrate
 from ..judge.ratings import import_ratings, read_ratings, stored_ratings
 from ..judge.rubric import load_rubric
 from ..store import records
-from .common import console, load, print_json
+from .common import console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="The Cultural Authenticity judge: rubric, human ratings, agreement.")
@@ -37,7 +37,7 @@ def rubric(path: Annotated[Optional[Path], typer.Argument(help="rubric TOML (def
         print_json({"path": r.path, "name": r.name, "version": r.version, "sha256": r.sha256,
                     "criteria": list(r.criteria_ids), "flags": list(r.flag_ids)})
         return
-    console.print(f"[bold]{r.spec.title}[/] — {r.name} {r.version}\nsha256 {r.sha256}\n{r.path}")
+    console.print(styled((r.spec.title, "bold"), f" — {r.name} {r.version}\nsha256 {r.sha256}\n{r.path}"))
     table = Table("name", "1", "3", "5")
     table.add_column("criterion", no_wrap=True)
     for cid, c in r.spec.criteria.items():
@@ -101,7 +101,7 @@ def calibrate_cmd(
     console.print(table)
     for a in report.agreements:
         for note in a.notes:
-            console.print(f"[yellow]{a.judge_model} / {_rubric(a)}:[/] {note}")
+            console.print(styled((f"{a.judge_model} / {_rubric(a)}:", "yellow"), f" {note}"))
 
 
 def _rubric(a: Agreement) -> str:

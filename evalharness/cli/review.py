@@ -35,8 +35,8 @@ def review(
             _as_json(session, opening, ask)
             return
         if not session.has_model:
-            err_console.print("[yellow]No GOOGLE_API_KEY or GEMINI_API_KEY set: retrieval only, no model will "
-                              "answer.[/]")
+            err_console.print("No GOOGLE_API_KEY or GEMINI_API_KEY set: retrieval only, no model will answer.",
+                              style="yellow")
         answers = []
         if opening:
             answers.append(_stream(session.assess()))

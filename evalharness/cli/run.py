@@ -15,7 +15,7 @@ from ..backends.remote import preflight
 from ..errors import IncompleteRunError, InputError
 from ..runner import Runner, RunResult
 from ..suites import load_suite
-from .common import console, load, print_json
+from .common import console, load, print_json, styled
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
 DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB file (overrides the config)")]
@@ -109,7 +109,7 @@ def run(
                 preflight(ckpt)
     results: list[RunResult] = []
     skipped: list[str] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=json_out) as bar:
         runner = Runner(cfg, store, progress=RichProgress(bar))
         for ckpt in checkpoints:
@@ -138,7 +138,7 @@ def run(
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
             console.print("n/a: not measured — the backend gives no log-likelihoods (never reported as a number).")
         _print_judge_notes(store, results)
-        console.print(f"Results are in [bold]{store.path}[/] (see `evalharness runs list`).")
+        console.print(styled("Results are in ", (str(store.path), "bold"), " (see `evalharness runs list`)."))
     incomplete = [r for r in results if r.status != "complete"]
     if incomplete:
         raise IncompleteRunError(f"{len(incomplete)} run(s) incomplete: "

@@ -12,7 +12,7 @@ from rich.table import Table
 from ..errors import InputError
 from ..scores_export import export_scores
 from ..store import records
-from .common import console, load, print_json
+from .common import console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
@@ -48,8 +48,8 @@ def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
     if json_out:
         print_json({**asdict(row), "metrics": metrics})
         return
-    console.print(f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
-                  f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed")
+    console.print(styled((row.run_id, "bold"), f" · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
+                  f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed"))
     cost = (row.summary or {}).get("cost")
     if cost:
         spent = f"${cost['usd']:.4f}" if cost.get("usd") is not None else f"unknown ({cost.get('reason')})"

@@ -13,7 +13,7 @@ from ..importers import IMPORTERS
 from ..jsonl import write_jsonl
 from ..split import shared_headwords, split_by_headword
 from ..suites import Governance, Provenance, SuiteMeta, load_suite, make_suite, save_suite
-from .common import console, print_json
+from .common import console, print_json, styled
 
 app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check suites.")
 
@@ -83,8 +83,8 @@ def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--j
         print_json(report)
     else:
         for r in report:
-            console.print(f"[green]ok[/] {r['suite']} {r['version']} ({r['kind']}): {r['items']} items, "
-                          f"hash {r['content_hash'][:12]}, allowed: {', '.join(r['allowed_uses']) or 'none'}")
+            console.print(styled(("ok", "green"), f" {r['suite']} {r['version']} ({r['kind']}): {r['items']} items, "
+                                 f"hash {r['content_hash'][:12]}, allowed: {', '.join(r['allowed_uses']) or 'none'}"))
 
 
 @app.command("contamination")
