@@ -136,7 +136,7 @@ class ReviewSession:
             reason = self._describe(exc, attempts.count)
             self._audit("failed", http_status(exc), usage, started)
             if not pieces:
-                yield from self._retrieval_only(reply, f"No model answered: {reason}.", base, dropped=dropped)
+                yield from self._retrieval_only(reply, f"The request failed: {reason}.", base, dropped=dropped)
                 return
             note = f"The reply was interrupted: {reason}. It is incomplete and was not added to the history."
             yield f"\n\n_{note}_"
