@@ -96,6 +96,18 @@ def loglikelihood_key(checkpoint: Checkpoint, item: Item) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def check_allowed(checkpoint: Checkpoint, suite: Suite) -> None:
+    """Raise GovernanceError unless the suite allows evaluating this checkpoint on it.
+
+    Commands that run several checkpoints × suites call it for every pair before their first request,
+    so a refusal never comes after another suite was already sent.
+    """
+    require(suite, "evaluation", purpose=f"evaluating '{checkpoint.name}'")
+    if checkpoint.is_external:
+        require(suite, "external_generation", purpose=f"sending prompts to {checkpoint.backend} "
+                                                      f"model '{checkpoint.model}'")
+
+
 class _Writer:
     """Drains results into the store on its own thread.
 
@@ -177,10 +189,7 @@ class Runner:
     # -- public -----------------------------------------------------------------------------------
     def run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool = False, new: bool = False) -> RunResult:
         """Evaluate one checkpoint on one suite, resuming the newest matching run unless `new`."""
-        require(suite, "evaluation", purpose=f"evaluating '{checkpoint.name}'")
-        if checkpoint.is_external:
-            require(suite, "external_generation", purpose=f"sending prompts to {checkpoint.backend} "
-                                                          f"model '{checkpoint.model}'")
+        check_allowed(checkpoint, suite)
         records.record_suite(self.store, suite)
         records.record_checkpoint(self.store, checkpoint)
         existing = None if new else records.find_run(self.store, checkpoint, suite)

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..checkpoints import find_checkpoint
 from ..backends.remote import preflight
 from ..errors import IncompleteRunError, InputError
-from ..runner import Runner, RunResult
+from ..runner import Runner, RunResult, check_allowed
 from ..suites import load_suite
 from .common import console, load, print_json, styled
 
@@ -103,6 +103,9 @@ def run(
     if rescore and retry_failed:
         raise InputError("--rescore and --retry-failed exclude each other", field="--retry-failed",
                          hint="--rescore generates nothing; --retry-failed generates only what failed")
+    for ckpt in checkpoints:  # every suite's governance before the first request of the first run
+        for s in suites:
+            check_allowed(ckpt, s)
     if not rescore:
         for ckpt in checkpoints:  # every key and setting before the first request of the first run
             if ckpt.is_external:

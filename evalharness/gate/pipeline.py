@@ -15,7 +15,7 @@ from ..backends.base import Backend
 from ..checkpoints import Checkpoint, find_checkpoint
 from ..config import Config
 from ..errors import EvalHarnessError, InputError
-from ..runner import Progress, Runner
+from ..runner import Progress, Runner, check_allowed
 from ..store import Store
 from ..suites import Suite
 from . import records as gate_records
@@ -91,17 +91,17 @@ def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequen
     runner = Runner(config, store, **kwargs)
     champion_side: Side | None
     champion_runs: list[str] | None
+    manifest: Checkpoint | None = champion
     if champion is not None:
-        champion_side = Side(champion.name, champion.identity)
-        champion_runs = [runner.run(champion, s).run_id for s in suites]
+        champion_side, champion_runs = Side(champion.name, champion.identity), None
     else:
         found = _recorded_champion(config, store, suites)
-        if found is None:
-            champion_side, champion_runs = None, None
-        else:
-            champion_side, manifest, champion_runs = found
-            if manifest is not None:
-                champion_runs = [runner.run(manifest, s).run_id for s in suites]
+        champion_side, manifest, champion_runs = found if found is not None else (None, None, None)
+    for checkpoint in [candidate] + ([manifest] if manifest is not None else []):
+        for suite in suites:
+            check_allowed(checkpoint, suite)  # before the first request: a refusal sends nothing
+    if manifest is not None:
+        champion_runs = [runner.run(manifest, s).run_id for s in suites]
     candidate_runs = [runner.run(candidate, s).run_id for s in suites]
     comparison = compare_runs(store, policy, candidate_runs, champion_runs)
     history = gate_records.recent_advance_gains(store, policy.convergence_rounds - 1)
@@ -141,6 +141,9 @@ def run_rounds(config: Config, store: Store, candidates: Sequence[Checkpoint], s
     `record`); a revert keeps the champion; an incomplete round stops the loop, since what follows
     would rest on a comparison that did not happen.
     """
+    for checkpoint in [*candidates] + ([champion] if champion is not None else []):
+        for suite in suites:
+            check_allowed(checkpoint, suite)  # every round's, before the first round sends anything
     results: list[GateResult] = []
     working = champion
     for candidate in candidates:
