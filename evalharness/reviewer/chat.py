@@ -22,6 +22,7 @@ from google.genai import types
 
 from ..config import ReviewerConfig
 from ..errors import EvalHarnessError, InputError
+from ..providers.failures import exception_text
 from ..store.review import record_review_call
 from .answers import Answer, find_cited, retrieval_only_chunks
 from .corpus import Corpus, CorpusBuilder
@@ -189,7 +190,7 @@ class ReviewSession:
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
         if is_transport_error(exc):
             where = self.config.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "the Gemini endpoint"
-            reason = f"could not reach {where} ({type(exc).__name__}: {exc}) {tries}"
+            reason = f"could not reach {where} ({exception_text(exc)}) {tries}"
         elif http_status(exc) is not None:
             message = getattr(exc, "message", None) or getattr(exc, "status", None) or ""
             reason = f"the Gemini API answered HTTP {http_status(exc)} {message} {tries}".replace("  ", " ")
