@@ -16,7 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
-from .tomlfile import read_toml
+from .paths import NOT_FOUND, file_problem, folder_problem
+from .tomlfile import line_of, read_toml
 
 BackendName = Literal["transformers", "openai", "gemini", "openai_compatible", "replay"]
 EXTERNAL_BACKENDS = frozenset({"openai", "gemini", "openai_compatible"})
@@ -124,7 +125,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         allowed = ""
         if field_name == "backend":
             allowed = "allowed backends: transformers, openai, gemini, openai_compatible, replay"
-        raise InputError(err["msg"], path=path, field=field_name, hint=allowed or None) from None
+        raise InputError(err["msg"], path=path, line=line_of(path, err["loc"]), field=field_name,
+                         hint=allowed or None) from None
     _check_files(checkpoint, path)
     return checkpoint
 
@@ -132,8 +134,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 def _check_files(checkpoint: Checkpoint, path: Path) -> None:
     if checkpoint.backend == "transformers":
         model_dir = checkpoint.resolve(checkpoint.model)
-        if model_dir is None or not model_dir.is_dir():
-            raise InputError(f"model folder {model_dir} not found", path=path, field="model",
+        problem = folder_problem(model_dir) if model_dir is not None else NOT_FOUND
+        if model_dir is None or problem is not None:
+            raise InputError(f"model folder {model_dir} {problem}", path=path, field="model",
                              hint="build the demo checkpoints with `python checkpoints/build_demo.py`")
         if not any(model_dir.glob("*.safetensors")) and not any(model_dir.glob("*.bin")) \
                 and not any(model_dir.glob("*.gguf")):
@@ -149,8 +152,9 @@ def _check_files(checkpoint: Checkpoint, path: Path) -> None:
         if replies is None:
             raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=path,
                              field="replies")
-        if not replies.is_file():
-            raise InputError(f"replies file {replies} not found", path=path, field="replies")
+        problem = file_problem(replies)
+        if problem is not None:
+            raise InputError(f"replies file {replies} {problem}", path=path, field="replies")
     if checkpoint.backend in ("openai_compatible",) and not checkpoint.base_url:
         raise InputError("openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
                          path=path, field="base_url")
@@ -162,6 +166,8 @@ def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") ->
     if candidate.suffix == ".toml" or candidate.is_file():
         return load_checkpoint(candidate)
     path = Path(directory) / f"{name_or_path}.toml"
+    if file_problem(path) not in (None, NOT_FOUND):
+        return load_checkpoint(path)  # there, but unreadable: the loader says why (a loop, a folder …)
     if not path.is_file():
         known = sorted(p.stem for p in Path(directory).glob("*.toml"))
         raise InputError(f"no checkpoint named '{name_or_path}'", path=path,

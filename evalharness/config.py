@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .tomlfile import read_toml
+from .tomlfile import line_of, read_toml
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
@@ -211,8 +211,13 @@ def load_config(path: str | Path | None = None) -> Config:
         path = candidate
     path = Path(path)
     data = read_toml(path, what="config file", error=ConfigError)
+    if "source" in data:  # set by the loader itself (where the file is); a user's value would be dropped
+        allowed = ", ".join(sorted(k for k in Config.model_fields if k != "source"))
+        raise ConfigError(f"unknown key; allowed here: {allowed}", path=path, line=line_of(path, ["source"]),
+                          field="source")
     try:
         return Config.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
-        key, message = _describe(exc.errors()[0], Config)
-        raise ConfigError(message, path=path, field=key) from None
+        error = exc.errors()[0]
+        key, message = _describe(error, Config)
+        raise ConfigError(message, path=path, line=line_of(path, error["loc"]), field=key) from None

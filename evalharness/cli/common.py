@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ..config import Config, load_config
+from ..errors import InputError
+from ..paths import NOT_FOUND, file_problem
 from ..store import Store
 
 # Not a terminal (a CI log, a pipe): rich would wrap tables at 80 columns; logs have room for wider ones.
@@ -32,7 +34,12 @@ def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
     config = load_config(config_path)
     if db is not None:
         os.environ["EVALHARNESS_DB"] = str(db)
-    return config, Store(config.store_path())
+    path = config.store_path()
+    problem = file_problem(path)
+    if problem not in (None, NOT_FOUND):  # absent is fine: the first write creates it
+        raise InputError(f"the store {problem}", path=path, field="--db" if db is not None else "store.path",
+                         hint="point --db, EVALHARNESS_DB or [store] path at a DuckDB file")
+    return config, Store(path)
 
 
 def print_json(data: Any) -> None:

@@ -12,7 +12,8 @@ from ..errors import IncompleteRunError, InputError
 from ..importers import IMPORTERS
 from ..jsonl import write_jsonl
 from ..split import shared_headwords, split_by_headword
-from ..suites import Governance, Provenance, SuiteMeta, load_suite, make_suite, save_suite
+from ..suites import (Governance, Provenance, SuiteMeta, check_suite_name, load_suite, make_suite,
+                      save_suite)
 from .common import console, print_json, styled
 
 app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check suites.")
@@ -34,6 +35,10 @@ def import_(
     """Import a seed-format file as a dictionary-Q&A suite. Every record becomes an item or an error."""
     if fmt not in IMPORTERS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(IMPORTERS)}")
+    if name is not None:
+        check_suite_name(name, field="--name")
+    else:
+        check_suite_name(out.name, field="--out", hint="the suite is named after its folder; pass --name NAME")
     items = IMPORTERS[fmt](source)
     meta = SuiteMeta(name=name or out.name, version=version, kind="dictionary_qa",
                      description=description or f"Imported from {source.name} ({fmt})", license=license,
@@ -58,6 +63,7 @@ def split(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Seeded held-out split by headword: no headword is on both sides."""
+    check_suite_name(out_test.name, field="--out-test", hint="the held-out suite is named after its folder")
     suite = load_suite(suite_dir)
     result = split_by_headword(suite.items, test_size=test_size, seed=seed)
     meta = suite.meta.model_copy(update={"name": out_test.name, "provenance": suite.meta.provenance.model_copy(
