@@ -132,32 +132,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
 
 def _check_files(checkpoint: Checkpoint, path: Path) -> None:
-    if checkpoint.backend == "transformers":
-        model_dir = checkpoint.resolve(checkpoint.model)
-        problem = folder_problem(model_dir) if model_dir is not None else NOT_FOUND
-        if model_dir is None or problem is not None:
-            raise InputError(f"model folder {model_dir} {problem}", path=path, field="model",
-                             hint="build the demo checkpoints with `python checkpoints/build_demo.py`")
-        if not any(model_dir.glob("*.safetensors")) and not any(model_dir.glob("*.bin")) \
-                and not any(model_dir.glob("*.gguf")):
-            raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}", path=path,
-                             field="model")
-        if checkpoint.adapter:
-            adapter_dir = checkpoint.resolve(checkpoint.adapter)
-            if adapter_dir is None or not (adapter_dir / "adapter_config.json").is_file():
-                raise InputError(f"LoRA adapter folder {adapter_dir} has no adapter_config.json", path=path,
-                                 field="adapter")
-    if checkpoint.backend == "replay":
-        replies = checkpoint.resolve(checkpoint.replies)
-        if replies is None:
-            raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=path,
-                             field="replies")
-        problem = file_problem(replies)
-        if problem is not None:
-            raise InputError(f"replies file {replies} {problem}", path=path, field="replies")
-    if checkpoint.backend in ("openai_compatible",) and not checkpoint.base_url:
-        raise InputError("openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
-                         path=path, field="base_url")
+    """Everything the backend will need (weights and their headers, replies …), checked now: before a run or
+    checkpoint row is written, so a bad input never leaves a run that can only stay `running`."""
+    from .backends import backend_class  # the backends import this module
+
+    backend_class(checkpoint).check_inputs(checkpoint)
 
 
 def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") -> Checkpoint:

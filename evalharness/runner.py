@@ -190,8 +190,6 @@ class Runner:
     def run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool = False, new: bool = False) -> RunResult:
         """Evaluate one checkpoint on one suite, resuming the newest matching run unless `new`."""
         check_allowed(checkpoint, suite)
-        records.record_suite(self.store, suite)
-        records.record_checkpoint(self.store, checkpoint)
         existing = None if new else records.find_run(self.store, checkpoint, suite)
         enabled = {m.name for m in self.metrics}
         if existing and existing.status == "complete" and not rescore:
@@ -202,8 +200,13 @@ class Runner:
             if set(stored) == enabled and not rejudge:
                 return self._result(existing.run_id, checkpoint, suite, generated=0, reused=True)
             rescore = True  # same generations, different metric set: score again, generate nothing
-        if checkpoint.is_external and not rescore and self.backend_factory is None:
-            preflight(checkpoint)  # a missing key or an unusable setting stops here, before a run exists
+        if self.backend_factory is None:
+            # Everything the checkpoint needs, before a row is written: a bad input never leaves a `running` run.
+            backend_class(checkpoint).check_inputs(checkpoint)
+            if checkpoint.is_external and not rescore:
+                preflight(checkpoint)  # a missing key or an unusable setting
+        records.record_suite(self.store, suite)
+        records.record_checkpoint(self.store, checkpoint)
         run_id = existing.run_id if existing else records.create_run(
             self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump())
         if existing:

@@ -87,6 +87,13 @@ class Backend(Protocol):
         """Why this checkpoint gives no log-likelihoods, or None when it does."""
         ...
 
+    @classmethod
+    def check_inputs(cls, checkpoint: "Checkpoint") -> None:
+        """Raise InputError, naming the file, for anything the checkpoint needs that is missing or unreadable
+        (weights, config, replies …) — called before a run or checkpoint row is written. Cheap: headers and
+        small files, never a model load."""
+        ...
+
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         """Yield one Generation per request (any order), each as soon as it is finished."""
         ...

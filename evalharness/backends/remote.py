@@ -79,6 +79,13 @@ class RemoteBackend(ABC):
     loglikelihood_endpoint = "loglikelihood"
 
     @classmethod
+    def check_inputs(cls, checkpoint: Checkpoint) -> None:
+        """Where to send. (Decoding settings and the key are checked by `preflight`, only when sending.)"""
+        if checkpoint.backend == "openai_compatible" and not checkpoint.base_url:
+            raise InputError("openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
+                             path=checkpoint.manifest_path, field="base_url")
+
+    @classmethod
     def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
         """Subclasses whose support depends on the manifest override this."""
         return None if cls.supports_loglikelihood else (cls.unsupported_reason or f"{cls.name} gives no "

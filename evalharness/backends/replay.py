@@ -7,10 +7,12 @@ would score as a real (terrible) answer.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from ..checkpoints import Checkpoint
 from ..errors import InputError
 from ..jsonl import read_jsonl, require_str
+from ..paths import file_problem
 from .base import Generation, LogLikelihood, Request
 
 
@@ -25,20 +27,13 @@ class ReplayBackend:
     def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
         return cls.unsupported_reason
 
+    @classmethod
+    def check_inputs(cls, checkpoint: Checkpoint) -> None:
+        read_replies(_replies_path(checkpoint))
+
     def __init__(self, checkpoint: Checkpoint) -> None:
-        path = checkpoint.resolve(checkpoint.replies)
-        assert path is not None
-        self.path = path
-        self.replies: dict[str, str] = {}
-        for line, obj in read_jsonl(path):
-            item_id = obj.get("id")
-            if isinstance(item_id, int) and not isinstance(item_id, bool):
-                item_id = str(item_id)
-            if not isinstance(item_id, str) or not item_id:
-                raise InputError("missing or not a string", path=path, line=line, field="id")
-            if item_id in self.replies:
-                raise InputError(f"duplicate reply for id '{item_id}'", path=path, line=line, field="id")
-            self.replies[item_id] = require_str(obj, "reply", path=path, line=line, allow_empty=True)
+        self.path = _replies_path(checkpoint)
+        self.replies = read_replies(self.path)
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         for request in requests:
@@ -53,3 +48,32 @@ class ReplayBackend:
 
     def close(self) -> None:
         return None
+
+
+def _replies_path(checkpoint: Checkpoint) -> Path:
+    path = checkpoint.resolve(checkpoint.replies)
+    if path is None:
+        raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=checkpoint.manifest_path,
+                         field="replies")
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError(f"replies file {path} {problem}", path=checkpoint.manifest_path, field="replies")
+    return path
+
+
+def read_replies(path: Path) -> dict[str, str]:
+    """item id → recorded reply. Every line is checked (JSON, UTF-8, fields, unique ids); nothing is dropped."""
+    replies: dict[str, str] = {}
+    first_line: dict[str, int] = {}
+    for line, obj in read_jsonl(path):
+        item_id = obj.get("id")
+        if isinstance(item_id, int) and not isinstance(item_id, bool):
+            item_id = str(item_id)
+        if not isinstance(item_id, str) or not item_id:
+            raise InputError("missing or not a string", path=path, line=line, field="id")
+        if item_id in replies:
+            raise InputError(f"duplicate reply for id '{item_id}' (first on line {first_line[item_id]})", path=path,
+                             line=line, field="id")
+        replies[item_id] = require_str(obj, "reply", path=path, line=line, allow_empty=True)
+        first_line[item_id] = line
+    return replies

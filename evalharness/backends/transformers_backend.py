@@ -13,6 +13,7 @@ one on its own.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -22,8 +23,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
+try:  # what safetensors raises for a corrupt file (a dependency of transformers)
+    from safetensors import SafetensorError as _SafetensorError
+except ImportError:  # pragma: no cover
+    _SafetensorError = OSError  # type: ignore[assignment,misc]
+
 from ..checkpoints import Checkpoint
 from ..errors import InputError
+from ..paths import NOT_FOUND, file_problem, folder_problem
 from .base import PROMPT_INPUTS, Generation, LogLikelihood, Request, render_prompt
 
 
@@ -38,6 +45,25 @@ class TransformersBackend:
     @classmethod
     def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
         return None
+
+    @classmethod
+    def check_inputs(cls, checkpoint: Checkpoint) -> None:
+        """The model folder (config.json, weights whose headers read) and the adapter, without loading them."""
+        model_dir = _existing_folder(checkpoint, "model", checkpoint.model)
+        _check_json(model_dir / "config.json", checkpoint, "model",
+                    "a model folder needs the config.json written with its weights (save_pretrained writes it)")
+        weights = sorted(p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in model_dir.glob(pattern))
+        if not weights:
+            raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}",
+                             path=checkpoint.manifest_path, field="model")
+        for path in weights:
+            _check_safetensors(path, checkpoint, "model")
+        if checkpoint.adapter:
+            adapter_dir = _existing_folder(checkpoint, "adapter", checkpoint.adapter)
+            _check_json(adapter_dir / "adapter_config.json", checkpoint, "adapter",
+                        "a LoRA adapter folder needs the adapter_config.json that peft's save_pretrained writes")
+            for path in sorted(adapter_dir.glob("*.safetensors")):
+                _check_safetensors(path, checkpoint, "adapter")
 
     def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu",
                  seed: int = 0) -> None:
@@ -238,7 +264,7 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, **extra)
         model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32, **extra)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, _SafetensorError) as exc:
         raise InputError(f"cannot load a model from {model_dir}: {exc}", path=checkpoint.manifest_path,
                          field="model", hint="the folder needs config.json, tokenizer files and weights") from None
     if tokenizer.pad_token_id is None:
@@ -253,7 +279,7 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
                 # peft asks transformers a deprecated question on every load; nothing a user can act on.
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
                 model = PeftModel.from_pretrained(model, adapter_dir, local_files_only=True)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, _SafetensorError) as exc:
             raise InputError(f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
                              path=checkpoint.manifest_path, field="adapter") from None
     model.to(device)
@@ -263,7 +289,35 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
 
 def _existing_folder(checkpoint: Checkpoint, field: str, relative: str) -> Path:
     folder = checkpoint.resolve(relative)
-    if folder is None or not folder.is_dir():
-        raise InputError(f"folder {folder} not found", path=checkpoint.manifest_path, field=field,
+    problem = folder_problem(folder) if folder is not None else NOT_FOUND
+    if folder is None or problem is not None:
+        raise InputError(f"{field} folder {folder} {problem}", path=checkpoint.manifest_path, field=field,
                          hint="build the demo checkpoints with `python checkpoints/build_demo.py`")
     return folder
+
+
+def _check_json(path: Path, checkpoint: Checkpoint, field: str, hint: str) -> None:
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError(f"{path.name} {problem} in {path.parent}", path=checkpoint.manifest_path, field=field,
+                         hint=hint)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a readable JSON file ({exc})", path=path, hint=hint) from None
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path, hint=hint)
+
+
+def _check_safetensors(path: Path, checkpoint: Checkpoint, field: str) -> None:
+    """Read the header only (a few KB): a truncated or corrupt file fails here, naming itself."""
+    if path.suffix != ".safetensors":
+        return
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            handle.keys()
+    except Exception as exc:  # noqa: BLE001 — SafetensorError and OSError alike: the file cannot be used
+        raise InputError(f"cannot read these weights ({exc})", path=path, field=field,
+                         hint="the file is corrupt or truncated; copy or save it again") from None
