@@ -29,8 +29,7 @@ from .config import Config
 from .governance import require
 from .metrics import ContextualMetric, Metric, ScoringContext, ScoringInput, build_metric
 from .providers.pricing import calls_cost
-from .store import Store
-from .store import records
+from .store import Store, records
 from .suites import Item, Suite
 
 

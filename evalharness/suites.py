@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
 from .paths import folder_problem
 from .tomlfile import line_of, read_toml
-from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
 
 SuiteKind = Literal["dictionary_qa", "narrative_correction"]
 Use = Literal["evaluation", "external_generation", "external_judging", "publication", "training"]

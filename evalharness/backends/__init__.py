@@ -30,7 +30,7 @@ def backend_class(checkpoint: Checkpoint) -> Any:
     return getattr(importlib.import_module(f".{module}", __name__), cls)
 
 
-def make_backend(checkpoint: Checkpoint, context: "BackendContext | None" = None) -> Backend:
+def make_backend(checkpoint: Checkpoint, context: BackendContext | None = None) -> Backend:
     """Build the backend a manifest names. Heavy imports happen here, only for the backend used.
 
     `context` carries what remote backends need from the run (provider settings, concurrency, the store

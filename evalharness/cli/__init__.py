@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from ..errors import EvalHarnessError

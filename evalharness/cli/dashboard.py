@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,7 @@ from .run import ConfigOpt, DbOpt
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
-def command(port: Annotated[Optional[int], typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+def command(port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
             config: ConfigOpt = None, db: DbOpt = None) -> None:
     """Serve the dashboard at http://127.0.0.1:PORT. It reads the DuckDB file from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -50,7 +50,7 @@ class CallRecord:
     completion_tokens: int | None = None
     latency_s: float | None = None
     error: str | None = None
-    called_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+    called_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -128,7 +128,7 @@ class AuditLog:
         if self._error is not None:
             raise self._error
 
-    def __enter__(self) -> "AuditLog":
+    def __enter__(self) -> AuditLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:
