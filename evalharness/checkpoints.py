@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
-from .paths import NOT_FOUND, file_problem, folder_problem
+from .paths import NOT_FOUND, file_problem
 from .tomlfile import line_of, read_toml
 
 BackendName = Literal["transformers", "openai", "gemini", "openai_compatible", "replay"]
@@ -75,8 +75,12 @@ class Checkpoint(BaseModel):
     @cached_property
     def identity(self) -> str:
         """sha256 over what determines the outputs. Local files are hashed by content."""
-        parts = {"backend": self.backend, "model": self.model, "adapter": self.adapter,
-                 "base_url": self.base_url if self.backend == "openai_compatible" else None}
+        parts = {
+            "backend": self.backend,
+            "model": self.model,
+            "adapter": self.adapter,
+            "base_url": self.base_url if self.backend == "openai_compatible" else None,
+        }
         if self.backend == "transformers":
             parts["model_files"] = _hash_folder(self.resolve(self.model))
             if self.adapter:
@@ -88,8 +92,11 @@ class Checkpoint(BaseModel):
     @property
     def settings_hash(self) -> str:
         """Hash of decoding settings and prompt format: same model, other settings → other cache entries."""
-        blob = {"generation": self.generation.model_dump(), "prompt_format": self.prompt_format,
-                "include_system": self.include_system}
+        blob = {
+            "generation": self.generation.model_dump(),
+            "prompt_format": self.prompt_format,
+            "include_system": self.include_system,
+        }
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
@@ -125,8 +132,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         allowed = ""
         if field_name == "backend":
             allowed = "allowed backends: transformers, openai, gemini, openai_compatible, replay"
-        raise InputError(err["msg"], path=path, line=line_of(path, err["loc"]), field=field_name,
-                         hint=allowed or None) from None
+        raise InputError(
+            err["msg"], path=path, line=line_of(path, err["loc"]), field=field_name, hint=allowed or None
+        ) from None
     _check_files(checkpoint, path)
     return checkpoint
 
@@ -149,6 +157,7 @@ def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") ->
         return load_checkpoint(path)  # there, but unreadable: the loader says why (a loop, a folder …)
     if not path.is_file():
         known = sorted(p.stem for p in Path(directory).glob("*.toml"))
-        raise InputError(f"no checkpoint named '{name_or_path}'", path=path,
-                         hint=f"known checkpoints: {', '.join(known) or 'none'}")
+        raise InputError(
+            f"no checkpoint named '{name_or_path}'", path=path, hint=f"known checkpoints: {', '.join(known) or 'none'}"
+        )
     return load_checkpoint(path)

@@ -13,10 +13,10 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .tomlfile import line_of, read_toml
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
+from .tomlfile import line_of, read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
 
@@ -79,9 +79,18 @@ class ReviewerConfig(_Section):
     #: the project folder whose documents are read (relative to the config file)
     root: str = "."
     #: Markdown/TOML files read, as globs under root; suite items (*.jsonl) are never read
-    sources: list[str] = Field(default_factory=lambda: [
-        "README.md", "docs/*.md", "suites/*/README.md", "suites/*/suite.toml", "checkpoints/README.md",
-        "rubrics/**/*.toml", "rubrics/**/*.md", "evalharness/judge/**/*.toml"])
+    sources: list[str] = Field(
+        default_factory=lambda: [
+            "README.md",
+            "docs/*.md",
+            "suites/*/README.md",
+            "suites/*/suite.toml",
+            "checkpoints/README.md",
+            "rubrics/**/*.toml",
+            "rubrics/**/*.md",
+            "evalharness/judge/**/*.toml",
+        ]
+    )
 
     @field_validator("sources")
     @classmethod
@@ -114,6 +123,8 @@ class DashboardConfig(_Section):
     corrections_suite: str = "stoney-narrative-corrections"
     corrections_suite_dir: str = "suites/stoney-narrative-corrections"
     port: int = Field(8501, ge=1, le=65535)
+
+
 class GateConfig(_Section):
     """The gate's policy (see docs/gate.md). Metric values are on the metric's own scale (chrF 0–100,
     bits per character in bits); "gain" is always oriented so that positive means better."""
@@ -212,8 +223,9 @@ def load_config(path: str | Path | None = None) -> Config:
     data = read_toml(path, what="config file", error=ConfigError)
     if "source" in data:  # set by the loader itself (where the file is); a user's value would be dropped
         allowed = ", ".join(sorted(k for k in Config.model_fields if k != "source"))
-        raise ConfigError(f"unknown key; allowed here: {allowed}", path=path, line=line_of(path, ["source"]),
-                          field="source")
+        raise ConfigError(
+            f"unknown key; allowed here: {allowed}", path=path, line=line_of(path, ["source"]), field="source"
+        )
     try:
         return Config.model_validate({**data, "source": str(path)})
     except ValidationError as exc:

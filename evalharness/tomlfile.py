@@ -13,13 +13,16 @@ from .errors import InputError
 from .paths import file_problem
 
 _HEADER = re.compile(r"^\[\[?\s*(?P<key>[^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN = re.compile(r"^(?P<key>(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)"
-                     r"\s*=")
+_ASSIGN = re.compile(
+    r"^(?P<key>(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)"
+    r"\s*="
+)
 _PART = re.compile(r"[A-Za-z0-9_-]+|\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
 
 
-def read_toml(path: str | Path, *, what: str, hint: str | None = None,
-              error: type[InputError] = InputError) -> dict[str, Any]:
+def read_toml(
+    path: str | Path, *, what: str, hint: str | None = None, error: type[InputError] = InputError
+) -> dict[str, Any]:
     """Parse `path`; a missing file or bad TOML raises `error` naming the file (and what it should be)."""
     path = Path(path)
     problem = file_problem(path)
@@ -34,8 +37,10 @@ def read_toml(path: str | Path, *, what: str, hint: str | None = None,
 
 
 def _key(text: str) -> tuple[str, ...]:
-    return tuple(m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(0)
-                 for m in _PART.finditer(text))
+    return tuple(
+        m.group(1) if m.group(1) is not None else m.group(2) if m.group(2) is not None else m.group(0)
+        for m in _PART.finditer(text)
+    )
 
 
 def key_line(text: str, location: Sequence[str | int]) -> int | None:
@@ -68,13 +73,13 @@ def key_line(text: str, location: Sequence[str | int]) -> int | None:
             if not assign:
                 continue
             key = table + _key(assign.group("key"))
-            rest = line[assign.end():]
+            rest = line[assign.end() :]
             for quote in ('"""', "'''"):
                 if rest.count(quote) % 2 == 1:
                     in_multiline = quote
-        if key and wanted[:len(key)] == key and (best is None or len(key) > best[0]):
+        if key and wanted[: len(key)] == key and (best is None or len(key) > best[0]):
             best = (len(key), number)
-        elif key and key[:len(wanted)] == wanted and first_inside is None:
+        elif key and key[: len(wanted)] == wanted and first_inside is None:
             first_inside = number  # a whole section is at fault: its first line inside
     return best[1] if best else first_inside
 

@@ -83,12 +83,12 @@ class Backend(Protocol):
     answer_inputs: ClassVar[tuple[str, ...]]
 
     @classmethod
-    def loglikelihood_unsupported(cls, checkpoint: "Checkpoint") -> str | None:
+    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
         """Why this checkpoint gives no log-likelihoods, or None when it does."""
         ...
 
     @classmethod
-    def check_inputs(cls, checkpoint: "Checkpoint") -> None:
+    def check_inputs(cls, checkpoint: Checkpoint) -> None:
         """Raise InputError, naming the file, for anything the checkpoint needs that is missing or unreadable
         (weights, config, replies …) — called before a run or checkpoint row is written. Cheap: headers and
         small files, never a model load."""
@@ -102,8 +102,7 @@ class Backend(Protocol):
         """Yield one LogLikelihood per request; only called when supports_loglikelihood is True."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 def render_prompt(template: str, prompt: str, system: str | None, include_system: bool) -> str:

@@ -54,14 +54,20 @@ def check_generation_settings(checkpoint: Checkpoint) -> None:
     g = checkpoint.generation
 
     def unsupported(field_name: str, hint: str) -> InputError:
-        return InputError(f"the {checkpoint.backend} backend cannot honour this setting; {hint}",
-                          path=checkpoint.manifest_path, field=field_name)
+        return InputError(
+            f"the {checkpoint.backend} backend cannot honour this setting; {hint}",
+            path=checkpoint.manifest_path,
+            field=field_name,
+        )
 
     if g.no_repeat_ngram_size:
         raise unsupported("generation.no_repeat_ngram_size", "remote APIs have no n-gram blocking; remove it")
     if g.repetition_penalty != 1.0 and checkpoint.backend != "openai_compatible":
-        raise unsupported("generation.repetition_penalty", "this API has no repetition_penalty; remove it, or "
-                                                           "serve the model with vLLM (openai_compatible honours it)")
+        raise unsupported(
+            "generation.repetition_penalty",
+            "this API has no repetition_penalty; remove it, or "
+            "serve the model with vLLM (openai_compatible honours it)",
+        )
 
 
 def preflight(checkpoint: Checkpoint) -> None:
@@ -82,14 +88,18 @@ class RemoteBackend(ABC):
     def check_inputs(cls, checkpoint: Checkpoint) -> None:
         """Where to send. (Decoding settings and the key are checked by `preflight`, only when sending.)"""
         if checkpoint.backend == "openai_compatible" and not checkpoint.base_url:
-            raise InputError("openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
-                             path=checkpoint.manifest_path, field="base_url")
+            raise InputError(
+                "openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
+                path=checkpoint.manifest_path,
+                field="base_url",
+            )
 
     @classmethod
     def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
         """Subclasses whose support depends on the manifest override this."""
-        return None if cls.supports_loglikelihood else (cls.unsupported_reason or f"{cls.name} gives no "
-                                                                                  "log-likelihoods")
+        return (
+            None if cls.supports_loglikelihood else (cls.unsupported_reason or f"{cls.name} gives no log-likelihoods")
+        )
 
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
         self.checkpoint = checkpoint
@@ -117,8 +127,9 @@ class RemoteBackend(ABC):
 
     # -- shared by the subclasses ---------------------------------------------------------------------
     def user_text(self, request: Request) -> str:
-        return render_prompt(self.checkpoint.prompt_format, request.prompt, request.system,
-                             self.checkpoint.include_system)
+        return render_prompt(
+            self.checkpoint.prompt_format, request.prompt, request.system, self.checkpoint.include_system
+        )
 
     def system_text(self, request: Request) -> str | None:
         """The system message, unless the manifest leaves it out or puts it into the prompt template."""
@@ -132,30 +143,50 @@ class RemoteBackend(ABC):
 
     def _session(self, purpose: str) -> ProviderSession:
         c = self.context
-        session = ProviderSession(self.settings, AuditContext(
-            provider=self.checkpoint.provider_name, model=self.checkpoint.model, purpose=purpose,
-            run_id=c.run_id, suite_hash=c.suite_hash), audit=self.audit, concurrency=c.concurrency)
+        session = ProviderSession(
+            self.settings,
+            AuditContext(
+                provider=self.checkpoint.provider_name,
+                model=self.checkpoint.model,
+                purpose=purpose,
+                run_id=c.run_id,
+                suite_hash=c.suite_hash,
+            ),
+            audit=self.audit,
+            concurrency=c.concurrency,
+        )
         self.sessions.append(session)
         return session
 
     def _client_in_loop(self) -> Any:
         if self._client is None:
+
             async def build() -> Any:
                 return self._make_client()
+
             self._client = self._loop.run(build())
         return self._client
 
-    def _stream(self, requests: Sequence[Request], purpose: str, endpoint: str,
-                call: Callable[[Any, Request], Any], convert: Callable[[Request, CallOutcome[Any]], Any]
-                ) -> Iterator[Any]:
+    def _stream(
+        self,
+        requests: Sequence[Request],
+        purpose: str,
+        endpoint: str,
+        call: Callable[[Any, Request], Any],
+        convert: Callable[[Request, CallOutcome[Any]], Any],
+    ) -> Iterator[Any]:
         client = self._client_in_loop()
 
         async def producer(emit: Callable[[Any], None]) -> None:
             session = self._session(purpose)
 
             async def work(request: Request) -> Any:
-                outcome = await session.call(lambda: call(client, request), item_id=request.item_id,
-                                             endpoint=endpoint, estimated_tokens=self._estimate_tokens(request))
+                outcome = await session.call(
+                    lambda: call(client, request),
+                    item_id=request.item_id,
+                    endpoint=endpoint,
+                    estimated_tokens=self._estimate_tokens(request),
+                )
                 return convert(request, outcome)
 
             await run_all(requests, work, emit, workers=session.limiter.max_limit)
@@ -169,8 +200,9 @@ class RemoteBackend(ABC):
     def loglikelihood(self, requests: Sequence[Request]) -> Iterator[LogLikelihood]:
         if not self.supports_loglikelihood:
             raise RuntimeError(self.unsupported_reason or "this backend gives no log-likelihoods")
-        return self._stream(requests, "loglikelihood", self.loglikelihood_endpoint, self._loglikelihood_one,
-                            _to_loglikelihood)
+        return self._stream(
+            requests, "loglikelihood", self.loglikelihood_endpoint, self._loglikelihood_one, _to_loglikelihood
+        )
 
     async def _aclose_client(self, client: Any) -> None:
         await client.close()
@@ -189,10 +221,15 @@ class RemoteBackend(ABC):
 
 def _to_generation(request: Request, outcome: CallOutcome[str]) -> Generation:
     if outcome.ok and outcome.value is not None:
-        return Generation(item_id=request.item_id, status="ok", text=outcome.value,
-                          prompt_tokens=outcome.usage.prompt_tokens,
-                          completion_tokens=outcome.usage.completion_tokens, latency_s=outcome.latency_s,
-                          attempts=outcome.attempts)
+        return Generation(
+            item_id=request.item_id,
+            status="ok",
+            text=outcome.value,
+            prompt_tokens=outcome.usage.prompt_tokens,
+            completion_tokens=outcome.usage.completion_tokens,
+            latency_s=outcome.latency_s,
+            attempts=outcome.attempts,
+        )
     reason = outcome.failure.reason if outcome.failure else "no text returned"
     return Generation.failed(request.item_id, reason, attempts=outcome.attempts)
 

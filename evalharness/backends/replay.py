@@ -53,8 +53,11 @@ class ReplayBackend:
 def _replies_path(checkpoint: Checkpoint) -> Path:
     path = checkpoint.resolve(checkpoint.replies)
     if path is None:
-        raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=checkpoint.manifest_path,
-                         field="replies")
+        raise InputError(
+            "the replay backend needs 'replies' (a JSONL of {id, reply})",
+            path=checkpoint.manifest_path,
+            field="replies",
+        )
     problem = file_problem(path)
     if problem is not None:
         raise InputError(f"replies file {path} {problem}", path=checkpoint.manifest_path, field="replies")
@@ -72,8 +75,12 @@ def read_replies(path: Path) -> dict[str, str]:
         if not isinstance(item_id, str) or not item_id:
             raise InputError("missing or not a string", path=path, line=line, field="id")
         if item_id in replies:
-            raise InputError(f"duplicate reply for id '{item_id}' (first on line {first_line[item_id]})", path=path,
-                             line=line, field="id")
+            raise InputError(
+                f"duplicate reply for id '{item_id}' (first on line {first_line[item_id]})",
+                path=path,
+                line=line,
+                field="id",
+            )
         replies[item_id] = require_str(obj, "reply", path=path, line=line, allow_empty=True)
         first_line[item_id] = line
     return replies

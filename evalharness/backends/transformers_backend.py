@@ -50,23 +50,33 @@ class TransformersBackend:
     def check_inputs(cls, checkpoint: Checkpoint) -> None:
         """The model folder (config.json, weights whose headers read) and the adapter, without loading them."""
         model_dir = _existing_folder(checkpoint, "model", checkpoint.model)
-        _check_json(model_dir / "config.json", checkpoint, "model",
-                    "a model folder needs the config.json written with its weights (save_pretrained writes it)")
+        _check_json(
+            model_dir / "config.json",
+            checkpoint,
+            "model",
+            "a model folder needs the config.json written with its weights (save_pretrained writes it)",
+        )
         weights = sorted(p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in model_dir.glob(pattern))
         if not weights:
-            raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}",
-                             path=checkpoint.manifest_path, field="model")
+            raise InputError(
+                f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}",
+                path=checkpoint.manifest_path,
+                field="model",
+            )
         for path in weights:
             _check_safetensors(path, checkpoint, "model")
         if checkpoint.adapter:
             adapter_dir = _existing_folder(checkpoint, "adapter", checkpoint.adapter)
-            _check_json(adapter_dir / "adapter_config.json", checkpoint, "adapter",
-                        "a LoRA adapter folder needs the adapter_config.json that peft's save_pretrained writes")
+            _check_json(
+                adapter_dir / "adapter_config.json",
+                checkpoint,
+                "adapter",
+                "a LoRA adapter folder needs the adapter_config.json that peft's save_pretrained writes",
+            )
             for path in sorted(adapter_dir.glob("*.safetensors")):
                 _check_safetensors(path, checkpoint, "adapter")
 
-    def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu",
-                 seed: int = 0) -> None:
+    def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu", seed: int = 0) -> None:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}", field="batch_size")
         import torch  # here, not at import time: the runner asks this class for facts without loading a model
@@ -77,7 +87,8 @@ class TransformersBackend:
         self.seed = seed  # only used when temperature > 0
         self.tokenizer, self.model = _load(checkpoint, self.device)
         self.max_positions: int | None = getattr(self.model.config, "n_positions", None) or getattr(
-            self.model.config, "max_position_embeddings", None)
+            self.model.config, "max_position_embeddings", None
+        )
 
     # ----------------------------------------------------------------------------------------------- generate
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
@@ -86,7 +97,7 @@ class TransformersBackend:
         A batch that raises is retried one item at a time, so one bad item fails alone, with its reason.
         """
         for start in range(0, len(requests), self.batch_size):
-            batch = list(requests[start:start + self.batch_size])
+            batch = list(requests[start : start + self.batch_size])
             try:
                 yield from self._generate_batch(batch)
             except Exception:
@@ -103,7 +114,8 @@ class TransformersBackend:
         too_long = self._too_long(encoded, settings.max_tokens)
         runnable = [i for i in range(len(batch)) if i not in too_long]
         outputs: dict[int, Generation] = {
-            i: Generation.failed(batch[i].item_id, too_long[i], prompt_tokens=len(encoded[i])) for i in too_long}
+            i: Generation.failed(batch[i].item_id, too_long[i], prompt_tokens=len(encoded[i])) for i in too_long
+        }
         if runnable:
             started = time.perf_counter()
             new_tokens = self._run_generate([encoded[i] for i in runnable])
@@ -117,9 +129,12 @@ class TransformersBackend:
         """Prompts that cannot fit with max_tokens in the model's context: failed, never silently truncated."""
         if self.max_positions is None:
             return {}
-        return {i: f"prompt of {len(ids)} tokens + max_tokens {max_tokens} exceeds the model's context of "
-                   f"{self.max_positions} tokens" for i, ids in enumerate(encoded)
-                if len(ids) + max_tokens > self.max_positions}
+        return {
+            i: f"prompt of {len(ids)} tokens + max_tokens {max_tokens} exceeds the model's context of "
+            f"{self.max_positions} tokens"
+            for i, ids in enumerate(encoded)
+            if len(ids) + max_tokens > self.max_positions
+        }
 
     def _run_generate(self, encoded: list[list[int]]) -> list[list[int]]:
         """Left-pad (so every row's last prompt token sits at the end) and return only the new tokens."""
@@ -127,19 +142,23 @@ class TransformersBackend:
 
         settings = self.checkpoint.generation
         input_ids, attention_mask = _pad(encoded, self.tokenizer.pad_token_id, left=True)
-        kwargs: dict[str, Any] = dict(max_new_tokens=settings.max_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                                      eos_token_id=self.tokenizer.eos_token_id,
-                                      repetition_penalty=settings.repetition_penalty,
-                                      no_repeat_ngram_size=settings.no_repeat_ngram_size)
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=settings.max_tokens,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.tokenizer.eos_token_id,
+            repetition_penalty=settings.repetition_penalty,
+            no_repeat_ngram_size=settings.no_repeat_ngram_size,
+        )
         if settings.temperature > 0:
             torch.manual_seed(self.seed)
             kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         with torch.inference_mode():
-            out = self.model.generate(input_ids=input_ids.to(self.device),
-                                      attention_mask=attention_mask.to(self.device), **kwargs)
-        return [row.tolist() for row in out[:, input_ids.shape[1]:]]
+            out = self.model.generate(
+                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device), **kwargs
+            )
+        return [row.tolist() for row in out[:, input_ids.shape[1] :]]
 
     def _finish(self, item_id: str, tokens: list[int], prompt_tokens: int, latency: float) -> Generation:
         """Cut at EOS (counted: the model spent it), decode, then cut at the first stop string.
@@ -148,20 +167,26 @@ class TransformersBackend:
         """
         eos = self.tokenizer.eos_token_id
         if eos in tokens:
-            tokens = tokens[:tokens.index(eos) + 1]
+            tokens = tokens[: tokens.index(eos) + 1]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         for stop in self.checkpoint.generation.stop:
             if stop and stop in text:
-                text = text[:text.index(stop)]
+                text = text[: text.index(stop)]
         # The prompt ends with a cue such as "A:"; the model's leading space belongs to the format, not the answer.
-        return Generation(item_id=item_id, status="ok", text=text.strip(), prompt_tokens=prompt_tokens,
-                          completion_tokens=len(tokens), latency_s=latency)
+        return Generation(
+            item_id=item_id,
+            status="ok",
+            text=text.strip(),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(tokens),
+            latency_s=latency,
+        )
 
     # ------------------------------------------------------------------------------------------ loglikelihood
     def loglikelihood(self, requests: Sequence[Request]) -> Iterator[LogLikelihood]:
         """Yield, per request, the summed log-probability (nats) of `request.reference` given the prompt."""
         for start in range(0, len(requests), self.batch_size):
-            batch = list(requests[start:start + self.batch_size])
+            batch = list(requests[start : start + self.batch_size])
             prepared: list[tuple[Request, list[int], int] | LogLikelihood] = [self._split_tokens(r) for r in batch]
             runnable = [p for p in prepared if not isinstance(p, LogLikelihood)]
             try:
@@ -178,8 +203,14 @@ class TransformersBackend:
                     yield LogLikelihood(item_id=request.item_id, status="failed", error=nats)
                     continue
                 reference = request.reference or ""
-                yield LogLikelihood(item_id=request.item_id, status="ok", nats=nats, tokens=n_tokens,
-                                    chars=len(reference), bytes=len(reference.encode("utf-8")))
+                yield LogLikelihood(
+                    item_id=request.item_id,
+                    status="ok",
+                    nats=nats,
+                    tokens=n_tokens,
+                    chars=len(reference),
+                    bytes=len(reference.encode("utf-8")),
+                )
 
     def _split_tokens(self, request: Request) -> tuple[Request, list[int], int] | LogLikelihood:
         """Token ids of prompt+reference and how many trailing ones belong to the reference.
@@ -202,13 +233,19 @@ class TransformersBackend:
         while shared < min(len(context_ids), len(full_ids)) and context_ids[shared] == full_ids[shared]:
             shared += 1
         if shared == 0:
-            return LogLikelihood(item_id=request.item_id, status="failed",
-                                 error="the tokenizer adds no start token and the context is empty: the first "
-                                       "reference token has nothing to be conditioned on")
+            return LogLikelihood(
+                item_id=request.item_id,
+                status="failed",
+                error="the tokenizer adds no start token and the context is empty: the first "
+                "reference token has nothing to be conditioned on",
+            )
         if self.max_positions is not None and len(full_ids) > self.max_positions:
-            return LogLikelihood(item_id=request.item_id, status="failed",
-                                 error=f"prompt+reference is {len(full_ids)} tokens, longer than the model's "
-                                       f"context of {self.max_positions}")
+            return LogLikelihood(
+                item_id=request.item_id,
+                status="failed",
+                error=f"prompt+reference is {len(full_ids)} tokens, longer than the model's "
+                f"context of {self.max_positions}",
+            )
         return request, full_ids, len(full_ids) - shared
 
     def _score(self, rows: list[tuple[list[int], int]]) -> list[float]:
@@ -217,21 +254,23 @@ class TransformersBackend:
 
         input_ids, attention_mask = _pad([ids for ids, _ in rows], self.tokenizer.pad_token_id, left=False)
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids.to(self.device),
-                                attention_mask=attention_mask.to(self.device)).logits.float()
+            logits = self.model(
+                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device)
+            ).logits.float()
         logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
         targets = input_ids[:, 1:].to(self.device)
         token_lp = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         sums = []
         for row, (ids, n_continuation) in enumerate(rows):
             end = len(ids) - 1  # position t predicts token t+1
-            sums.append(float(token_lp[row, end - n_continuation:end].sum()))
+            sums.append(float(token_lp[row, end - n_continuation : end].sum()))
         return sums
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _render(self, request: Request) -> str:
-        return render_prompt(self.checkpoint.prompt_format, request.prompt, request.system,
-                             self.checkpoint.include_system)
+        return render_prompt(
+            self.checkpoint.prompt_format, request.prompt, request.system, self.checkpoint.include_system
+        )
 
     def close(self) -> None:
         """Drop the model so a long-lived process (the dashboard) can free its memory."""
@@ -265,8 +304,12 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, **extra)
         model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32, **extra)
     except (OSError, ValueError, _SafetensorError) as exc:
-        raise InputError(f"cannot load a model from {model_dir}: {exc}", path=checkpoint.manifest_path,
-                         field="model", hint="the folder needs config.json, tokenizer files and weights") from None
+        raise InputError(
+            f"cannot load a model from {model_dir}: {exc}",
+            path=checkpoint.manifest_path,
+            field="model",
+            hint="the folder needs config.json, tokenizer files and weights",
+        ) from None
     if tokenizer.pad_token_id is None:
         # Padding positions are masked out, so any id works; EOS is the usual choice for GPT-2-style vocabularies.
         tokenizer.pad_token = tokenizer.eos_token
@@ -280,8 +323,11 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
                 model = PeftModel.from_pretrained(model, adapter_dir, local_files_only=True)
         except (OSError, ValueError, _SafetensorError) as exc:
-            raise InputError(f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
-                             path=checkpoint.manifest_path, field="adapter") from None
+            raise InputError(
+                f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
+                path=checkpoint.manifest_path,
+                field="adapter",
+            ) from None
     model.to(device)
     model.eval()
     return tokenizer, model
@@ -291,16 +337,21 @@ def _existing_folder(checkpoint: Checkpoint, field: str, relative: str) -> Path:
     folder = checkpoint.resolve(relative)
     problem = folder_problem(folder) if folder is not None else NOT_FOUND
     if folder is None or problem is not None:
-        raise InputError(f"{field} folder {folder} {problem}", path=checkpoint.manifest_path, field=field,
-                         hint="build the demo checkpoints with `python checkpoints/build_demo.py`")
+        raise InputError(
+            f"{field} folder {folder} {problem}",
+            path=checkpoint.manifest_path,
+            field=field,
+            hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
+        )
     return folder
 
 
 def _check_json(path: Path, checkpoint: Checkpoint, field: str, hint: str) -> None:
     problem = file_problem(path)
     if problem is not None:
-        raise InputError(f"{path.name} {problem} in {path.parent}", path=checkpoint.manifest_path, field=field,
-                         hint=hint)
+        raise InputError(
+            f"{path.name} {problem} in {path.parent}", path=checkpoint.manifest_path, field=field, hint=hint
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -318,6 +369,10 @@ def _check_safetensors(path: Path, checkpoint: Checkpoint, field: str) -> None:
     try:
         with safe_open(str(path), framework="numpy") as handle:
             handle.keys()
-    except Exception as exc:  # noqa: BLE001 — SafetensorError and OSError alike: the file cannot be used
-        raise InputError(f"cannot read these weights ({exc})", path=path, field=field,
-                         hint="the file is corrupt or truncated; copy or save it again") from None
+    except Exception as exc:
+        raise InputError(
+            f"cannot read these weights ({exc})",
+            path=path,
+            field=field,
+            hint="the file is corrupt or truncated; copy or save it again",
+        ) from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from ..errors import EvalHarnessError
@@ -23,8 +22,13 @@ class _Group(TyperGroup):
             ctx.exit(exc.exit_code)
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
-                  help="Evaluate fine-tuned checkpoints of low-resource language models, honestly.")
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="Evaluate fine-tuned checkpoints of low-resource language models, honestly.",
+)
 
 
 def _register() -> None:

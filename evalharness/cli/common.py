@@ -37,8 +37,12 @@ def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
     path = config.store_path()
     problem = file_problem(path)
     if problem not in (None, NOT_FOUND):  # absent is fine: the first write creates it
-        raise InputError(f"the store {problem}", path=path, field="--db" if db is not None else "store.path",
-                         hint="point --db, EVALHARNESS_DB or [store] path at a DuckDB file")
+        raise InputError(
+            f"the store {problem}",
+            path=path,
+            field="--db" if db is not None else "store.path",
+            hint="point --db, EVALHARNESS_DB or [store] path at a DuckDB file",
+        )
     return config, Store(path)
 
 

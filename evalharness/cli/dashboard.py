@@ -18,13 +18,18 @@ from .run import ConfigOpt, DbOpt
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
-def command(port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
-            config: ConfigOpt = None, db: DbOpt = None) -> None:
+def command(
+    port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Serve the dashboard at http://127.0.0.1:PORT. It reads the DuckDB file from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)
     if not APP.is_file():
-        raise InputError(f"the dashboard app is not at {APP}",
-                         hint="run from a checkout of the repository (the dashboards/ folder is not packaged)")
+        raise InputError(
+            f"the dashboard app is not at {APP}",
+            hint="run from a checkout of the repository (the dashboards/ folder is not packaged)",
+        )
     port = port or cfg.dashboard.port
     env = dict(os.environ)
     env["EVALHARNESS_DB"] = str(store.path.resolve())
@@ -36,10 +41,24 @@ def command(port: Annotated[int | None, typer.Option(help="port (default: \\[das
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     console.print(f"Dashboard: http://127.0.0.1:{port}  (results file: {store.path}; stop with Ctrl+C)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
-           "--client.toolbarMode", "minimal"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
+        "--client.toolbarMode",
+        "minimal",
+    ]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

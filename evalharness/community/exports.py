@@ -30,7 +30,8 @@ def accepted_items(store: Store) -> list[tuple[Correction, Item]]:
     rows = store.query(
         f"SELECT {', '.join('c.' + c.strip() for c in CORRECTION_COLUMNS.split(','))}, si.direction, si.tags, "
         "si.system FROM corrections c LEFT JOIN suite_items si ON si.suite_hash = c.suite_hash "
-        "AND si.item_id = c.item_id WHERE c.status = 'accepted' ORDER BY c.created_at, c.correction_id")
+        "AND si.item_id = c.item_id WHERE c.status = 'accepted' ORDER BY c.created_at, c.correction_id"
+    )
     out = []
     for row in rows:
         correction = Correction(*row[:13])
@@ -39,20 +40,31 @@ def accepted_items(store: Store) -> list[tuple[Correction, Item]]:
     return out
 
 
-def correction_item(c: Correction, *, direction: str | None, tags: Iterable[str] | None,
-                    system: str | None) -> Item:
+def correction_item(c: Correction, *, direction: str | None, tags: Iterable[str] | None, system: str | None) -> Item:
     """A narrative-correction suite item. Its id is the correction's, so it stays stable across versions."""
     source_tags = [t for t in (tags or ()) if t != CORRECTION_TAG and not t.startswith("item:")]
     # NFC throughout (model answers may arrive decomposed), so the item equals itself after a save and load.
-    return Item(id=c.correction_id, prompt=nfc(c.prompt), reference=nfc(c.narrative),
-                direction=direction or "unknown", system=nfc(system) if system is not None else None,
-                tags=tuple(nfc(t) for t in source_tags + [CORRECTION_TAG, f"item:{c.item_id}"]),
-                disallowed=nfc(c.disallowed), narrative=nfc(c.narrative))
+    return Item(
+        id=c.correction_id,
+        prompt=nfc(c.prompt),
+        reference=nfc(c.narrative),
+        direction=direction or "unknown",
+        system=nfc(system) if system is not None else None,
+        tags=tuple(nfc(t) for t in source_tags + [CORRECTION_TAG, f"item:{c.item_id}"]),
+        disallowed=nfc(c.disallowed),
+        narrative=nfc(c.narrative),
+    )
 
 
 def triplet(item: Item) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": item.id, "prompt": item.prompt, "disallowed": item.disallowed,
-                           "narrative": item.narrative, "direction": item.direction, "tags": list(item.tags)}
+    row: dict[str, Any] = {
+        "id": item.id,
+        "prompt": item.prompt,
+        "disallowed": item.disallowed,
+        "narrative": item.narrative,
+        "direction": item.direction,
+        "tags": list(item.tags),
+    }
     if item.system is not None:
         row["system"] = item.system
     return row
@@ -86,8 +98,10 @@ def export_file(store: Store, fmt: str, path: str | Path) -> int:
     """Write the export atomically; refuse to write an empty file (it would look like a finished export)."""
     rows = export_rows(store, fmt)
     if not rows:
-        raise InputError("there are no accepted corrections to export yet",
-                         hint="an admin accepts corrections on the dashboard's Corrections page")
+        raise InputError(
+            "there are no accepted corrections to export yet",
+            hint="an admin accepts corrections on the dashboard's Corrections page",
+        )
     write_jsonl(path, rows)
     return len(rows)
 

@@ -52,8 +52,10 @@ class SuiteSummary:
 
 def current_champion(store: Store) -> Champion | None:
     """The newest row of the champion history; None before the gate has ever chosen one."""
-    rows = store.query("SELECT checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id "
-                       "FROM champions ORDER BY seq DESC LIMIT 1")
+    rows = store.query(
+        "SELECT checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id "
+        "FROM champions ORDER BY seq DESC LIMIT 1"
+    )
     return Champion(*rows[0]) if rows else None
 
 
@@ -75,10 +77,15 @@ def _reasons(text: str) -> tuple[str, ...]:
 
 
 def recent_decisions(store: Store, limit: int = 10) -> list[Decision]:
-    rows = store.query("SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded "
-                       "FROM decisions ORDER BY created_at DESC LIMIT ?", [limit])
-    return [Decision(d, at, cand, champ, dec, _reasons(reasons), bool(rec))
-            for d, at, cand, champ, dec, reasons, rec in rows]
+    rows = store.query(
+        "SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded "
+        "FROM decisions ORDER BY created_at DESC LIMIT ?",
+        [limit],
+    )
+    return [
+        Decision(d, at, cand, champ, dec, _reasons(reasons), bool(rec))
+        for d, at, cand, champ, dec, reasons, rec in rows
+    ]
 
 
 def metric_trends(store: Store) -> pd.DataFrame:
@@ -93,7 +100,8 @@ def metric_trends(store: Store) -> pd.DataFrame:
         "r.suite_name || ' ' || r.suite_version AS suite_label, r.status AS run_status, r.started_at, "
         "f.first_run, m.metric, m.corpus_score AS score, m.status, m.reason, m.higher_is_better, m.n_scored, "
         "m.n_unscored FROM runs r JOIN run_metrics m USING (run_id) JOIN first f USING (checkpoint_name) "
-        "ORDER BY f.first_run, r.checkpoint_name, r.suite_name, r.started_at, m.metric")
+        "ORDER BY f.first_run, r.checkpoint_name, r.suite_name, r.started_at, m.metric"
+    )
 
 
 def score_text(score: float | None, status: str) -> str:
@@ -119,20 +127,30 @@ def latest_scores(trends: pd.DataFrame) -> pd.DataFrame:
 
 def suites(store: Store) -> list[SuiteSummary]:
     """Every suite version the store has seen, newest first, with provenance and governance."""
-    rows = store.query("SELECT suite_hash, name, version, kind, meta_json, n_items FROM suites "
-                       "ORDER BY name, first_seen DESC")
+    rows = store.query(
+        "SELECT suite_hash, name, version, kind, meta_json, n_items FROM suites ORDER BY name, first_seen DESC"
+    )
     out = []
     for suite_hash, name, version, kind, meta_json, n_items in rows:
         meta = json.loads(meta_json)
         gov = meta.get("governance") or {}
         allowed = tuple(gov.get("allowed_uses") or ())
-        out.append(SuiteSummary(
-            name=name, version=version, kind=kind, n_items=n_items, suite_hash=suite_hash,
-            description=meta.get("description", ""), license=meta.get("license", ""),
-            provenance=meta.get("provenance") or {}, allowed_uses=allowed,
-            denied_uses=tuple(u for u in ALL_USES if u not in allowed),
-            contains_sensitive_content=bool(gov.get("contains_sensitive_content", True)),
-            review_contact=gov.get("review_contact", "")))
+        out.append(
+            SuiteSummary(
+                name=name,
+                version=version,
+                kind=kind,
+                n_items=n_items,
+                suite_hash=suite_hash,
+                description=meta.get("description", ""),
+                license=meta.get("license", ""),
+                provenance=meta.get("provenance") or {},
+                allowed_uses=allowed,
+                denied_uses=tuple(u for u in ALL_USES if u not in allowed),
+                contains_sensitive_content=bool(gov.get("contains_sensitive_content", True)),
+                review_contact=gov.get("review_contact", ""),
+            )
+        )
     return out
 
 

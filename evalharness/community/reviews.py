@@ -60,8 +60,10 @@ class Correction:
     note: str | None
 
 
-CORRECTION_COLUMNS = ("correction_id, run_id, suite_hash, item_id, prompt, disallowed, narrative, author, "
-                      "created_at, status, reviewed_by, reviewed_at, note")
+CORRECTION_COLUMNS = (
+    "correction_id, run_id, suite_hash, item_id, prompt, disallowed, narrative, author, "
+    "created_at, status, reviewed_by, reviewed_at, note"
+)
 
 
 def target(store: Store, run_id: str, item_id: str) -> ReviewTarget | None:
@@ -71,12 +73,21 @@ def target(store: Store, run_id: str, item_id: str) -> ReviewTarget | None:
         "JOIN run_items ri ON ri.run_id = r.run_id AND ri.item_id = ? "
         "JOIN generations g ON g.cache_key = ri.cache_key "
         "JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = ri.item_id "
-        "WHERE r.run_id = ? AND ri.status = 'ok'", [item_id, run_id])
+        "WHERE r.run_id = ? AND ri.status = 'ok'",
+        [item_id, run_id],
+    )
     return ReviewTarget(*rows[0]) if rows else None
 
 
-def save_review(store: Store, reviewer: str, tgt: ReviewTarget, *, verdict: str | None = None,
-                cas_rating: int | None = None, narrative: str | None = None) -> SavedReview:
+def save_review(
+    store: Store,
+    reviewer: str,
+    tgt: ReviewTarget,
+    *,
+    verdict: str | None = None,
+    cas_rating: int | None = None,
+    narrative: str | None = None,
+) -> SavedReview:
     """Save what the reviewer said about one answer — rating and correction together, or neither.
 
     A rating needs a verdict or a 1–5 authenticity score; a correction needs the narrative text. The
@@ -94,15 +105,27 @@ def save_review(store: Store, reviewer: str, tgt: ReviewTarget, *, verdict: str 
     with store.transaction() as con:
         _check_account(con, reviewer)
         if rating_id:
-            con.execute("INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
-                        "verdict, cas_rating, rater, source) VALUES (?,?,?,?,?,?,?,?,?, 'dashboard')",
-                        [rating_id, tgt.run_id, tgt.suite_hash, tgt.item_id, tgt.checkpoint_name, tgt.answer,
-                         verdict, cas_rating, reviewer])
+            con.execute(
+                "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
+                "verdict, cas_rating, rater, source) VALUES (?,?,?,?,?,?,?,?,?, 'dashboard')",
+                [
+                    rating_id,
+                    tgt.run_id,
+                    tgt.suite_hash,
+                    tgt.item_id,
+                    tgt.checkpoint_name,
+                    tgt.answer,
+                    verdict,
+                    cas_rating,
+                    reviewer,
+                ],
+            )
         if correction_id:
-            con.execute("INSERT INTO corrections (correction_id, run_id, suite_hash, item_id, prompt, disallowed, "
-                        "narrative, author) VALUES (?,?,?,?,?,?,?,?)",
-                        [correction_id, tgt.run_id, tgt.suite_hash, tgt.item_id, tgt.prompt, tgt.answer, narrative,
-                         reviewer])
+            con.execute(
+                "INSERT INTO corrections (correction_id, run_id, suite_hash, item_id, prompt, disallowed, "
+                "narrative, author) VALUES (?,?,?,?,?,?,?,?)",
+                [correction_id, tgt.run_id, tgt.suite_hash, tgt.item_id, tgt.prompt, tgt.answer, narrative, reviewer],
+            )
         saved_at = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
     return SavedReview(rating_id, correction_id, saved_at)
 
@@ -115,8 +138,9 @@ def _check_account(con: Any, name: str, role: str = "reviewer") -> None:
         raise PermissionDenied(f"'{name}' is a reviewer; only an admin can do this")
 
 
-def review_queue(store: Store, run_id: str, reviewer: str, *, metric: str = "chrf++", limit: int = 50,
-                 include_done: bool = False) -> pd.DataFrame:
+def review_queue(
+    store: Store, run_id: str, reviewer: str, *, metric: str = "chrf++", limit: int = 50, include_done: bool = False
+) -> pd.DataFrame:
     """The items of a run worth a person's time first.
 
     Order: answers whose judge samples disagreed (unstable), then answers no metric
@@ -132,20 +156,22 @@ def review_queue(store: Store, run_id: str, reviewer: str, *, metric: str = "chr
             "(rv.item_id IS NOT NULL) AS done FROM run_items ri JOIN runs r ON r.run_id = ri.run_id "
             "JOIN generations g ON g.cache_key = ri.cache_key "
             "JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = ri.item_id "
-            + UNSTABLE_JOIN +
-            "LEFT JOIN item_scores s ON s.run_id = ri.run_id AND s.item_id = ri.item_id AND s.metric = ? "
+            + UNSTABLE_JOIN
+            + "LEFT JOIN item_scores s ON s.run_id = ri.run_id AND s.item_id = ri.item_id AND s.metric = ? "
             "LEFT JOIN (SELECT DISTINCT run_id, item_id FROM ratings WHERE rater = ? UNION "
             "SELECT DISTINCT run_id, item_id FROM corrections WHERE author = ?) rv "
             "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id "
-            "WHERE ri.run_id = ? AND ri.status = 'ok' " + ("" if include_done else "AND rv.item_id IS NULL ") +
-            "ORDER BY done, unstable DESC, (s.score IS NULL) DESC, s.score ASC, si.position LIMIT ?")
+            "WHERE ri.run_id = ? AND ri.status = 'ok' "
+            + ("" if include_done else "AND rv.item_id IS NULL ")
+            + "ORDER BY done, unstable DESC, (s.score IS NULL) DESC, s.score ASC, si.position LIMIT ?"
+        )
         params.append(limit)
         return con.execute(sql, params).df()
 
 
 def queue_metric(store: Store, run_id: str, preferred: str) -> str | None:
     """The metric that orders the queue: the preferred one if this run scored it, else a close substitute."""
-    scored = {m for m, in store.query("SELECT metric FROM run_metrics WHERE run_id = ? AND n_scored > 0", [run_id])}
+    scored = {m for (m,) in store.query("SELECT metric FROM run_metrics WHERE run_id = ? AND n_scored > 0", [run_id])}
     for metric in (preferred, "chrf++", "chrf", "edit_similarity", "word_accuracy"):
         if metric in scored:
             return metric
@@ -159,7 +185,9 @@ def queue_counts(store: Store, run_id: str, reviewer: str) -> dict[str, int]:
         "count(DISTINCT rv.item_id) FILTER (ri.status = 'ok') FROM run_items ri "
         "LEFT JOIN (SELECT run_id, item_id FROM ratings WHERE rater = ? UNION "
         "SELECT run_id, item_id FROM corrections WHERE author = ?) rv "
-        "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id WHERE ri.run_id = ?", [reviewer, reviewer, run_id])[0]
+        "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id WHERE ri.run_id = ?",
+        [reviewer, reviewer, run_id],
+    )[0]
     return {"answers": int(row[0]), "no_answer": int(row[1]), "done": int(row[2])}
 
 
@@ -170,7 +198,8 @@ def reviewable_runs(store: Store) -> pd.DataFrame:
         "r.checkpoint_name || ' — ' || r.suite_name || ' ' || r.suite_version || ' (' || "
         "strftime(r.started_at, '%Y-%m-%d %H:%M') || ')' AS label FROM runs r "
         "WHERE EXISTS (SELECT 1 FROM run_items ri WHERE ri.run_id = r.run_id AND ri.status = 'ok') "
-        "ORDER BY r.started_at DESC")
+        "ORDER BY r.started_at DESC"
+    )
 
 
 def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str) -> pd.DataFrame:
@@ -180,18 +209,24 @@ def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str) -> pd.Dat
         "WHERE rater = ? AND run_id = ? AND item_id = ? UNION ALL "
         "SELECT 'correction', created_at, NULL, NULL, narrative, status FROM corrections "
         "WHERE author = ? AND run_id = ? AND item_id = ? ORDER BY created_at",
-        [reviewer, run_id, item_id, reviewer, run_id, item_id])
+        [reviewer, run_id, item_id, reviewer, run_id, item_id],
+    )
 
 
 # -- corrections (admin) ---------------------------------------------------------------------------
+
 
 def list_corrections(store: Store, status: str | None = None, limit: int = 1000) -> list[Correction]:
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown status '{status}'", field="status", hint=f"use one of {', '.join(STATUSES)}")
     where = "WHERE status = ?" if status else ""
     params: list[Any] = ([status] if status else []) + [limit]
-    return [Correction(*r) for r in store.query(
-        f"SELECT {CORRECTION_COLUMNS} FROM corrections {where} ORDER BY created_at, correction_id LIMIT ?", params)]
+    return [
+        Correction(*r)
+        for r in store.query(
+            f"SELECT {CORRECTION_COLUMNS} FROM corrections {where} ORDER BY created_at, correction_id LIMIT ?", params
+        )
+    ]
 
 
 def correction_counts(store: Store) -> dict[str, int]:
@@ -209,12 +244,30 @@ def review_correction(store: Store, admin: str, correction_id: str, status: str,
         if not found:
             raise InputError(f"no correction '{correction_id}'", field="correction_id")
         if status == "pending":
-            con.execute("UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "
-                        "note = ? WHERE correction_id = ?", [note or None, correction_id])
+            con.execute(
+                "UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "
+                "note = ? WHERE correction_id = ?",
+                [note or None, correction_id],
+            )
         else:
-            con.execute("UPDATE corrections SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, "
-                        "note = ? WHERE correction_id = ?", [status, admin, note or None, correction_id])
+            con.execute(
+                "UPDATE corrections SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, "
+                "note = ? WHERE correction_id = ?",
+                [status, admin, note or None, correction_id],
+            )
 
 
-__all__ = ["ReviewTarget", "SavedReview", "Correction", "save_review", "review_queue", "queue_counts", "target",
-           "list_corrections", "review_correction", "reviewable_runs", "my_reviews", "correction_counts"]
+__all__ = [
+    "ReviewTarget",
+    "SavedReview",
+    "Correction",
+    "save_review",
+    "review_queue",
+    "queue_counts",
+    "target",
+    "list_corrections",
+    "review_correction",
+    "reviewable_runs",
+    "my_reviews",
+    "correction_counts",
+]

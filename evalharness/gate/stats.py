@@ -61,7 +61,7 @@ def draw_counts(strata_sizes: Sequence[int], n_resamples: int, seed: int) -> np.
         for first in range(0, n_resamples, rows):
             last = min(n_resamples, first + rows)
             indices = rng.choice(n, size=(last - first, n), replace=True)
-            counts[first:last, start:start + n] = index_counts(indices, n)
+            counts[first:last, start : start + n] = index_counts(indices, n)
         start += n
     return counts
 
@@ -116,10 +116,10 @@ class HolmAdjusted:
     """One family member after Holm: adjusted p, the level of its adjusted interval, and the interval."""
 
     p_holm: float
-    level: float          # 1 − a_r: the adjusted interval's confidence level
+    level: float  # 1 − a_r: the adjusted interval's confidence level
     ci_low: float
     ci_high: float
-    rejected: bool        # p_holm ≤ α, decided in exact arithmetic (the interval excludes 0 exactly then)
+    rejected: bool  # p_holm ≤ α, decided in exact arithmetic (the interval excludes 0 exactly then)
 
 
 def holm_adjust(tails: Sequence[int], sorted_gains: Sequence[np.ndarray], alpha: float) -> list[HolmAdjusted]:
@@ -145,8 +145,9 @@ def holm_adjust(tails: Sequence[int], sorted_gains: Sequence[np.ndarray], alpha:
             stopped_at = rank
         level_alpha = a / (m - (rank if stopped_at is None else stopped_at))
         low, high = order_interval(sorted_gains[i], level_alpha)
-        out[i] = HolmAdjusted(p_holm=float(running), level=float(1 - level_alpha), ci_low=low, ci_high=high,
-                              rejected=running <= a)
+        out[i] = HolmAdjusted(
+            p_holm=float(running), level=float(1 - level_alpha), ci_low=low, ci_high=high, rejected=running <= a
+        )
     return [o for o in out if o is not None]
 
 
@@ -183,21 +184,29 @@ class PairedEstimate:
     n_paired: int
     champion_score: float
     candidate_score: float
-    delta: float            # candidate − champion, in the metric's own direction
-    gain: float             # delta if higher is better, else −delta
-    ci_low: float           # confidence interval of the gain (bootstrap order statistics, level 1 − α)
+    delta: float  # candidate − champion, in the metric's own direction
+    gain: float  # delta if higher is better, else −delta
+    ci_low: float  # confidence interval of the gain (bootstrap order statistics, level 1 − α)
     ci_high: float
-    p_value: float          # two-sided bootstrap p from the same resampled gains: ≤ α exactly when the CI excludes 0
-    se: float               # bootstrap standard error of the gain
-    mde: float | None       # minimum detectable gain at the configured α and power
-    mde_basis: str          # "paired" or "champion spread" (when the paired spread is zero)
+    p_value: float  # two-sided bootstrap p from the same resampled gains: ≤ α exactly when the CI excludes 0
+    se: float  # bootstrap standard error of the gain
+    mde: float | None  # minimum detectable gain at the configured α and power
+    mde_basis: str  # "paired" or "champion spread" (when the paired spread is zero)
     n_resamples: int
-    n_undefined: int        # resamples where a score was undefined (NaN), left out of CI and p
-    tail: int = 0           # resampled gains on the far side of 0 (the c of p = 2 (c + 1) / (B + 1))
+    n_undefined: int  # resamples where a score was undefined (NaN), left out of CI and p
+    tail: int = 0  # resampled gains on the far side of 0 (the c of p = 2 (c + 1) / (B + 1))
 
 
-def paired_bootstrap(metric: Metric, candidate: np.ndarray, champion: np.ndarray, counts: np.ndarray, *,
-                     alpha: float, power: float, keep: dict[str, np.ndarray] | None = None) -> PairedEstimate:
+def paired_bootstrap(
+    metric: Metric,
+    candidate: np.ndarray,
+    champion: np.ndarray,
+    counts: np.ndarray,
+    *,
+    alpha: float,
+    power: float,
+    keep: dict[str, np.ndarray] | None = None,
+) -> PairedEstimate:
     """Apply one counts matrix to both systems' per-item statistics (n × k each, same item order).
 
     `keep`, when given, receives the resampled scores ("candidate", "champion") and the sorted resampled
@@ -228,8 +237,18 @@ def paired_bootstrap(metric: Metric, candidate: np.ndarray, champion: np.ndarray
         spread = float(np.std(champ_b, ddof=1)) if len(champ_b) > 1 else float("nan")
         mde, basis = (factor * spread * np.sqrt(2), "champion spread") if spread > tiny else (None, "undefined")
     return PairedEstimate(
-        n_paired=int(candidate.shape[0]), champion_score=champ_obs, candidate_score=cand_obs, delta=delta,
-        gain=sign * delta, ci_low=float(ci_low), ci_high=float(ci_high),
-        p_value=float(exact_p(tail, len(gains))) if len(gains) else float("nan"), se=se,
-        mde=None if mde is None else float(mde), mde_basis=basis, n_resamples=int(counts.shape[0]),
-        n_undefined=int((~defined).sum()), tail=tail)
+        n_paired=int(candidate.shape[0]),
+        champion_score=champ_obs,
+        candidate_score=cand_obs,
+        delta=delta,
+        gain=sign * delta,
+        ci_low=float(ci_low),
+        ci_high=float(ci_high),
+        p_value=float(exact_p(tail, len(gains))) if len(gains) else float("nan"),
+        se=se,
+        mde=None if mde is None else float(mde),
+        mde_basis=basis,
+        n_resamples=int(counts.shape[0]),
+        n_undefined=int((~defined).sum()),
+        tail=tail,
+    )

@@ -62,8 +62,13 @@ def _row(obj: dict[str, Any], *, path: Path, line: int) -> HumanRating:
     data = {ALIASES.get(k.strip(), k.strip()): v for k, v in obj.items() if k is not None}
     unknown = sorted(set(data) - KNOWN)
     if unknown:
-        raise InputError(f"unknown field(s) {unknown}", path=path, line=line, field=unknown[0],
-                         hint=f"allowed: {sorted(KNOWN | set(ALIASES))}")
+        raise InputError(
+            f"unknown field(s) {unknown}",
+            path=path,
+            line=line,
+            field=unknown[0],
+            hint=f"allowed: {sorted(KNOWN | set(ALIASES))}",
+        )
     for key in ("item_id", "candidate", "rating", "rater"):
         if data.get(key) is None or (isinstance(data[key], str) and key != "candidate" and not data[key].strip()):
             raise InputError("missing required field", path=path, line=line, field=key)
@@ -75,9 +80,15 @@ def _row(obj: dict[str, Any], *, path: Path, line: int) -> HumanRating:
         value = data.get(key)
         return value.strip() or None if isinstance(value, str) else None
 
-    return HumanRating(item_id=nfc(data["item_id"].strip()), candidate=nfc(data["candidate"]),
-                       rating=_parse_rating(data["rating"], path=path, line=line), rater=data["rater"].strip(),
-                       suite_hash=opt("suite_hash"), run_id=opt("run_id"), checkpoint=opt("checkpoint"))
+    return HumanRating(
+        item_id=nfc(data["item_id"].strip()),
+        candidate=nfc(data["candidate"]),
+        rating=_parse_rating(data["rating"], path=path, line=line),
+        rater=data["rater"].strip(),
+        suite_hash=opt("suite_hash"),
+        run_id=opt("run_id"),
+        checkpoint=opt("checkpoint"),
+    )
 
 
 def read_ratings(path: str | Path) -> list[HumanRating]:
@@ -107,18 +118,27 @@ def import_ratings(store: Store, ratings: list[HumanRating], *, source: str) -> 
         return 0
     latest = {r.rating_id: r for r in ratings}  # a file that rates twice: its last row wins
     rows = list(latest.values())
-    table = pa.table({
-        "rating_id": [r.rating_id for r in rows], "run_id": pa.array([r.run_id for r in rows], pa.string()),
-        "suite_hash": pa.array([r.suite_hash for r in rows], pa.string()), "item_id": [r.item_id for r in rows],
-        "checkpoint_name": pa.array([r.checkpoint for r in rows], pa.string()),
-        "candidate_text": [r.candidate for r in rows], "cas_rating": pa.array([r.rating for r in rows], pa.int32()),
-        "rater": [r.rater for r in rows], "source": [source] * len(rows)})
+    table = pa.table(
+        {
+            "rating_id": [r.rating_id for r in rows],
+            "run_id": pa.array([r.run_id for r in rows], pa.string()),
+            "suite_hash": pa.array([r.suite_hash for r in rows], pa.string()),
+            "item_id": [r.item_id for r in rows],
+            "checkpoint_name": pa.array([r.checkpoint for r in rows], pa.string()),
+            "candidate_text": [r.candidate for r in rows],
+            "cas_rating": pa.array([r.rating for r in rows], pa.int32()),
+            "rater": [r.rater for r in rows],
+            "source": [source] * len(rows),
+        }
+    )
     with store.transaction() as con:
         con.register("new_ratings", table)
         con.execute("DELETE FROM ratings WHERE rating_id IN (SELECT rating_id FROM new_ratings)")
-        con.execute("INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
-                    "cas_rating, rater, source) SELECT rating_id, run_id, suite_hash, item_id, checkpoint_name, "
-                    "candidate_text, cas_rating, rater, source FROM new_ratings")
+        con.execute(
+            "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
+            "cas_rating, rater, source) SELECT rating_id, run_id, suite_hash, item_id, checkpoint_name, "
+            "candidate_text, cas_rating, rater, source FROM new_ratings"
+        )
         con.unregister("new_ratings")
     return len(rows)
 
@@ -129,10 +149,16 @@ def stored_ratings(store: Store) -> list[HumanRating]:
         "SELECT item_id, candidate_text, cas_rating, rater, suite_hash, run_id, checkpoint_name FROM ("
         " SELECT *, row_number() OVER (PARTITION BY coalesce(suite_hash, ''), item_id, candidate_text, rater"
         " ORDER BY created_at DESC, rating_id DESC) AS newest FROM ratings WHERE cas_rating IS NOT NULL"
-        ") WHERE newest = 1 ORDER BY item_id, rater")
+        ") WHERE newest = 1 ORDER BY item_id, rater"
+    )
     bad = [r for r in rows if not 1 <= int(r[2]) <= 5]
     if bad:
-        raise InputError(f"{len(bad)} stored rating(s) outside 1–5 (first: item '{bad[0][0]}' by '{bad[0][3]}')",
-                         field="ratings.cas_rating", hint="fix or delete those rows; CAS ratings are 1–5")
-    return [HumanRating(item_id=i, candidate=nfc(c), rating=int(r), rater=who, suite_hash=s, run_id=run, checkpoint=ck)
-            for i, c, r, who, s, run, ck in rows]
+        raise InputError(
+            f"{len(bad)} stored rating(s) outside 1–5 (first: item '{bad[0][0]}' by '{bad[0][3]}')",
+            field="ratings.cas_rating",
+            hint="fix or delete those rows; CAS ratings are 1–5",
+        )
+    return [
+        HumanRating(item_id=i, candidate=nfc(c), rating=int(r), rater=who, suite_hash=s, run_id=run, checkpoint=ck)
+        for i, c, r, who, s, run, ck in rows
+    ]

@@ -54,10 +54,32 @@ class CallRecord:
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-_COLUMNS = ("call_id", "provider", "model", "purpose", "run_id", "suite_hash", "item_id", "status", "http_status",
-            "prompt_tokens", "completion_tokens", "latency_s", "called_at", "attempt", "endpoint", "error")
-_TYPES = {"http_status": pa.int32(), "prompt_tokens": pa.int32(), "completion_tokens": pa.int32(),
-          "latency_s": pa.float64(), "called_at": pa.timestamp("us"), "attempt": pa.int32()}
+_COLUMNS = (
+    "call_id",
+    "provider",
+    "model",
+    "purpose",
+    "run_id",
+    "suite_hash",
+    "item_id",
+    "status",
+    "http_status",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_s",
+    "called_at",
+    "attempt",
+    "endpoint",
+    "error",
+)
+_TYPES = {
+    "http_status": pa.int32(),
+    "prompt_tokens": pa.int32(),
+    "completion_tokens": pa.int32(),
+    "latency_s": pa.float64(),
+    "called_at": pa.timestamp("us"),
+    "attempt": pa.int32(),
+}
 
 
 def write_calls(store: Store, records: list[CallRecord]) -> None:
@@ -133,4 +155,3 @@ class AuditLog:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-

@@ -44,12 +44,19 @@ class CostSummary:
     reason: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"calls": self.calls, "ok_calls": self.ok_calls, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "usd": self.usd, "reason": self.reason}
+        return {
+            "calls": self.calls,
+            "ok_calls": self.ok_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "usd": self.usd,
+            "reason": self.reason,
+        }
 
 
-def calls_cost(store: Store, providers: dict[str, ProviderSettings], *, run_id: str,
-               purposes: tuple[str, ...] | None = None) -> CostSummary:
+def calls_cost(
+    store: Store, providers: dict[str, ProviderSettings], *, run_id: str, purposes: tuple[str, ...] | None = None
+) -> CostSummary:
     """Cost of every audited call made for `run_id` (optionally only some purposes), retries included."""
     where = "run_id = ?"
     params: list[object] = [run_id]
@@ -60,7 +67,9 @@ def calls_cost(store: Store, providers: dict[str, ProviderSettings], *, run_id: 
         "SELECT provider, model, count(*), count(*) FILTER (WHERE status = 'ok'), "
         "count(*) FILTER (WHERE status = 'ok' AND (prompt_tokens IS NULL OR completion_tokens IS NULL)), "
         f"coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM external_calls WHERE {where} "
-        "GROUP BY provider, model ORDER BY provider, model", params)
+        "GROUP BY provider, model ORDER BY provider, model",
+        params,
+    )
     calls = ok = prompt = completion = 0
     usd: float | None = 0.0
     reasons: list[str] = []
@@ -68,13 +77,21 @@ def calls_cost(store: Store, providers: dict[str, ProviderSettings], *, run_id: 
         calls, ok, prompt, completion = calls + n, ok + n_ok, prompt + int(p_tok), completion + int(c_tok)
         price = price_for(provider_settings(providers, provider), model)
         if price is None:
-            reasons.append(f"no price for {provider} model '{model}' (set [providers.{provider}] prompt_per_1m and "
-                           f"completion_per_1m, or [providers.{provider}.prices.\"{model}\"])")
+            reasons.append(
+                f"no price for {provider} model '{model}' (set [providers.{provider}] prompt_per_1m and "
+                f'completion_per_1m, or [providers.{provider}.prices."{model}"])'
+            )
         if no_usage:
             reasons.append(f"{no_usage} answered call(s) to '{model}' reported no token usage")
         if price is not None and not no_usage and usd is not None:
             usd += price.cost(int(p_tok), int(c_tok))
     if reasons:
         usd = None
-    return CostSummary(calls=calls, ok_calls=ok, prompt_tokens=prompt, completion_tokens=completion, usd=usd,
-                       reason="; ".join(reasons) or None)
+    return CostSummary(
+        calls=calls,
+        ok_calls=ok,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        usd=usd,
+        reason="; ".join(reasons) or None,
+    )

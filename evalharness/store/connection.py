@@ -42,8 +42,10 @@ class Store:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise StoreError(f"cannot open {self.path}: {exc}. Another program may hold it; close it "
-                                     "or point EVALHARNESS_DB / [store] path at another file.") from None
+                    raise StoreError(
+                        f"cannot open {self.path}: {exc}. Another program may hold it; close it "
+                        "or point EVALHARNESS_DB / [store] path at another file."
+                    ) from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
