@@ -23,7 +23,10 @@ def command(
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Serve the dashboard at http://127.0.0.1:PORT. It reads the DuckDB file from --db, EVALHARNESS_DB or the config."""
+    """Serve the dashboard at http://127.0.0.1:PORT.
+
+    It reads the DuckDB file from --db, EVALHARNESS_DB or the config.
+    """
     cfg, store = load(config, db)
     if not APP.is_file():
         raise InputError(

@@ -344,7 +344,8 @@ def item_scores_frame(store: Store, run_ids: Sequence[str]):  # -> pandas.DataFr
         return con.execute(
             "SELECT s.run_id, r.checkpoint_name, r.suite_name, s.item_id, si.direction, s.metric, s.status, s.reason, "
             "s.score, s.stats, g.text AS answer FROM item_scores s JOIN wanted USING (run_id) "
-            "JOIN runs r USING (run_id) LEFT JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = s.item_id "
+            "JOIN runs r USING (run_id) "
+            "LEFT JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = s.item_id "
             "LEFT JOIN run_items ri ON ri.run_id = s.run_id AND ri.item_id = s.item_id "
             "LEFT JOIN generations g ON g.cache_key = ri.cache_key ORDER BY s.run_id, si.position, s.metric"
         ).df()
