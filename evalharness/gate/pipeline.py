@@ -125,13 +125,17 @@ def run_gate(
     history = gate_records.recent_advance_gains(store, policy.convergence_rounds - 1)
     decision = decide(policy, comparison, has_champion=champion_side is not None, previous_advance_gains=history)
     move = record and decision.advances
-    keeper = champion_side.name if champion_side else "no champion"
-    if move:
-        note = f"Recorded: `{candidate.name}` is now the champion."
-    elif decision.advances:
-        note = f"Not recorded: the champion stays {keeper}. Pass `--record` to make `{candidate.name}` the champion."
-    else:
-        note = f"The champion stays {keeper}."
+    # With --record and no champion recorded yet, the champion given is recorded as the first one (in the same
+    # transaction as the decision), so "the champion" means the same thing here, in `champion show` and on
+    # the dashboard.
+    starting = (champion.name, champion.identity) if record and champion is not None and recorded is None else None
+    note = _record_note(
+        candidate.name,
+        champion_side,
+        decision.advances,
+        record=record,
+        recorded=recorded.checkpoint_name if recorded else None,
+    )
     decision_id = "dec-" + uuid.uuid4().hex[:12]
     result = GateResult(
         candidate=Side(candidate.name, candidate.identity),
@@ -166,8 +170,26 @@ def run_gate(
         move_champion=move,
         expected_champion=recorded.checkpoint_identity if recorded else None,
         set_by=f"evalharness gate --record ({_user()})",
+        starting_champion=starting,
     )
     return result
+
+
+def _record_note(candidate: str, champion: Side | None, advances: bool, *, record: bool, recorded: str | None) -> str:
+    """What happened to the champion, in the same words everywhere: recorded, or a trial run that changed nothing."""
+    if record:
+        if advances:
+            return f"Recorded: `{candidate}` is now the champion."
+        return f"The champion stays `{champion.name}`." if champion else "No champion is recorded."
+    now = f"the recorded champion is still `{recorded}`" if recorded else "no champion is recorded"
+    if champion is None:
+        verdict = "passes" if advances else "does not pass"
+        return f"Trial run (not recorded): `{candidate}` {verdict}; {now}. Pass `--record` to record decisions."
+    verdict = "would replace" if advances else "would not replace"
+    return (
+        f"Trial run (not recorded): `{candidate}` {verdict} `{champion.name}`; {now}. Pass `--record` to "
+        "record decisions."
+    )
 
 
 def run_rounds(
