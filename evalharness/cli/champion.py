@@ -11,14 +11,14 @@ from rich.table import Table
 
 from ..checkpoints import find_checkpoint
 from ..gate import champion_history, current_champion, set_champion
-from .common import console, load, print_json, styled
+from .common import JsonOpt, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="Show, set and trace the champion checkpoint.")
 
 
 @app.command("show")
-def show(config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """The current champion."""
     _, store = load(config, db)
     champion = current_champion(store) if store.exists() else None
@@ -48,7 +48,7 @@ def set_(
     by: Annotated[str | None, typer.Option(help="who (default: the current user)")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Make a checkpoint the champion without a gate decision (a first champion, or a deliberate roll-back)."""
     cfg, store = load(config, db)
@@ -64,8 +64,8 @@ def set_(
 def history(
     config: ConfigOpt = None,
     db: DbOpt = None,
-    limit: int = 100,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(help="show at most this many, newest first")] = 100,
+    json_out: JsonOpt = False,
 ) -> None:
     """Every champion, newest first, with the decision that made it."""
     _, store = load(config, db)

@@ -6,10 +6,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperOption
 
 from ..config import Config, load_config
 from ..errors import InputError
@@ -22,6 +24,16 @@ from ..store import Store
 # Styling is given explicitly, as `Text` or a `style=` argument (see `styled`).
 console = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False, emoji=False)
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """A yes/no flag takes no value, so its help line shows no type; typer would print `<bool>` on every flag
+    (and on --help). Options that take a value keep typer's description (`<path>`, `<int>`, …)."""
+    return None if self.is_bool_flag else _typer_display_type(self, ctx)
+
+
+_typer_display_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
@@ -49,3 +61,9 @@ def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
 def print_json(data: Any) -> None:
     """Plain JSON on stdout (no colour codes), for scripts."""
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+#: `--json` on every command that prints something: plain JSON on stdout instead of tables and colour
+JsonOpt = Annotated[bool, typer.Option("--json", help="print plain JSON on stdout (for scripts)")]
+#: a run id argument, as `runs list` shows them
+RunIdArg = Annotated[str, typer.Argument(help="run id, e.g. run-0123abcd4567 (see `evalharness runs list`)")]

@@ -20,7 +20,7 @@ from ..judge.calibrate import Agreement, Interval, calibrate
 from ..judge.ratings import import_ratings, read_ratings, stored_ratings
 from ..judge.rubric import load_rubric
 from ..store import records
-from .common import console, load, print_json, styled
+from .common import RunIdArg, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="The Cultural Authenticity judge: rubric, human ratings, agreement.")
@@ -153,7 +153,12 @@ def _rubric(a: Agreement) -> str:
 
 
 @app.command("unstable")
-def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def unstable(
+    run_id: RunIdArg,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Items of a run whose judge samples disagreed by 2 points or more (the configured spread)."""
     _, store = load(config, db)
     if records.get_run(store, run_id) is None:
@@ -176,7 +181,7 @@ def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: 
 
 @app.command("verdicts")
 def verdicts(
-    run_id: str,
+    run_id: RunIdArg,
     item: Annotated[str | None, typer.Option(help="one item id")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,

@@ -12,7 +12,7 @@ from rich.table import Table
 from ..community import accounts, exports, reviews
 from ..community.publish import publish_corrections
 from ..errors import InputError
-from .common import console, load, print_json
+from .common import JsonOpt, console, load, print_json
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="Dashboard accounts for community reviewers and admins.")
@@ -53,7 +53,12 @@ def add(
 
 
 @app.command("password")
-def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def password(
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")],
+    password_stdin: PasswordStdin = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Set a new password for an account (this also lifts a lock after wrong passwords)."""
     _, store = load(config, db)
     accounts.set_password(store, name, _password(password_stdin))
@@ -61,9 +66,7 @@ def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt
 
 
 @app.command("list")
-def list_(
-    config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def list_(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every account with its role and whether it is locked. Passwords are never shown."""
     _, store = load(config, db)
     rows = accounts.list_accounts(store) if store.exists() else []
@@ -100,7 +103,7 @@ def corrections_list(
     status: Annotated[str | None, typer.Option(help="pending | accepted | rejected")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
     _, store = load(config, db)
@@ -147,7 +150,7 @@ def corrections_publish(
     version: Annotated[str | None, typer.Option(help="new version (default: the previous one, bumped)")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write accepted corrections as the next version of the narrative-correction suite."""
     cfg, store = load(config, db)

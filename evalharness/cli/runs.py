@@ -12,7 +12,7 @@ from rich.table import Table
 from ..errors import InputError
 from ..scores_export import export_scores
 from ..store import records
-from .common import console, load, print_json, styled
+from .common import JsonOpt, RunIdArg, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
@@ -22,8 +22,8 @@ app = typer.Typer(no_args_is_help=True, help="List, show and export recorded run
 def list_runs(
     config: ConfigOpt = None,
     db: DbOpt = None,
-    limit: int = 50,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(help="show at most this many, newest first")] = 50,
+    json_out: JsonOpt = False,
 ) -> None:
     """The newest runs first."""
     _, store = load(config, db)
@@ -50,7 +50,10 @@ def list_runs(
 
 @app.command("show")
 def show(
-    run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
+    run_id: RunIdArg,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
     _, store = load(config, db)
@@ -104,7 +107,7 @@ def show(
 
 @app.command("export")
 def export(
-    run_ids: list[str],
+    run_ids: Annotated[list[str], typer.Argument(help="one or more run ids (see `evalharness runs list`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .parquet")],
     config: ConfigOpt = None,
     db: DbOpt = None,
