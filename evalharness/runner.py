@@ -34,17 +34,35 @@ from .suites import Item, Suite
 
 
 class Progress(Protocol):
-    """What the runner tells a UI. The CLI draws rich progress bars; tests pass nothing."""
+    """What the runner tells a UI. The CLI draws rich progress bars; tests pass nothing.
 
-    def start(self, description: str, total: int) -> None: ...
+    `run_started`/`run_finished` bracket one checkpoint × suite (reused runs included), so a UI can keep an
+    overall bar over several; within a run, phases `start` (total 0: length unknown, e.g. loading a model),
+    `advance` and end with `done`. The phase started with `counts=True` is the run's main work (one step
+    per item still to generate): an overall bar can follow it and estimate the time left.
+    """
+
+    def run_started(self, label: str, n_items: int) -> None: ...
+
+    def run_finished(self) -> None: ...
+
+    def start(self, description: str, total: int, *, counts: bool = False) -> None: ...
 
     def advance(self, n: int = 1) -> None: ...
 
     def done(self) -> None: ...
 
 
-class _NoProgress:
-    def start(self, description: str, total: int) -> None:
+class SilentProgress:
+    """Progress that shows nothing (the default); a UI may subclass it and override what it shows."""
+
+    def run_started(self, label: str, n_items: int) -> None:
+        return None
+
+    def run_finished(self) -> None:
+        return None
+
+    def start(self, description: str, total: int, *, counts: bool = False) -> None:
         return None
 
     def advance(self, n: int = 1) -> None:
@@ -206,7 +224,7 @@ class Runner:
         provider settings, concurrency and audit log."""
         self.config = config
         self.store = store
-        self.progress = progress or _NoProgress()
+        self.progress: Progress = progress or SilentProgress()
         self.backend_factory = backend_factory
         self._run_scope: tuple[str | None, str | None] = (None, None)  # (run id, suite hash) of the current run
         self.metrics: list[Metric] = [
@@ -217,6 +235,13 @@ class Runner:
     # -- public -----------------------------------------------------------------------------------
     def run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool = False, new: bool = False) -> RunResult:
         """Evaluate one checkpoint on one suite, resuming the newest matching run unless `new`."""
+        self.progress.run_started(f"{checkpoint.name} · {suite.name}", len(suite.items))
+        try:
+            return self._run(checkpoint, suite, rescore=rescore, new=new)
+        finally:
+            self.progress.run_finished()
+
+    def _run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool, new: bool) -> RunResult:
         check_allowed(checkpoint, suite)
         existing = None if new else records.find_run(self.store, checkpoint, suite)
         enabled = {m.name for m in self.metrics}
@@ -274,16 +299,21 @@ class Runner:
                 holder["backend"] = self.backend_factory(checkpoint)
             else:
                 run_id, suite_hash = self._run_scope
-                holder["backend"] = make_backend(
-                    checkpoint,
-                    BackendContext(
-                        providers=self.config.providers,
-                        concurrency=self.config.run.concurrency,
-                        store=self.store,
-                        run_id=run_id,
-                        suite_hash=suite_hash,
-                    ),
-                )
+                # Loading a local model (importing torch, reading the weights) can take a while: say so.
+                self.progress.start(f"{checkpoint.name}: loading the {checkpoint.backend} backend", 0)
+                try:
+                    holder["backend"] = make_backend(
+                        checkpoint,
+                        BackendContext(
+                            providers=self.config.providers,
+                            concurrency=self.config.run.concurrency,
+                            store=self.store,
+                            run_id=run_id,
+                            suite_hash=suite_hash,
+                        ),
+                    )
+                finally:
+                    self.progress.done()
         return holder["backend"]
 
     def _generate(self, run_id: str, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend]) -> int:
@@ -301,7 +331,7 @@ class Runner:
         if not missing:
             return 0
         backend = self._backend(checkpoint, holder)
-        self.progress.start(f"{checkpoint.name} · {suite.name}: generating", len(missing))
+        self.progress.start(f"{checkpoint.name} · {suite.name}: generating", len(missing), counts=True)
         writer = _Writer(lambda batch: records.put_generation_results(self.store, run_id, checkpoint, batch))
         seen: set[str] = set()
         try:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..backends.remote import preflight
@@ -16,29 +15,10 @@ from ..errors import IncompleteRunError, InputError
 from ..runner import Runner, RunResult, check_allowed
 from ..suites import load_suite
 from .common import console, load, print_json, styled
+from .progress import progress_bars
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (overrides the config)")]
-
-
-class RichProgress:
-    """Adapts the runner's progress callbacks to a rich progress bar."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = None
-
-    def start(self, description: str, total: int) -> None:
-        self.task = self.progress.add_task(description, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        if self.task is not None:
-            self.progress.advance(self.task, n)
-
-    def done(self) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
 
 
 def _fmt(value: float | None, status: str, reason: str | None) -> str:
@@ -145,16 +125,9 @@ def run(
                 preflight(ckpt)
     results: list[RunResult] = []
     skipped: list[str] = []
-    with Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=json_out,
-    ) as bar:
-        runner = Runner(cfg, store, progress=RichProgress(bar))
+    total = len(checkpoints) * sum(len(s.items) for s in suites)
+    with progress_bars(console, total_items=total, runs=len(checkpoints) * len(suites), disable=json_out) as bars:
+        runner = Runner(cfg, store, progress=bars)
         for ckpt in checkpoints:
             for s in suites:
                 if retry_failed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,3 +275,34 @@ def _crosscheck_section(c: Comparison) -> list[str]:
             f"| {agrees} |"
         )
     return out
+
+
+def _clip(text: str, limit: int = 150) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short_verdict(results: Sequence[GateResult], *, reports: Sequence[str] = ()) -> list[str]:
+    """A few lines to end a gate with, whatever else scrolled by: each round's decision and its main reason,
+    what happened to the champion, and where the full reports are."""
+    lines = ["Gate verdict:"]
+    order = {"incomplete": 0, "fail": 1, "pass": 2, "note": 3}
+    for number, r in enumerate(results, start=1):
+        d = r.decision
+        versus = f" vs {r.champion.name}" if r.champion else " (no champion to compare with)"
+        checks = sorted(d.checks, key=lambda c: order[c.verdict])
+        if d.advances:
+            main = next((c for c in checks if c.kind == "primary" and c.verdict == "pass"), None)
+        else:
+            main = next((c for c in checks if c.verdict in ("incomplete", "fail")), None)
+        why = f" — {_clip(main.message)}" if main else ""
+        more = sum(1 for c in checks if c.verdict in ("incomplete", "fail")) - (0 if d.advances or not main else 1)
+        lines.append(
+            f"  {number}. {r.candidate.name}{versus}: {HEADLINE[d.outcome]}{why}"
+            + (f" (+{more} more)" if more > 0 else "")
+        )
+    if results:
+        lines.append(f"  {results[-1].record_note}")
+    if reports:
+        lines.append(f"Full report: {', '.join(reports)}")
+    return lines
