@@ -55,6 +55,8 @@ class FakeBehaviour:
     fault_seed: str = "seed"
     #: requests whose prompt contains one of these always get a 500 (items that must end "failed")
     always_fail: tuple[str, ...] = ()
+    #: the first request of a body whose prompt contains one of these stalls (held `timeout_sleep_s`)
+    stall_first: tuple[str, ...] = ()
     #: the first N requests of each distinct body get `first_fault` (then the rate-based faults apply)
     fail_first_n: int = 0
     first_fault: str = "429"
@@ -130,6 +132,8 @@ class FakeProviderServer:
         b = self.behaviour
         if any(marker in prompt for marker in b.always_fail):
             return "500"
+        if nth == 1 and any(marker in prompt for marker in b.stall_first):
+            return "timeout"
         if nth <= b.fail_first_n:
             return b.first_fault
         if b.fault_rate <= 0 or not b.fault_kinds:
