@@ -307,6 +307,7 @@ class Runner:
                         BackendContext(
                             providers=self.config.providers,
                             concurrency=self.config.run.concurrency,
+                            batch_size=self.config.run.batch_size,
                             store=self.store,
                             run_id=run_id,
                             suite_hash=suite_hash,

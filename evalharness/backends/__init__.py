@@ -39,4 +39,6 @@ def make_backend(checkpoint: Checkpoint, context: BackendContext | None = None) 
     cls = backend_class(checkpoint)
     if checkpoint.is_external:
         return cls(checkpoint, context)
+    if checkpoint.backend == "transformers" and context is not None:
+        return cls(checkpoint, batch_size=context.batch_size)
     return cls(checkpoint)

@@ -25,10 +25,13 @@ from .base import PROMPT_INPUTS, Generation, LogLikelihood, Request, render_prom
 
 @dataclass(frozen=True)
 class BackendContext:
-    """What a remote backend needs from the run it serves. Without a store, calls are not audited."""
+    """What a backend needs from the run it serves (remote ones: limits, the audit store; local ones: the batch
+    size). Without a store, calls are not audited."""
 
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     concurrency: int = 8
+    #: items per forward pass of a local model (`[run] batch_size`)
+    batch_size: int = 16
     store: Store | None = None
     run_id: str | None = None
     suite_hash: str | None = None
