@@ -11,16 +11,13 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
 from .paths import NOT_FOUND, file_problem
 from .tomlfile import line_of, read_toml
-
-BackendName = Literal["transformers", "openai", "gemini", "openai_compatible", "replay"]
-EXTERNAL_BACKENDS = frozenset({"openai", "gemini", "openai_compatible"})
 
 
 class GenerationSettings(BaseModel):
@@ -38,7 +35,9 @@ class GenerationSettings(BaseModel):
 class Checkpoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    backend: BackendName
+    #: a registered backend name (see `evalharness.registry`; built-ins: transformers, replay, openai,
+    #: openai_compatible, gemini)
+    backend: str
     model: str = Field(description="model id (remote) or folder (local, relative to the manifest)")
     adapter: str | None = Field(None, description="LoRA adapter folder (transformers backend)")
     parent: str | None = None
@@ -52,7 +51,18 @@ class Checkpoint(BaseModel):
     completions_logprobs: bool = Field(False, description="openai_compatible: server supports echo+logprobs")
     training_data: str | None = None
     notes: str = ""
+    #: settings of a backend added by another package (`[options]` in the manifest); built-ins use none
+    options: dict[str, Any] = Field(default_factory=dict)
     manifest_path: str | None = Field(None, exclude=True)
+
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from .registry import backend_names
+
+        if name not in backend_names():
+            raise ValueError(f"unknown backend '{name}'; registered: {', '.join(backend_names())}")
+        return name
 
     @property
     def provider_name(self) -> str:
@@ -61,7 +71,10 @@ class Checkpoint(BaseModel):
 
     @property
     def is_external(self) -> bool:
-        return self.backend in EXTERNAL_BACKENDS
+        """Prompts leave the machine: the suite must allow `external_generation`."""
+        from .registry import backend
+
+        return backend(self.backend).external
 
     def resolve(self, relative: str | None) -> Path | None:
         """Resolve a path written in the manifest relative to the manifest's folder."""
@@ -75,18 +88,17 @@ class Checkpoint(BaseModel):
     @cached_property
     def identity(self) -> str:
         """sha256 over what determines the outputs. Local files are hashed by content."""
-        parts = {
+        from .registry import backend
+
+        parts: dict[str, Any] = {
             "backend": self.backend,
             "model": self.model,
             "adapter": self.adapter,
-            "base_url": self.base_url if self.backend == "openai_compatible" else None,
+            "base_url": None,
         }
-        if self.backend == "transformers":
-            parts["model_files"] = _hash_folder(self.resolve(self.model))
-            if self.adapter:
-                parts["adapter_files"] = _hash_folder(self.resolve(self.adapter))
-        if self.backend == "replay" and self.replies:
-            parts["replies"] = _hash_file(self.resolve(self.replies))
+        parts.update(backend(self.backend).identity_parts(self))  # e.g. weight files, a server URL
+        if self.options:
+            parts["options"] = self.options
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -100,7 +112,8 @@ class Checkpoint(BaseModel):
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
-def _hash_file(path: Path | None) -> str:
+def hash_file(path: Path | None) -> str:
+    """sha256 of a file's content ("missing" when there is none): for backends' identity parts."""
     if path is None or not path.is_file():
         return "missing"
     digest = hashlib.sha256()
@@ -110,18 +123,20 @@ def _hash_file(path: Path | None) -> str:
     return digest.hexdigest()
 
 
-def _hash_folder(folder: Path | None) -> str:
+def hash_folder(folder: Path | None) -> str:
+    """sha256 over a folder's file names and contents ("missing" when there is none)."""
     if folder is None or not folder.is_dir():
         return "missing"
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode())
-        digest.update(_hash_file(path).encode())
+        digest.update(hash_file(path).encode())
     return digest.hexdigest()
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load and validate a manifest; local weight folders must exist (checked here, before any run starts)."""
+    """Load and validate a manifest; the backend's checks (e.g. local weight folders exist) run here, before any
+    run starts."""
     path = Path(path)
     data = read_toml(path, what="checkpoint manifest", hint="see checkpoints/README.md")
     try:
@@ -129,22 +144,14 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except ValidationError as exc:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
-        allowed = ""
-        if field_name == "backend":
-            allowed = "allowed backends: transformers, openai, gemini, openai_compatible, replay"
-        raise InputError(
-            err["msg"], path=path, line=line_of(path, err["loc"]), field=field_name, hint=allowed or None
-        ) from None
-    _check_files(checkpoint, path)
+        message = err["msg"].removeprefix("Value error, ")
+        raise InputError(message, path=path, line=line_of(path, err["loc"]), field=field_name) from None
+    from .registry import backend
+
+    # the backend's own checks (files read in full or by header, settings): before a run or checkpoint row is
+    # written, so a bad input never leaves a run that can only stay `running`
+    backend(checkpoint.backend).check_manifest(checkpoint, path)
     return checkpoint
-
-
-def _check_files(checkpoint: Checkpoint, path: Path) -> None:
-    """Everything the backend will need (weights and their headers, replies …), checked now: before a run or
-    checkpoint row is written, so a bad input never leaves a run that can only stay `running`."""
-    from .backends import backend_class  # the backends import this module
-
-    backend_class(checkpoint).check_inputs(checkpoint)
 
 
 def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") -> Checkpoint:

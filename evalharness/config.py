@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
-from .metrics import METRIC_NAMES
+from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
+from .registry import builtin_metric_names, unknown_metrics
 from .tomlfile import line_of, read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
@@ -34,12 +36,15 @@ class RunConfig(_Section):
     suites: list[str] = Field(default_factory=lambda: ["stoney-dictionary-qa", "stoney-narrative-demo"])
     checkpoints_dir: str = "checkpoints"
     suites_dir: str = "suites"
+    #: more monitors, one TOML file each (see docs/monitor.md); `[monitors.<name>]` in this file also works
+    monitors_dir: str = "monitors"
     batch_size: int = Field(16, ge=1, le=4096)
     concurrency: int = Field(8, ge=1, le=1024)
 
 
 class MetricsConfig(_Section):
-    enabled: list[str] = Field(default_factory=lambda: list(METRIC_NAMES))
+    #: registered metric names (`evalharness.registry`); default: every metric this package ships
+    enabled: list[str] = Field(default_factory=lambda: list(builtin_metric_names()))
     #: a required metric that was not scored makes the run incomplete
     required: list[str] = Field(default_factory=lambda: ["chrf++"])
     embedding_batch_size: int = Field(64, ge=1, le=4096)
@@ -47,10 +52,17 @@ class MetricsConfig(_Section):
     @field_validator("enabled", "required")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
-        return names
+        return _known_metric_names(names)
+
+
+def _known_metric_names(names: list[str]) -> list[str]:
+    """Names are checked against the registry's entry points; no metric module is imported for it."""
+    from .registry import metric_names
+
+    unknown = unknown_metrics(names)
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; registered: {list(metric_names())}")
+    return names
 
 
 class ReviewerConfig(_Section):
@@ -154,9 +166,7 @@ class GateConfig(_Section):
     @field_validator("primary", "guards", "floors", "required")
     @classmethod
     def _known_metrics(cls, value: Any) -> Any:
-        unknown = [n for n in value if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
+        _known_metric_names(list(value))
         return value
 
     @field_validator("guards")
@@ -179,6 +189,8 @@ class Config(_Section):
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: `[monitors.<name>]`: deployed endpoints that `evalharness monitor check` watches (see docs/monitor.md)
+    monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 
@@ -195,7 +207,7 @@ class Config(_Section):
         return Path(override) if override else self.resolve(self.store.path)
 
 
-def _describe(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def _describe(error: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
     loc = [str(p) for p in error["loc"]]
     key = ".".join(loc)
     message = error["msg"]

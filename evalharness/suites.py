@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +95,19 @@ class SuiteMeta(BaseModel):
     license: str
     provenance: Provenance
     governance: Governance = Field(default_factory=Governance)
+    #: the metrics this suite is scored with (registered names); None: the config's `[metrics] enabled`.
+    #: Not part of the content hash: how a suite is scored does not change what it asks.
+    metrics: list[str] | None = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _registered_metrics(cls, names: list[str] | None) -> list[str] | None:
+        from .registry import metric_names, unknown_metrics
+
+        unknown = unknown_metrics(names or [])
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; registered: {list(metric_names())}")
+        return names
 
     @field_validator("name")
     @classmethod
@@ -293,7 +306,7 @@ def save_suite(suite: Suite, directory: str | Path) -> Path:
 
 def meta_to_toml(meta: SuiteMeta) -> str:
     """Serialise suite metadata as TOML (a flat writer: the schema has only strings, lists and tables)."""
-    data = meta.model_dump()
+    data = meta.model_dump(exclude_none=True)  # an unset optional key (e.g. metrics) is simply left out
     lines: list[str] = []
     tables: list[tuple[str, dict[str, Any]]] = []
     for key, value in data.items():
@@ -319,7 +332,3 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def items_as_dicts(suite: Suite) -> list[dict[str, Any]]:
-    return [asdict(item) for item in suite.items]

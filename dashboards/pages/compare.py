@@ -54,7 +54,7 @@ with ui.friendly_errors():
     f1, f2, f3, f4, f5 = st.columns(5)
     suite_labels = ["All test sets"] + [p.label for p in pairs]
     suite_label = f1.selectbox("Test set", suite_labels, key="cmp_suite")
-    metric = f2.selectbox("Score", metric_names, key="cmp_metric",
+    metric = f2.selectbox("Score", metric_names, key="cmp_metric", format_func=ui.metric_label,
                           index=metric_names.index(default_metric) if default_metric in metric_names else 0)
     direction = f3.selectbox("Direction", ["All"] + directions, key="cmp_direction",
                              help="en-sto: English to Stoney · sto-en: Stoney to English · explain: explanations")
@@ -73,7 +73,7 @@ with ui.friendly_errors():
     m4.metric("Could not be compared", summary.unscored,
               help="One of the two models gave no answer, or the score could not be measured.")
     if summary.mean_change is not None:
-        st.caption(f"Average change in {metric} per item: {summary.mean_change:+.1f} "
+        st.caption(f"Average change in {ui.metric_label(metric)} per item: {summary.mean_change:+.1f} "
                    f"({'higher' if higher else 'lower'} is better; a minus sign means worse).")
 
     size = ui.settings().dashboard.page_size

@@ -43,19 +43,19 @@ with ui.friendly_errors():
         metrics = sorted(trends["metric"].unique())
         default = ui.settings().dashboard.queue_metric
         metric = st.selectbox("Score", metrics, index=metrics.index(default) if default in metrics else 0,
-                              key="overview_metric",
+                              key="overview_metric", format_func=ui.metric_label,
                               help="chrF++ counts matching letters and words against the expected answer (0–100).")
         chosen = trends[trends["metric"] == metric]
         measured = chosen[chosen["score"].notna()]
         lower_better = not bool(chosen["higher_is_better"].iloc[0])
         if measured.empty:
             reasons = "; ".join(sorted({r for r in chosen["reason"].dropna()})) or "no reason recorded"
-            st.warning(f"{metric} was not measured for any model: {reasons}")
+            st.warning(f"{ui.metric_label(metric)} was not measured for any model: {reasons}")
         else:
             order = list(dict.fromkeys(chosen.sort_values("first_run")["checkpoint"]))
             chart = alt.Chart(measured).mark_line(point=True).encode(
                 x=alt.X("checkpoint:N", sort=order, title="Model (oldest first)"),
-                y=alt.Y("score:Q", title=metric + (" (lower is better)" if lower_better else "")),
+                y=alt.Y("score:Q", title=ui.metric_label(metric) + (" (lower is better)" if lower_better else "")),
                 color=alt.Color("suite_label:N", title="Test set"),
                 tooltip=["checkpoint", "suite_label", alt.Tooltip("score:Q", format=".1f"), "run_status"])
             st.altair_chart(chart, width="stretch")
@@ -63,7 +63,9 @@ with ui.friendly_errors():
             if not missing.empty:
                 st.caption(f"Not measured for {len(missing)} run(s) — shown as a gap, not as zero.")
         st.subheader("Latest scores")
-        st.dataframe(latest_scores(trends), hide_index=True)
+        latest = latest_scores(trends)
+        st.dataframe(latest.rename(columns={c: ui.metric_label(c) for c in latest.columns
+                                            if c not in ("checkpoint", "suite")}), hide_index=True)
         st.caption("Newest test of each model on each test set. * some items could not be scored (for example the "
                    "model gave no answer); “not measured”: this model cannot give that number — never counted as "
                    "zero.")

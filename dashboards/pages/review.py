@@ -90,7 +90,7 @@ with ui.friendly_errors():
         st.caption(f"{counts['no_answer']} item(s) got no answer from the model (it failed); there is nothing to "
                    "rate for those.")
     st.caption("Answers most likely to be wrong come first"
-               + (f" (lowest {metric} score first)." if metric else "."))
+               + (f" (lowest {ui.metric_label(metric)} score first)." if metric else "."))
 
     flash = st.session_state.pop("review_flash", None)
     if flash:
@@ -117,7 +117,7 @@ with ui.friendly_errors():
     if row["score"] is None or row["score"] != row["score"]:
         notes.append("no score could be measured for this answer")
     elif metric:
-        notes.append(f"{metric} score {row['score']:.1f} of 100")
+        notes.append(f"{ui.metric_label(metric)} score {row['score']:.1f} of 100")
     st.caption("; ".join(notes))
 
     previous = reviews.my_reviews(ui.store(), who.name, run_id, item_id)

@@ -8,16 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from ..checkpoints import Checkpoint
+from typing import Literal, Protocol, runtime_checkable
 
 Status = Literal["ok", "failed"]
-
-#: A model's answer depends on what it is shown: the system text and the prompt (the checkpoint's identity
-#: and decoding settings are part of every cache key anyway).
-PROMPT_INPUTS: tuple[str, ...] = ("system", "prompt")
 
 
 @dataclass(frozen=True)
@@ -42,10 +35,23 @@ class Generation:
     completion_tokens: int | None = None
     latency_s: float | None = None
     attempts: int = 1
+    #: sum and count of the generated tokens' log-probabilities, when the backend was asked for them and the
+    #: provider returned them (a monitor compares them across checks); None otherwise
+    logprob_sum: float | None = None
+    logprob_tokens: int | None = None
 
     @classmethod
     def failed(cls, item_id: str, error: str, **kw: object) -> Generation:
         return cls(item_id=item_id, status="failed", text=None, error=error, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A generated text with the log-probabilities of its tokens (what `_generate_one` returns when asked)."""
+
+    text: str
+    logprob_sum: float | None = None
+    logprob_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,31 +74,17 @@ class LogLikelihood:
 @runtime_checkable
 class Backend(Protocol):
     """What every backend implements. `supports_loglikelihood` is False when the provider cannot give the
-    log-probabilities of a *given* text; the perplexity metric then records "unsupported".
+    log-probabilities of a *given* text; the perplexity metric then records "unsupported"."""
 
-    Two facts are known before a backend is built (building one may load a model or need a key), so the
-    runner can key its caches and explain an unsupported metric on a fully cached or resumed run:
-    `answer_inputs`, the `Request` fields an answer depends on (the generation cache is keyed on exactly
-    these — a model answers its prompt, recorded replies answer an item id), and
-    `loglikelihood_unsupported(checkpoint)`, the one reason this checkpoint gives no log-likelihoods.
-    """
+    # read-only members: a class attribute or an instance attribute satisfies them
+    @property
+    def name(self) -> str: ...
 
-    name: str
-    supports_loglikelihood: bool
-    unsupported_reason: str | None
-    answer_inputs: ClassVar[tuple[str, ...]]
+    @property
+    def supports_loglikelihood(self) -> bool: ...
 
-    @classmethod
-    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
-        """Why this checkpoint gives no log-likelihoods, or None when it does."""
-        ...
-
-    @classmethod
-    def check_inputs(cls, checkpoint: Checkpoint) -> None:
-        """Raise InputError, naming the file, for anything the checkpoint needs that is missing or unreadable
-        (weights, config, replies …) — called before a run or checkpoint row is written. Cheap: headers and
-        small files, never a model load."""
-        ...
+    @property
+    def unsupported_reason(self) -> str | None: ...
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         """Yield one Generation per request (any order), each as soon as it is finished."""

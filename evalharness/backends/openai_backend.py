@@ -10,39 +10,47 @@ the tokens that cover the reference, found by their character offsets (`text_off
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..checkpoints import Checkpoint
+from ..errors import InputError
 from ..providers.clients import openai_client
-from ..providers.failures import ItemRefused, MalformedResponse, Unusable
+from ..providers.failures import MalformedResponse, Unusable
+from ..providers.keys import DEFAULT_KEY_ENV
+from ..providers.responses import chat_logprobs, chat_usage, parse_chat
 from ..providers.session import Usage
-from .base import LogLikelihood, Request
-from .remote import BackendContext, RemoteBackend
+from ..registry import BackendEntry
+from .base import LogLikelihood, Reply, Request
+from .context import BackendContext
+from .remote import RemoteBackend, preflight
+
+
+def loglikelihood_unsupported(checkpoint: Checkpoint) -> str | None:
+    """Chat models give log-probabilities of generated tokens only; a compatible server marked
+    `completions_logprobs` (vLLM) scores a given text through /v1/completions with echo."""
+    if checkpoint.backend == "openai":
+        return (
+            "OpenAI chat models return log-probabilities of generated tokens only; the "
+            "likelihood of the reference text cannot be measured"
+        )
+    if not checkpoint.completions_logprobs:
+        return (
+            f"the server at {checkpoint.base_url} is not marked completions_logprobs = true "
+            "in the manifest (set it for servers such as vLLM whose /v1/completions "
+            "returns prompt log-probabilities with echo=true)"
+        )
+    return None
 
 
 class OpenAIBackend(RemoteBackend):
     generate_endpoint = "chat.completions"
     loglikelihood_endpoint = "completions"
 
-    @classmethod
-    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
-        if checkpoint.backend == "openai":
-            return (
-                "OpenAI chat models return log-probabilities of generated tokens only; the likelihood of the "
-                "reference text cannot be measured"
-            )
-        if not checkpoint.completions_logprobs:
-            return (
-                f"the server at {checkpoint.base_url} is not marked completions_logprobs = true in the manifest "
-                "(set it for servers such as vLLM whose /v1/completions returns prompt log-probabilities with "
-                "echo=true)"
-            )
-        return None
-
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
         self.name = checkpoint.backend
         self.compatible = checkpoint.backend == "openai_compatible"
-        self.unsupported_reason = self.loglikelihood_unsupported(checkpoint)
+        self.unsupported_reason = loglikelihood_unsupported(checkpoint)
         self.supports_loglikelihood = self.unsupported_reason is None
         super().__init__(checkpoint, context)
 
@@ -65,16 +73,21 @@ class OpenAIBackend(RemoteBackend):
             kwargs["extra_body"] = {"repetition_penalty": g.repetition_penalty}
         return kwargs
 
-    async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
+    async def _generate_one(self, client: Any, request: Request) -> tuple[str | Reply, Usage]:
         messages = []
         system = self.system_text(request)
         if system:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": self.user_text(request)})
-        response = await client.chat.completions.create(
-            model=self.checkpoint.model, messages=messages, **self._generation_kwargs()
-        )
-        return parse_chat(response)
+        kwargs = self._generation_kwargs()
+        if self.context.want_logprobs:
+            kwargs["logprobs"] = True
+        response = await client.chat.completions.create(model=self.checkpoint.model, messages=messages, **kwargs)
+        text, usage = parse_chat(response)
+        if not self.context.want_logprobs:
+            return text, usage
+        total, count = chat_logprobs(response)
+        return Reply(text, total, count), usage
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
         context = self.user_text(request)
@@ -90,31 +103,6 @@ class OpenAIBackend(RemoteBackend):
             temperature=0.0,
         )
         return parse_echo_logprobs(response, request.item_id, context, reference)
-
-
-def _usage(response: Any) -> Usage:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return Usage()
-    return Usage(getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None))
-
-
-def parse_chat(response: Any) -> tuple[str, Usage]:
-    """The reply text and usage of a chat completion; a reply without text is malformed or refused."""
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list) or not choices:
-        raise MalformedResponse("no choices in the chat completion")
-    choice = choices[0]
-    message = getattr(choice, "message", None)
-    content = getattr(message, "content", None)
-    refusal = getattr(message, "refusal", None)
-    if refusal:
-        raise ItemRefused(f"the model refused: {refusal}")
-    if getattr(choice, "finish_reason", None) == "content_filter":
-        raise ItemRefused("the reply was withheld by the provider's content filter")
-    if not isinstance(content, str):
-        raise MalformedResponse("the chat completion has no message content")
-    return content, _usage(response)
 
 
 def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: str) -> tuple[LogLikelihood, Usage]:
@@ -169,5 +157,39 @@ def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: st
             chars=len(reference),
             bytes=len(reference.encode("utf-8")),
         ),
-        _usage(response),
+        chat_usage(response),
     )
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> OpenAIBackend:
+    return OpenAIBackend(checkpoint, context)
+
+
+def _check_compatible(checkpoint: Checkpoint, path: Path) -> None:
+    if not checkpoint.base_url:
+        raise InputError(
+            "openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)", path=path, field="base_url"
+        )
+
+
+OPENAI = BackendEntry(
+    name="openai",
+    description="OpenAI chat completions: any model id, fine-tunes such as ft:gpt-4.1-…",
+    factory=_build,
+    external=True,
+    key_variables=DEFAULT_KEY_ENV["openai"],
+    preflight=preflight,
+    loglikelihood_unsupported=loglikelihood_unsupported,
+)
+
+OPENAI_COMPATIBLE = BackendEntry(
+    name="openai_compatible",
+    description="any OpenAI-compatible server at base_url (vLLM, Ollama, llama.cpp server, LM Studio)",
+    factory=_build,
+    external=True,
+    check_manifest=_check_compatible,
+    preflight=preflight,
+    # the server is part of what answers: the same model id elsewhere is another model
+    identity_parts=lambda checkpoint: {"base_url": checkpoint.base_url},
+    loglikelihood_unsupported=loglikelihood_unsupported,
+)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..checkpoints import Checkpoint
@@ -18,34 +17,19 @@ from ..providers.audit import AuditContext, AuditLog
 from ..providers.bridge import LoopThread
 from ..providers.keys import Secret, resolve_api_key
 from ..providers.session import CallOutcome, ProviderSession, Usage, run_all
-from ..providers.settings import ProviderSettings, provider_settings
-from ..store import Store
-from .base import PROMPT_INPUTS, Generation, LogLikelihood, Request, render_prompt
-
-
-@dataclass(frozen=True)
-class BackendContext:
-    """What a backend needs from the run it serves (remote ones: limits, the audit store; local ones: the batch
-    size). Without a store, calls are not audited."""
-
-    providers: dict[str, ProviderSettings] = field(default_factory=dict)
-    concurrency: int = 8
-    #: items per forward pass of a local model (`[run] batch_size`)
-    batch_size: int = 16
-    store: Store | None = None
-    run_id: str | None = None
-    suite_hash: str | None = None
-
-
-#: which key a backend needs; openai_compatible servers (vLLM, Ollama) need one only with api_key_env
-KEY_PROVIDER = {"openai": "openai", "gemini": "gemini", "openai_compatible": "openai_compatible"}
+from ..providers.settings import provider_settings
+from .base import Generation, LogLikelihood, Reply, Request, render_prompt
+from .context import BackendContext
 
 
 def checkpoint_api_key(checkpoint: Checkpoint) -> Secret | None:
-    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable."""
-    provider = KEY_PROVIDER[checkpoint.backend]
-    required = checkpoint.backend != "openai_compatible" or bool(checkpoint.api_key_env)
-    return resolve_api_key(provider, checkpoint.api_key_env, required=required)
+    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable.
+
+    A backend whose entry names no key variables (a local vLLM or Ollama) needs one only with api_key_env."""
+    from ..registry import backend
+
+    required = bool(backend(checkpoint.backend).key_variables) or bool(checkpoint.api_key_env)
+    return resolve_api_key(checkpoint.backend, checkpoint.api_key_env, required=required)
 
 
 def check_generation_settings(checkpoint: Checkpoint) -> None:
@@ -83,26 +67,8 @@ class RemoteBackend(ABC):
     name = "remote"
     supports_loglikelihood = False
     unsupported_reason: str | None = None
-    answer_inputs = PROMPT_INPUTS
     generate_endpoint = "generate"
     loglikelihood_endpoint = "loglikelihood"
-
-    @classmethod
-    def check_inputs(cls, checkpoint: Checkpoint) -> None:
-        """Where to send. (Decoding settings and the key are checked by `preflight`, only when sending.)"""
-        if checkpoint.backend == "openai_compatible" and not checkpoint.base_url:
-            raise InputError(
-                "openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
-                path=checkpoint.manifest_path,
-                field="base_url",
-            )
-
-    @classmethod
-    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
-        """Subclasses whose support depends on the manifest override this."""
-        return (
-            None if cls.supports_loglikelihood else (cls.unsupported_reason or f"{cls.name} gives no log-likelihoods")
-        )
 
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
         self.checkpoint = checkpoint
@@ -121,8 +87,9 @@ class RemoteBackend(ABC):
         """The provider's async SDK client (built once, on the loop thread)."""
 
     @abstractmethod
-    async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
-        """One request → (text, usage); raise to let the session classify and retry."""
+    async def _generate_one(self, client: Any, request: Request) -> tuple[str | Reply, Usage]:
+        """One request → (text, or a Reply with log-probabilities, and usage); raise to let the session
+        classify and retry."""
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
         """Only backends that set `supports_loglikelihood` override this; the runner never calls it otherwise."""
@@ -222,16 +189,19 @@ class RemoteBackend(ABC):
                 self.audit.close()
 
 
-def _to_generation(request: Request, outcome: CallOutcome[str]) -> Generation:
+def _to_generation(request: Request, outcome: CallOutcome[str | Reply]) -> Generation:
     if outcome.ok and outcome.value is not None:
+        reply = outcome.value if isinstance(outcome.value, Reply) else Reply(outcome.value)
         return Generation(
             item_id=request.item_id,
             status="ok",
-            text=outcome.value,
+            text=reply.text,
             prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
             latency_s=outcome.latency_s,
             attempts=outcome.attempts,
+            logprob_sum=reply.logprob_sum,
+            logprob_tokens=reply.logprob_tokens,
         )
     reason = outcome.failure.reason if outcome.failure else "no text returned"
     return Generation.failed(request.item_id, reason, attempts=outcome.attempts)

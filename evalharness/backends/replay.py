@@ -8,28 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from ..checkpoints import Checkpoint
+from ..checkpoints import Checkpoint, hash_file
 from ..errors import InputError
 from ..jsonl import read_jsonl, require_str
 from ..paths import file_problem
+from ..registry import BackendEntry
 from .base import Generation, LogLikelihood, Request
+from .context import BackendContext
 
 
 class ReplayBackend:
     name = "replay"
     supports_loglikelihood = False
     unsupported_reason = "replay backend holds recorded text only, no model to score a reference with"
-    #: a reply is recorded per item: items that share a prompt (common in dictionary suites) differ here
-    answer_inputs = ("item_id",)
-
-    @classmethod
-    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
-        return cls.unsupported_reason
-
-    @classmethod
-    def check_inputs(cls, checkpoint: Checkpoint) -> None:
-        read_replies(_replies_path(checkpoint))
 
     def __init__(self, checkpoint: Checkpoint) -> None:
         self.path = _replies_path(checkpoint)
@@ -84,3 +77,28 @@ def read_replies(path: Path) -> dict[str, str]:
         replies[item_id] = require_str(obj, "reply", path=path, line=line, allow_empty=True)
         first_line[item_id] = line
     return replies
+
+
+def _check_manifest(checkpoint: Checkpoint, path: Path) -> None:
+    """The replies file is read in full now (every line, unique ids), so a bad file stops before any run exists."""
+    read_replies(_replies_path(checkpoint))
+
+
+def _identity(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"replies": hash_file(checkpoint.resolve(checkpoint.replies))} if checkpoint.replies else {}
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> ReplayBackend:
+    return ReplayBackend(checkpoint)
+
+
+ENTRY = BackendEntry(
+    name="replay",
+    description="recorded replies: a JSONL of {id, reply} (outputs of another tool or of a past run)",
+    factory=_build,
+    check_manifest=_check_manifest,
+    identity_parts=_identity,
+    # a reply is recorded per item: items that share a prompt (common in dictionary suites) differ here
+    answer_inputs=("item_id",),
+    loglikelihood_unsupported=lambda checkpoint: ReplayBackend.unsupported_reason,
+)

@@ -20,18 +20,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checkpoints import Checkpoint, hash_folder
+from ..errors import InputError
+from ..paths import NOT_FOUND, file_problem, folder_problem
+from ..registry import BackendEntry
+from .base import Generation, LogLikelihood, Request, render_prompt
+from .context import BackendContext
+
 if TYPE_CHECKING:
-    import torch
+    import torch  # imported where used: loading this module must not load torch
 
 try:  # what safetensors raises for a corrupt file (a dependency of transformers)
     from safetensors import SafetensorError as _SafetensorError
 except ImportError:  # pragma: no cover
     _SafetensorError = OSError  # type: ignore[assignment,misc]
-
-from ..checkpoints import Checkpoint
-from ..errors import InputError
-from ..paths import NOT_FOUND, file_problem, folder_problem
-from .base import PROMPT_INPUTS, Generation, LogLikelihood, Request, render_prompt
 
 
 class TransformersBackend:
@@ -40,41 +42,6 @@ class TransformersBackend:
     name = "transformers"
     supports_loglikelihood = True
     unsupported_reason: str | None = None
-    answer_inputs = PROMPT_INPUTS
-
-    @classmethod
-    def loglikelihood_unsupported(cls, checkpoint: Checkpoint) -> str | None:
-        return None
-
-    @classmethod
-    def check_inputs(cls, checkpoint: Checkpoint) -> None:
-        """The model folder (config.json, weights whose headers read) and the adapter, without loading them."""
-        model_dir = _existing_folder(checkpoint, "model", checkpoint.model)
-        _check_json(
-            model_dir / "config.json",
-            checkpoint,
-            "model",
-            "a model folder needs the config.json written with its weights (save_pretrained writes it)",
-        )
-        weights = sorted(p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in model_dir.glob(pattern))
-        if not weights:
-            raise InputError(
-                f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}",
-                path=checkpoint.manifest_path,
-                field="model",
-            )
-        for path in weights:
-            _check_safetensors(path, checkpoint, "model")
-        if checkpoint.adapter:
-            adapter_dir = _existing_folder(checkpoint, "adapter", checkpoint.adapter)
-            _check_json(
-                adapter_dir / "adapter_config.json",
-                checkpoint,
-                "adapter",
-                "a LoRA adapter folder needs the adapter_config.json that peft's save_pretrained writes",
-            )
-            for path in sorted(adapter_dir.glob("*.safetensors")):
-                _check_safetensors(path, checkpoint, "adapter")
 
     def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu", seed: int = 0) -> None:
         if batch_size < 1:
@@ -314,7 +281,7 @@ class TransformersBackend:
 
     def close(self) -> None:
         """Drop the model so a long-lived process (the dashboard) can free its memory."""
-        self.model = None  # type: ignore[assignment]
+        self.model = None
 
 
 def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -342,7 +309,9 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
     extra: dict[str, Any] = {"gguf_file": gguf[0]} if gguf and not any(model_dir.glob("*.safetensors")) else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, **extra)
-        model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32, **extra)
+        model: Any = AutoModelForCausalLM.from_pretrained(
+            model_dir, local_files_only=True, dtype=torch.float32, **extra
+        )
     except (OSError, ValueError, _SafetensorError) as exc:
         raise InputError(
             f"cannot load a model from {model_dir}: {exc}",
@@ -416,3 +385,56 @@ def _check_safetensors(path: Path, checkpoint: Checkpoint, field: str) -> None:
             field=field,
             hint="the file is corrupt or truncated; copy or save it again",
         ) from None
+
+
+def _check_manifest(checkpoint: Checkpoint, path: Path) -> None:
+    """The model folder (a config.json that reads, weights whose headers read) and the adapter, without loading
+    them: a bad weights folder is an error naming the file when the manifest is loaded, before any run exists."""
+    model_dir = _existing_folder(checkpoint, "model", checkpoint.model)
+    _check_json(
+        model_dir / "config.json",
+        checkpoint,
+        "model",
+        "a model folder needs the config.json written with its weights (save_pretrained writes it)",
+    )
+    weights = sorted(p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in model_dir.glob(pattern))
+    if not weights:
+        raise InputError(
+            f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}",
+            path=path,
+            field="model",
+        )
+    for weights_file in weights:
+        _check_safetensors(weights_file, checkpoint, "model")
+    if checkpoint.adapter:
+        adapter_dir = _existing_folder(checkpoint, "adapter", checkpoint.adapter)
+        _check_json(
+            adapter_dir / "adapter_config.json",
+            checkpoint,
+            "adapter",
+            "a LoRA adapter folder needs the adapter_config.json that peft's save_pretrained writes",
+        )
+        for weights_file in sorted(adapter_dir.glob("*.safetensors")):
+            _check_safetensors(weights_file, checkpoint, "adapter")
+
+
+def _identity(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The weights and the adapter by content: a retrained model never reuses another model's answers."""
+    parts = {"model_files": hash_folder(checkpoint.resolve(checkpoint.model))}
+    if checkpoint.adapter:
+        parts["adapter_files"] = hash_folder(checkpoint.resolve(checkpoint.adapter))
+    return parts
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> TransformersBackend:
+    return TransformersBackend(checkpoint, batch_size=context.batch_size)
+
+
+ENTRY = BackendEntry(
+    name="transformers",
+    description="a local Hugging Face model folder (+ optional LoRA adapter), batched on this machine's CPU",
+    factory=_build,
+    check_manifest=_check_manifest,
+    identity_parts=_identity,
+    loglikelihood_unsupported=lambda checkpoint: None,
+)

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 from typer.core import TyperOption
 
-from ..config import Config, load_config
-from ..errors import InputError
-from ..paths import NOT_FOUND, file_problem
-from ..store import Store
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
 
 # Not a terminal (a CI log, a pipe): rich would wrap tables at 80 columns; logs have room for wider ones.
 # Markup and emoji codes are off: what is printed is mostly users' and data's text (names, corrections,
@@ -43,10 +41,13 @@ def styled(*parts: str | tuple[str, str]) -> Text:
 
 def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
     """Config from --config (or ./evalharness.toml), store from --db, EVALHARNESS_DB or the config."""
+    from ..config import load_config
+    from ..errors import InputError
+    from ..paths import NOT_FOUND, file_problem
+    from ..store import Store
+
     config = load_config(config_path)
-    if db is not None:
-        os.environ["EVALHARNESS_DB"] = str(db)
-    path = config.store_path()
+    path = db if db is not None else config.store_path()
     problem = file_problem(path)
     if problem not in (None, NOT_FOUND):  # absent is fine: the first write creates it
         raise InputError(

@@ -12,10 +12,7 @@ import typer
 from rich.markdown import Markdown
 from rich.text import Text
 
-from ..checkpoints import find_checkpoint
 from ..errors import ConfigError
-from ..gate import rounds_exit_code, run_rounds, short_verdict, to_json, to_markdown
-from ..suites import load_suite
 from .common import console, err_console, load, print_json
 from .progress import progress_bars
 from .run import ConfigOpt, DbOpt
@@ -59,6 +56,11 @@ def gate(
     Runs whatever is missing (complete runs on the same suite versions are reused). The Markdown report
     is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
+    from ..checkpoints import find_checkpoint
+    from ..gate import rounds_exit_code, run_rounds, short_verdict, to_json, to_markdown
+    from ..runner import Runner
+    from ..suites import load_suite
+
     cfg, store = load(config, db)
     overrides = {k: v for k, v in (("seed", seed), ("resamples", resamples)) if v is not None}
     if overrides:
@@ -76,7 +78,16 @@ def gate(
     runs = 2 * len(candidates) * len(suites)
     total = 2 * len(candidates) * sum(len(s.items) for s in suites)
     with progress_bars(err_console, total_items=total, runs=runs, disable=json_out) as bars:
-        results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record, progress=bars)
+        runner = Runner(cfg, store, progress=bars)
+        results = run_rounds(
+            cfg,
+            store,
+            candidates,
+            suites,
+            champion=champ,
+            record=record,
+            evaluate=lambda checkpoint, suite: runner.run(checkpoint, suite).run_id,
+        )
     code = rounds_exit_code(results)
     markdown = "\n".join(to_markdown(r) for r in results)
     reports = [to_json(r) for r in results]

@@ -17,11 +17,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..runner import SilentProgress
 
-
-class RichProgress(SilentProgress):
-    """The runner's progress as rich bars.
+class RichProgress:
+    """The runner's progress (`runner.Progress`) as rich bars.
 
     The overall bar counts items over every checkpoint × suite of the command (`total_items`): an item
     counts when it is generated (the main work), and a run's remaining items count when it ends (cached

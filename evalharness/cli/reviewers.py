@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..community import accounts, exports, reviews
-from ..community.publish import publish_corrections
 from ..errors import InputError
 from .common import JsonOpt, console, load, print_json
 from .run import ConfigOpt, DbOpt
@@ -21,6 +19,8 @@ corrections_app = typer.Typer(no_args_is_help=True, help="Reviewers' narrative c
 
 def _password(from_stdin: bool) -> str:
     """Asked for twice, never echoed, never taken from the command line (it would sit in shell history)."""
+    from ..community import accounts
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -45,6 +45,8 @@ def add(
     db: DbOpt = None,
 ) -> None:
     """Create an account. Admins also accept or reject corrections and publish them."""
+    from ..community import accounts
+
     if role not in accounts.ROLES:
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
@@ -60,6 +62,8 @@ def password(
     db: DbOpt = None,
 ) -> None:
     """Set a new password for an account (this also lifts a lock after wrong passwords)."""
+    from ..community import accounts
+
     _, store = load(config, db)
     accounts.set_password(store, name, _password(password_stdin))
     console.print(f"new password set for '{name}'")
@@ -68,6 +72,8 @@ def password(
 @app.command("list")
 def list_(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every account with its role and whether it is locked. Passwords are never shown."""
+    from ..community import accounts
+
     _, store = load(config, db)
     rows = accounts.list_accounts(store) if store.exists() else []
     if json_out:
@@ -106,6 +112,8 @@ def corrections_list(
     json_out: JsonOpt = False,
 ) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
+    from ..community import reviews
+
     _, store = load(config, db)
     rows = reviews.list_corrections(store, status, limit=1_000_000) if store.exists() else []
     if json_out:
@@ -135,6 +143,8 @@ def corrections_export(
     db: DbOpt = None,
 ) -> None:
     """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
+    from ..community import exports
+
     _, store = load(config, db)
     n = exports.export_file(store, fmt, out)
     console.print(f"wrote {n} accepted correction(s) as {fmt} to {out}")
@@ -153,6 +163,9 @@ def corrections_publish(
     json_out: JsonOpt = False,
 ) -> None:
     """Write accepted corrections as the next version of the narrative-correction suite."""
+    from ..community import accounts
+    from ..community.publish import publish_corrections
+
     cfg, store = load(config, db)
     accounts.require_role(store, by, "admin")
     folder = out or cfg.resolve(cfg.dashboard.corrections_suite_dir)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..scores_export import export_scores
-from ..store import records
 from .common import JsonOpt, RunIdArg, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
 
 app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
 
@@ -26,7 +28,9 @@ def list_runs(
     json_out: JsonOpt = False,
 ) -> None:
     """The newest runs first."""
-    _, store = load(config, db)
+    from ..store import records
+
+    cfg, store = load(config, db)
     rows = records.list_runs(store, limit) if store.exists() else []
     if json_out:
         print_json([asdict(r) for r in rows])
@@ -46,6 +50,15 @@ def list_runs(
             str(r.started_at)[:19],
         )
     console.print(table)
+    _print_retirement(cfg, store, [r.checkpoint_name for r in rows])
+
+
+def _print_retirement(cfg: Config, store: Store, checkpoints: list[str]) -> None:
+    """Checkpoints whose model retires within the horizon (or is gone), from the monitor's last lookups."""
+    from ..monitor.notices import retirement_notices
+
+    for notice in retirement_notices(cfg, store, dict.fromkeys(checkpoints)).values():
+        console.print(styled(("warning:", "bold yellow"), f" {notice.text(notice.checkpoint)}"), highlight=False)
 
 
 @app.command("show")
@@ -56,13 +69,20 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
-    _, store = load(config, db)
+    from ..store import records
+
+    cfg, store = load(config, db)
     row = records.get_run(store, run_id)
     if row is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
     metrics = records.run_metrics(store, run_id)
     if json_out:
-        print_json({**asdict(row), "metrics": metrics})
+        from ..monitor.notices import retirement_notices
+
+        notice = retirement_notices(cfg, store, [row.checkpoint_name]).get(row.checkpoint_name)
+        print_json(
+            {**asdict(row), "metrics": metrics, "retirement": notice.text(notice.checkpoint) if notice else None}
+        )
         return
     console.print(
         styled(
@@ -71,6 +91,7 @@ def show(
             f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed",
         )
     )
+    _print_retirement(cfg, store, [row.checkpoint_name])
     cost = (row.summary or {}).get("cost")
     if cost:
         spent = f"${cost['usd']:.4f}" if cost.get("usd") is not None else f"unknown ({cost.get('reason')})"
@@ -113,6 +134,8 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet (unscored: empty cells)."""
+    from ..scores_export import export_scores
+
     _, store = load(config, db)
     n = export_scores(store, run_ids, out)
     console.print(f"wrote {n} rows to {out}", highlight=False, markup=False)

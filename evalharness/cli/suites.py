@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ..contamination import check
 from ..errors import IncompleteRunError, InputError
-from ..importers import IMPORTERS
-from ..jsonl import write_jsonl
-from ..split import shared_headwords, split_by_headword
-from ..suites import Governance, Provenance, SuiteMeta, check_suite_name, load_suite, make_suite, save_suite
 from .common import JsonOpt, console, err_console, print_json, styled
 
 app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check suites.")
@@ -32,6 +27,9 @@ def import_(
     json_out: JsonOpt = False,
 ) -> None:
     """Import a seed-format file as a dictionary-Q&A suite. Every record becomes an item or an error."""
+    from ..importers import IMPORTERS
+    from ..suites import Governance, Provenance, SuiteMeta, check_suite_name, make_suite, save_suite
+
     if fmt not in IMPORTERS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(IMPORTERS)}")
     if name is not None:
@@ -76,6 +74,10 @@ def split(
     json_out: JsonOpt = False,
 ) -> None:
     """Seeded held-out split by headword: no headword is on both sides."""
+    from ..jsonl import write_jsonl
+    from ..split import shared_headwords, split_by_headword
+    from ..suites import check_suite_name, load_suite, make_suite, save_suite
+
     check_suite_name(out_test.name, field="--out-test", hint="the held-out suite is named after its folder")
     suite = load_suite(suite_dir)
     result = split_by_headword(suite.items, test_size=test_size, seed=seed)
@@ -115,7 +117,9 @@ def validate(
     json_out: JsonOpt = False,
 ) -> None:
     """Load and check suites: schema, every line, unique ids. Exit 2 on the first problem."""
-    report = []
+    from ..suites import load_suite
+
+    report: list[dict[str, Any]] = []
     # `suites validate suites/*` also matches suites/README.md: a file is not a suite, so it is skipped with a
     # note; a path that does not exist is still an error (a typo must not pass silently).
     skipped = [d for d in suite_dirs if d.is_file()]
@@ -159,6 +163,9 @@ def contamination(
     json_out: JsonOpt = False,
 ) -> None:
     """Flag suite items that (nearly) appear in a training file; exit 1 above --max-fraction."""
+    from ..contamination import check
+    from ..suites import load_suite
+
     report = check(load_suite(suite_dir), training, threshold=threshold, max_fraction=max_fraction)
     if json_out:
         print_json(report.to_json())

@@ -69,7 +69,7 @@ def item_detail(store: Store, suite_hash: str, item_id: str) -> ItemDetail | Non
         ).fetchone()
         if row is None:
             return None
-        item = ItemText(*row[:9], tuple(row[9] or ()), row[10], row[11])
+        item = ItemText(*row[:9], tuple(row[9] or ()), row[10], row[11])  # type: ignore[call-arg]  # the SELECT
         answers = [
             Answer(*r)
             for r in con.execute(

@@ -126,7 +126,9 @@ def save_review(
                 "narrative, author) VALUES (?,?,?,?,?,?,?,?)",
                 [correction_id, tgt.run_id, tgt.suite_hash, tgt.item_id, tgt.prompt, tgt.answer, narrative, reviewer],
             )
-        saved_at = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
+        now = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()
+        assert now is not None
+        saved_at = now[0]
     return SavedReview(rating_id, correction_id, saved_at)
 
 

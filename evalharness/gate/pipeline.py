@@ -10,12 +10,12 @@ from __future__ import annotations
 import getpass
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..backends.base import Backend
 from ..checkpoints import Checkpoint, find_checkpoint
 from ..config import Config
 from ..errors import EvalHarnessError, InputError
-from ..runner import Progress, Runner, check_allowed
 from ..store import Store
 from ..suites import Suite
 from . import records as gate_records
@@ -23,6 +23,9 @@ from .compare import compare_runs
 from .decide import Decision, decide, num
 from .policy import check_policy
 from .report import GateResult, Side, stats_dict, to_markdown
+
+if TYPE_CHECKING:
+    from ..runner import Progress
 
 
 def _user() -> str:
@@ -73,11 +76,52 @@ def _recorded_champion(
     )
 
 
+def _retirement_notices(config: Config, store: Store, candidate: str, champion: Side | None) -> tuple[str, ...]:
+    """ "The champion retires in N days: gate a replacement" — from what `monitor check` last looked up."""
+    from ..monitor.notices import retirement_notices
+
+    names = [candidate] + ([champion.name] if champion is not None else [])
+    found = retirement_notices(config, store, names)
+    out = []
+    if champion is not None and champion.name in found:
+        out.append(found[champion.name].text(f"The champion `{champion.name}`"))
+    if candidate in found and candidate != (champion.name if champion else None):
+        out.append(found[candidate].text(f"The candidate `{candidate}`"))
+    return tuple(out)
+
+
 def _champion_reason(decision: Decision, champion: Side | None) -> str:
     if champion is None:
         return "first champion: no champion was recorded before"
     gains = ", ".join(f"{k} {num(v)}" for k, v in decision.primary_gains.items())
     return f"advanced over {champion.name} ({gains})"
+
+
+#: evaluates a checkpoint on a suite (reusing what is stored) and gives the id of the run to compare
+Evaluate = Callable[[Checkpoint, Suite], str]
+
+
+def _check_allowed(checkpoints: Sequence[Checkpoint], suites: Sequence[Suite]) -> None:
+    """Every checkpoint × suite's governance, before the first request: a refusal then sends nothing at all."""
+    from ..runner import check_allowed
+
+    for checkpoint in checkpoints:
+        for suite in suites:
+            check_allowed(checkpoint, suite)
+
+
+def default_evaluate(
+    config: Config,
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    backend_factory: Callable[[Checkpoint], Backend] | None = None,
+) -> Evaluate:
+    """The standard evaluation: a runner under `config` that resumes or reuses the newest matching run."""
+    from ..runner import Runner
+
+    runner = Runner(config, store, progress=progress, backend_factory=backend_factory)
+    return lambda checkpoint, suite: runner.run(checkpoint, suite).run_id
 
 
 def run_gate(
@@ -88,10 +132,14 @@ def run_gate(
     *,
     champion: Checkpoint | None = None,
     record: bool = False,
+    evaluate: Evaluate | None = None,
     progress: Progress | None = None,
     backend_factory: Callable[[Checkpoint], Backend] | None = None,
 ) -> GateResult:
-    """Gate one candidate. Raises on bad input (exit 2); every decision, incomplete ones too, is stored."""
+    """Gate one candidate. Raises on bad input (exit 2); every decision, incomplete ones too, is stored.
+
+    `evaluate(checkpoint, suite)` gives the id of the run to compare (the CLI passes its runner's); by default a
+    runner under `config` does it, with `progress` and `backend_factory`."""
     check_policy(config)
     if not suites:
         raise InputError("no suites to gate on", field="suite", hint="pass --suite or set run.suites in the config")
@@ -105,8 +153,7 @@ def run_gate(
             hint="drop --champion to compare with the recorded champion, or set the "
             f"champion first with `evalharness champion set {champion.name}`",
         )
-    kwargs = {"progress": progress} | ({"backend_factory": backend_factory} if backend_factory else {})
-    runner = Runner(config, store, **kwargs)
+    evaluate = evaluate or default_evaluate(config, store, progress=progress, backend_factory=backend_factory)
     champion_side: Side | None
     champion_runs: list[str] | None
     manifest: Checkpoint | None = champion
@@ -115,12 +162,10 @@ def run_gate(
     else:
         found = _recorded_champion(config, store, suites)
         champion_side, manifest, champion_runs = found if found is not None else (None, None, None)
-    for checkpoint in [candidate] + ([manifest] if manifest is not None else []):
-        for suite in suites:
-            check_allowed(checkpoint, suite)  # before the first request: a refusal sends nothing
+    _check_allowed([candidate] + ([manifest] if manifest is not None else []), suites)
     if manifest is not None:
-        champion_runs = [runner.run(manifest, s).run_id for s in suites]
-    candidate_runs = [runner.run(candidate, s).run_id for s in suites]
+        champion_runs = [evaluate(manifest, s) for s in suites]
+    candidate_runs = [evaluate(candidate, s) for s in suites]
     comparison = compare_runs(store, policy, candidate_runs, champion_runs)
     history = gate_records.recent_advance_gains(store, policy.convergence_rounds - 1)
     decision = decide(policy, comparison, has_champion=champion_side is not None, previous_advance_gains=history)
@@ -146,6 +191,7 @@ def run_gate(
         decision_id=decision_id,
         recorded=move,
         record_note=note,
+        notices=_retirement_notices(config, store, candidate.name, champion_side),
     )
     report_md = to_markdown(result)
     gate_records.record_decision(
@@ -200,6 +246,7 @@ def run_rounds(
     *,
     champion: Checkpoint | None = None,
     record: bool = False,
+    evaluate: Evaluate | None = None,
     progress: Progress | None = None,
     backend_factory: Callable[[Checkpoint], Backend] | None = None,
 ) -> list[GateResult]:
@@ -209,11 +256,10 @@ def run_rounds(
     `record`); a revert keeps the champion; an incomplete round stops the loop, since what follows
     would rest on a comparison that did not happen.
     """
-    for checkpoint in [*candidates] + ([champion] if champion is not None else []):
-        for suite in suites:
-            check_allowed(checkpoint, suite)  # every round's, before the first round sends anything
+    _check_allowed([*candidates] + ([champion] if champion is not None else []), suites)  # every round's
     results: list[GateResult] = []
     working = champion
+    evaluate = evaluate or default_evaluate(config, store, progress=progress, backend_factory=backend_factory)
     for candidate in candidates:
         result = run_gate(
             config,
@@ -222,8 +268,7 @@ def run_rounds(
             suites,
             champion=working,
             record=record,
-            progress=progress,
-            backend_factory=backend_factory,
+            evaluate=evaluate,
         )
         results.append(result)
         if result.decision.outcome == "incomplete":

@@ -202,11 +202,6 @@ def _decision(r: tuple) -> DecisionRow:
     )
 
 
-def get_decision(store: Store, decision_id: str) -> DecisionRow | None:
-    rows = store.query(f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?", [decision_id])
-    return _decision(rows[0]) if rows else None
-
-
 def list_decisions(store: Store, limit: int = 50) -> list[DecisionRow]:
     """Newest first (the dashboard's "recent gate decisions")."""
     return [

@@ -25,6 +25,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ def agreement_stats(
     n_resamples: int = 1000,
     seed: int = 12345,
     confidence: float = 0.95,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """κ, ρ, bias and their bootstrap intervals for paired grades. `clusters` groups ratings of one answer.
 
     Point estimates come from sklearn and scipy. The bootstrap draws, per resample, how often each answer
@@ -191,10 +192,6 @@ def spearman_batch(human: np.ndarray, judge: np.ndarray, weights: np.ndarray) ->
     var = (weights * dh * dh).sum(axis=1) * (weights * dj * dj).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(var > 1e-12, cov / np.sqrt(var), np.nan)
-
-
-def _nan(value: float | None) -> float:
-    return np.nan if value is None else value
 
 
 def judge_grades(store: Store) -> dict[tuple[str, str], dict[tuple[str, str, str | None], tuple[float, int]]]:
@@ -307,5 +304,5 @@ def calibrate(
                 seed=seed,
                 notes=tuple(notes),
             )
-        )  # type: ignore[arg-type]
+        )
     return CalibrationReport(agreements=agreements, n_ratings=len(ratings), unmatched=unmatched)

@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
 from ..store import Store
 from .rubric import Rubric
 from .verdict import Verdict
+
+#: a judge request's outcome: a valid verdict, an answer that failed validation, or no answer
+CallStatus = Literal["ok", "invalid", "failed"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class CallRow:
     candidate_sha256: str
     candidate_text: str
     sample_index: int
-    status: str  # ok | invalid | failed
+    status: CallStatus
     verdict: Verdict | None
     error: str | None
     raw_response: str | None
@@ -48,7 +51,7 @@ class RunItemRow:
     judge_identity: str
     judge_model: str
     rubric_hash: str
-    status: str  # scored | failed | not_scored
+    status: Literal["scored", "failed", "not_scored"]
     reason: str | None
     cache_keys: tuple[str, ...]
     overall_scores: tuple[int, ...] | None

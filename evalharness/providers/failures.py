@@ -15,7 +15,7 @@ import email.utils
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .keys import scrub
 
@@ -36,9 +36,25 @@ class Unusable(Exception):
     (e.g. no log-probability for the reference's first token). Not retried."""
 
 
+FailureKind = Literal[
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "connection",
+    "malformed",
+    "client_error",
+    "refused",
+    "unusable",
+    "fatal",
+    "cancelled",
+    "stalled",
+    "error",
+]
+
+
 @dataclass(frozen=True)
 class Failure:
-    kind: str  # rate_limited | server_error | timeout | connection | malformed | client_error | refused | fatal
+    kind: FailureKind
     reason: str
     retryable: bool
     fatal: bool = False
@@ -95,7 +111,7 @@ def exception_text(exc: BaseException) -> str:
 
 
 def _connection_failure(exc: BaseException) -> Failure:
-    return Failure("connection", scrub(_short(f"connection error: {exception_text(exc)}")), True)
+    return Failure("connection", scrub(_short(f"connection error: {exception_text(exc)}")) or "connection error", True)
 
 
 def _status_failure(status: int, message: str, headers: Any) -> Failure:

@@ -45,7 +45,7 @@ RUN_COLUMNS = (
 
 def _run(row: tuple) -> RunRow:
     *head, summary = row
-    return RunRow(*head, summary=json.loads(summary) if summary else None)
+    return RunRow(*head, json.loads(summary) if summary else None)  # type: ignore[call-arg]  # row = the columns
 
 
 def record_suite(store: Store, suite: Suite) -> None:

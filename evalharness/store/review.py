@@ -125,7 +125,7 @@ def latest_results(store: Store, *, runs: int, decisions: int, champions: int = 
 
 def _run(row: tuple, metrics: list[dict[str, Any]]) -> RunSummary:
     *head, summary = row
-    return RunSummary(*head, summary=json.loads(summary) if summary else None, metrics=tuple(metrics))
+    return RunSummary(*head, json.loads(summary) if summary else None, tuple(metrics))  # type: ignore[call-arg]
 
 
 def _decision(row: tuple) -> DecisionSummary:

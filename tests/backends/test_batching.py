@@ -13,7 +13,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 from evalharness.backends import make_backend  # noqa: E402
 from evalharness.backends.base import Request  # noqa: E402
-from evalharness.backends.remote import BackendContext  # noqa: E402
+from evalharness.backends.context import BackendContext  # noqa: E402
 from evalharness.backends.transformers_backend import TransformersBackend  # noqa: E402
 from evalharness.checkpoints import load_checkpoint  # noqa: E402
 from evalharness.suites import load_suite  # noqa: E402

@@ -153,7 +153,7 @@ def test_pages_render_in_a_real_browser(server, browser, demo: demo_db.Demo) -> 
 
     browser.get(base + "/compare")
     text = _wait_for(browser, "Compare answers", "Got worse", "Could not be compared", "Items 1–16 of 16")
-    assert "Average change in chrf++ per item" in text
+    assert "Average change in chrF++ per item" in text
     _shot(browser, "compare")
     # Offline: the pages must not try to fetch anything from outside this machine.
     failed = [e["message"] for e in browser.get_log("browser")

@@ -33,7 +33,8 @@ def test_overview_shows_champion_decisions_trends_and_suites(app) -> None:
     assert "it became the champion" in shown
     latest = at.dataframe[0].value
     assert list(latest["checkpoint"].unique()) == ["stoney-base", "stoney-v2", "stoney-v3-lora"]
-    assert set(latest["bits_per_char"]) == {"not measured"}  # never a zero for what was not measured
+    assert set(latest["bits per char"]) == {"not measured"}  # never a zero for what was not measured
+    assert "chrF++" in latest.columns  # metrics by their registry labels, as people read them
     assert "Allowed: testing models on this machine; training models on it" in shown
     assert "sending questions to outside AI services" in shown
     assert not at.error
@@ -42,7 +43,7 @@ def test_overview_shows_champion_decisions_trends_and_suites(app) -> None:
 def test_overview_changes_metric(app) -> None:
     at = _page(app, "overview")
     at.selectbox(key="overview_metric").select("bits_per_char").run()
-    assert "bits_per_char was not measured for any model" in texts(at)
+    assert "bits per char was not measured for any model" in texts(at)
     assert "replay backend holds recorded text only" in texts(at)
 
 
