@@ -72,7 +72,8 @@ def judge_setup(config: Any) -> JudgeSetup | None:
     from .providers.keys import resolve_api_key
 
     rubric = load_rubric(config.resolve(settings.rubric))
-    key = resolve_api_key(settings.provider, settings.api_key_env)
+    # only to a host the operator tied the key variable to (`[keys]`), checked before anything is sent
+    key = resolve_api_key(settings.provider, settings.api_key_env, base_url=settings.base_url, key_hosts=config.keys)
     return JudgeSetup(settings, rubric, key, config.providers, config.run.concurrency)
 
 

@@ -16,8 +16,8 @@ imported only when the entry is asked for, so `evalharness --help` loads no back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -47,7 +47,7 @@ def _no_manifest_checks(checkpoint: Checkpoint, path: Path) -> None:
     return None
 
 
-def _no_preflight(checkpoint: Checkpoint) -> None:
+def _no_preflight(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None) -> None:
     return None
 
 
@@ -71,7 +71,8 @@ class BackendEntry:
     - `key_variables`: environment variables holding its API key, tried in order (empty: none needed);
     - `check_manifest(checkpoint, path)`: raise `InputError` for a manifest that cannot work (missing files,
       missing settings) — called when the manifest is loaded, before any run exists;
-    - `preflight(checkpoint)`: everything else checkable before the first request (a key, unusable settings);
+    - `preflight(checkpoint, key_hosts)`: everything else checkable before the first request (a key — only from
+      a variable `key_hosts`, the config's `[keys]`, ties to the request's host — unusable settings);
     - `identity_parts(checkpoint)`: what, besides backend and model id, determines its outputs (file hashes,
       a server URL); hashed into the checkpoint's identity, which keys every cache;
     - `answer_inputs`: the request fields an answer depends on — the generation cache is keyed on exactly
@@ -87,7 +88,7 @@ class BackendEntry:
     external: bool = False
     key_variables: tuple[str, ...] = ()
     check_manifest: Callable[[Checkpoint, Path], None] = _no_manifest_checks
-    preflight: Callable[[Checkpoint], None] = _no_preflight
+    preflight: Callable[[Checkpoint, Mapping[str, Sequence[str]] | None], None] = _no_preflight
     identity_parts: Callable[[Checkpoint], dict[str, Any]] = _no_identity_parts
     answer_inputs: tuple[str, ...] = PROMPT_INPUTS
     loglikelihood_unsupported: Callable[[Checkpoint], str | None] = _no_loglikelihoods
@@ -207,9 +208,16 @@ def backend(name: str) -> BackendEntry:
         ) from None
 
 
+#: `<metric>@extracted`: a registered text metric scored on the answer the suite's extraction found
+EXTRACTED_SUFFIX = "@extracted"
+
+
 @cache
 def metric(name: str) -> MetricEntry:
-    """The entry of a metric, or ConfigError listing the known ones."""
+    """The entry of a metric, or ConfigError listing the known ones. `<name>@extracted` is derived from
+    `<name>`'s entry: the same metric on extracted answers (see evalharness/extraction.py)."""
+    if name.endswith(EXTRACTED_SUFFIX):
+        return _extracted_entry(metric(name[: -len(EXTRACTED_SUFFIX)]))
     try:
         return _load(METRIC_GROUP, name, MetricEntry)
     except KeyError:
@@ -232,4 +240,16 @@ def build_metric(name: str, setup: MetricSetup) -> Metric:
 
 def unknown_metrics(names: Sequence[str]) -> list[str]:
     known = set(metric_names())
-    return [n for n in names if n not in known]
+    return [n for n in names if n.removesuffix(EXTRACTED_SUFFIX) not in known]
+
+
+def _extracted_entry(base: MetricEntry) -> MetricEntry:
+    from .metrics.extracted import extracted_factory
+
+    return replace(
+        base,
+        name=base.name + EXTRACTED_SUFFIX,
+        label=base.label + " @extracted",
+        factory=extracted_factory(base.factory),
+        description=f"{base.description} — on the answer extracted by the suite's [extraction]",
+    )

@@ -42,7 +42,7 @@ from .registry import PROMPT_INPUTS, BackendEntry, Need, backend
 from .scoring import ScoreSheet, score
 from .store import Store, records
 from .suites import Item, Suite
-from .task import RunSpec, Task, build_task, metric_names_for
+from .task import RunSpec, Task, build_task, metric_names_for, with_extracted
 
 Mode = Literal["evaluate", "rescore"]
 
@@ -114,6 +114,8 @@ class RunResult:
     reused: bool = False
     #: spend of the run's provider calls: calls, tokens, usd (None with a reason when unknown); None for local runs
     cost: dict[str, Any] | None = None
+    #: answer extraction of the run (method, extracted, failed, failed_items); None when the suite declares none
+    extraction: dict[str, Any] | None = None
 
 
 def code_version() -> str:
@@ -218,7 +220,9 @@ class Runner:
 
     def metric_names(self, suites: Sequence[Suite]) -> list[str]:
         """Every metric the suites are scored with, in config order, then suite order."""
-        return list(dict.fromkeys(n for s in suites for n in metric_names_for(self.config, s)))
+        return list(
+            dict.fromkeys(n for s in suites for n in with_extracted(self.config, s, metric_names_for(self.config, s)))
+        )
 
     # -- public -------------------------------------------------------------------------------------
     def run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool = False, new: bool = False) -> RunResult:
@@ -244,7 +248,7 @@ class Runner:
             # Everything the checkpoint needs, before a row is written: a bad input never leaves a `running` run.
             self._check_inputs(checkpoint)
             if not rescore and (existing is None or existing.status != "complete"):
-                entry.preflight(checkpoint)  # a missing key or an unusable setting
+                entry.preflight(checkpoint, self.config.keys)  # a missing key or an unusable setting
         records.record_suite(self.store, suite)
         records.record_checkpoint(self.store, checkpoint)
         if existing is None:
@@ -278,7 +282,7 @@ class Runner:
         self._check_governance(spec)
         if self.backend_factory is None:
             self._check_inputs(checkpoint)
-            backend(checkpoint.backend).preflight(checkpoint)
+            backend(checkpoint.backend).preflight(checkpoint, self.config.keys)
         records.set_run_status(self.store, existing.run_id, "running")
         return self.evaluate(spec, existing.run_id, mode="evaluate")
 
@@ -319,6 +323,7 @@ class Runner:
                 store=self.store,
                 run_id=run_id,
                 suite_hash=spec.task.suite.content_hash,
+                key_hosts=self.config.keys,
             )
             # Loading a local model (importing torch, reading the weights) can take a while: say so.
             self.progress.start(f"{spec.checkpoint.name}: loading the {spec.checkpoint.backend} backend", 0)
@@ -448,10 +453,17 @@ class Runner:
         return inputs
 
     def _extract(self, task: Task, inputs: list[ScoringInput]) -> list[ScoringInput]:
-        """The answer-extraction slot: a task with an extractor scores the extracted answer. (None today.)"""
+        """The extract phase: with an extractor, each answer carries what it found (pure; stored by _persist).
+        Metrics read the raw answer as before; `<metric>@extracted` reads the extraction."""
         if task.extractor is None:
             return inputs
-        raise NotImplementedError("answer extraction is declared by the task but not implemented yet")
+        from dataclasses import replace
+
+        extractor = task.extractor
+        return [
+            inp if inp.hypothesis is None else replace(inp, extraction=extractor.extract(inp.hypothesis))
+            for inp in inputs
+        ]
 
     def _persist(
         self,
@@ -474,6 +486,7 @@ class Runner:
             from .judge import records as judge_records
 
             judge_records.replace_run_items(self.store, run_id, judged.rows)  # no stale verdicts for this run
+        self._persist_answers(run_id, spec, inputs, summary)
         tokens = _token_totals(self.store, run_id)
         cost = calls_cost(self.store, self.config.providers, run_id=run_id) if checkpoint.is_external else None
         summary["cost"] = cost.to_json() if cost else None
@@ -504,6 +517,42 @@ class Runner:
             cost_usd=cost.usd if cost else None,
         )
 
+    def _persist_answers(
+        self, run_id: str, spec: RunSpec, inputs: Sequence[ScoringInput], summary: dict[str, Any]
+    ) -> None:
+        """What was read out of the answers: extracted answers and invented words (evalharness/store/answers.py)."""
+        from .store import answers
+
+        task = spec.task
+        if task.extractor is not None:
+            rows = [
+                {
+                    "item_id": inp.item.id,
+                    "method": inp.extraction.method,
+                    "status": "ok" if inp.extraction.text is not None else "failed",
+                    "text": inp.extraction.text,
+                    "reason": inp.extraction.reason,
+                }
+                for inp in inputs
+                if inp.extraction is not None
+            ]
+            answers.replace_extractions(self.store, run_id, rows)
+            failed = [r["item_id"] for r in rows if r["status"] != "ok"]
+            summary["extraction"] = {
+                "method": task.extractor.method,
+                "extracted": len(rows) - len(failed),
+                "failed": len(failed),
+                "failed_items": failed[:50],
+            }
+        invented = next((m.metric for m in task.metrics if m.name == "invented_words"), None)
+        details = getattr(invented, "details", None)
+        if invented is not None and getattr(invented, "lexicon", None) is not None and details is not None:
+            answers.replace_invented_words(self.store, run_id, details)
+            summary["invented_words"] = {
+                "items_with_invented_words": len(details),
+                "listed": sum(len(v) for v in details.values()),
+            }
+
     # -- helpers ------------------------------------------------------------------------------------
     def _check_governance(self, spec: RunSpec) -> None:
         check_allowed(spec.checkpoint, spec.task.suite)
@@ -529,6 +578,7 @@ class Runner:
             metrics=metrics,
             reused=reused,
             cost=(row.summary or {}).get("cost"),
+            extraction=(row.summary or {}).get("extraction"),
         )
 
 

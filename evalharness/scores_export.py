@@ -42,7 +42,10 @@ def export_scores(store: Store, run_ids: Sequence[str], out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     if out.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
+        from .csvsafe import neutralise_frame
+
+        # answers opened in a spreadsheet stay text; RFC 4180 line ends, so a CR inside an answer is quoted too
+        neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\r\n")
     else:
         frame.to_parquet(tmp, index=False)
     tmp.replace(out)

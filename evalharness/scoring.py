@@ -114,7 +114,8 @@ def _item_scores(scored: ScoredMetric, inputs: Sequence[ScoringInput], stats: Se
                 s.status,
                 s.reason,
                 tuple(s.stats) if ok and s.stats else None,
-                float(value) if ok else None,
+                # a scored item whose own score is undefined (0 of 0 words) keeps its statistics, no number
+                float(value) if ok and np.isfinite(value) else None,
             )
         )
     return out

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from .registry import MetricEntry, MetricSetup, Need, metric
+from .registry import EXTRACTED_SUFFIX, MetricEntry, MetricSetup, Need, metric
 
 if TYPE_CHECKING:
     from .checkpoints import Checkpoint
@@ -84,6 +84,16 @@ def metric_names_for(config: Config, suite: Suite) -> list[str]:
     return list(suite.meta.metrics) if suite.meta.metrics is not None else list(config.metrics.enabled)
 
 
+def with_extracted(config: Config, suite: Suite, names: Sequence[str]) -> list[str]:
+    """A suite that declares how answers are extracted is scored on both: `chrf` and `chrf@extracted` for
+    every metric of `[metrics] on_extracted`."""
+    names = list(names)
+    if suite.meta.extraction is None:
+        return names
+    extra = [f"{n}{EXTRACTED_SUFFIX}" for n in names if n in config.metrics.on_extracted]
+    return names + [n for n in extra if n not in names]
+
+
 def build_task(
     config: Config,
     suite: Suite,
@@ -93,7 +103,11 @@ def build_task(
     extractor: AnswerExtractor | None = None,
 ) -> Task:
     """The task of scoring `suite` under `config`: metrics built from their registry entries."""
-    names = list(metric_names) if metric_names is not None else metric_names_for(config, suite)
+    names = with_extracted(config, suite, metric_names if metric_names is not None else metric_names_for(config, suite))
+    if suite.meta.extraction is not None and extractor is None:
+        from .extraction import SpecExtractor
+
+        extractor = SpecExtractor(suite.meta.extraction, suite.language())
     setup = MetricSetup(config, suite)
     metrics = tuple(ScoredMetric(metric(n), metric(n).factory(setup)) for n in names)
     return Task(

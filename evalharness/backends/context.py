@@ -21,6 +21,8 @@ class BackendContext:
     store: Store | None = None
     run_id: str | None = None
     suite_hash: str | None = None
+    #: `[keys]` from the config: which key variable may go to which host
+    key_hosts: dict[str, list[str]] = field(default_factory=dict)
     #: ask for the generated tokens' log-probabilities where the API offers them (OpenAI-style chat); a monitor
     #: check does, a run does not (it would change nothing it measures and cost bandwidth)
     want_logprobs: bool = False

@@ -8,7 +8,7 @@ Failures after the retries become `Generation.failed` with the reason — nothin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..checkpoints import Checkpoint
@@ -22,14 +22,22 @@ from .base import Generation, LogLikelihood, Reply, Request, render_prompt
 from .context import BackendContext
 
 
-def checkpoint_api_key(checkpoint: Checkpoint) -> Secret | None:
-    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable.
+def checkpoint_api_key(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None) -> Secret | None:
+    """The checkpoint's key from the environment, if the operator's allow-list (`key_hosts`, the config's
+    `[keys]`) ties its variable to the manifest's host. Raises KeyNotAllowedError or MissingCredentialError
+    naming the variable.
 
     A backend whose entry names no key variables (a local vLLM or Ollama) needs one only with api_key_env."""
     from ..registry import backend
 
     required = bool(backend(checkpoint.backend).key_variables) or bool(checkpoint.api_key_env)
-    return resolve_api_key(checkpoint.backend, checkpoint.api_key_env, required=required)
+    return resolve_api_key(
+        checkpoint.backend,
+        checkpoint.api_key_env,
+        required=required,
+        base_url=checkpoint.base_url,
+        key_hosts=key_hosts,
+    )
 
 
 def check_generation_settings(checkpoint: Checkpoint) -> None:
@@ -57,10 +65,10 @@ def check_generation_settings(checkpoint: Checkpoint) -> None:
         )
 
 
-def preflight(checkpoint: Checkpoint) -> None:
+def preflight(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None) -> None:
     """Everything that can be checked before a run starts: the manifest's settings and the key."""
     check_generation_settings(checkpoint)
-    checkpoint_api_key(checkpoint)
+    checkpoint_api_key(checkpoint, key_hosts)
 
 
 class RemoteBackend(ABC):
@@ -75,7 +83,7 @@ class RemoteBackend(ABC):
         self.context = context or BackendContext()
         self.settings = provider_settings(self.context.providers, checkpoint.provider_name)
         check_generation_settings(checkpoint)
-        self.api_key = checkpoint_api_key(checkpoint)
+        self.api_key = checkpoint_api_key(checkpoint, self.context.key_hosts)
         self.audit = AuditLog(self.context.store) if self.context.store is not None else None
         self._loop = LoopThread(name=f"evalharness-{checkpoint.backend}")
         self._client: Any = None

@@ -1,4 +1,5 @@
-"""`evalharness dashboard`: serve the Streamlit review dashboard on this computer (127.0.0.1 only)."""
+"""`evalharness dashboard`: serve the Streamlit review dashboard on this computer (127.0.0.1 only), with the
+server settings a community deployment needs: allowed Host names, no error details in the browser."""
 
 from __future__ import annotations
 
@@ -23,10 +24,7 @@ def command(
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Serve the dashboard at http://127.0.0.1:PORT.
-
-    It reads the DuckDB file from --db, EVALHARNESS_DB or the config.
-    """
+    """Serve the dashboard at http://127.0.0.1:PORT, reading the DuckDB file from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)
     if not APP.is_file():
         raise InputError(
@@ -61,7 +59,18 @@ def command(
         # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
         "--client.toolbarMode",
         "minimal",
+        # a browser shows a plain message for an error, never a traceback with paths and queries
+        "--client.showErrorDetails",
+        "none",
+        # same-origin WebSockets only, with an XSRF token (Streamlit's defaults, stated so no one loses them)
+        "--server.enableCORS",
+        "true",
+        "--server.enableXsrfProtection",
+        "true",
     ]
+    # DNS rebinding: only these Host names are served (behind a proxy: add the public name in [dashboard])
+    for host in cfg.dashboard.allowed_hosts:
+        cmd += ["--server.allowedHosts", host]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -90,7 +90,8 @@ def gate(
         )
     code = rounds_exit_code(results)
     markdown = "\n".join(to_markdown(r) for r in results)
-    reports = [to_json(r) for r in results]
+    publishable = {s.name for s in suites if s.meta.governance.allows("publication")}
+    reports = [to_json(r, publishable=publishable) for r in results]
     payload = reports[0] if len(reports) == 1 else {"exit_code": code, "rounds": reports}
     if report_md:
         _write(report_md, markdown)

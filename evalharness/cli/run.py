@@ -56,6 +56,14 @@ def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Tabl
             ],
         )
         table.add_row("items", *[str(r.n_items) for r in runs])
+        if any(r.extraction for r in runs):
+            table.add_row(
+                "extracted",
+                *[
+                    f"{r.extraction['extracted']} ({r.extraction['failed']} failed)" if r.extraction else "—"
+                    for r in runs
+                ],
+            )
         if any(r.cost is not None for r in runs):
             table.add_row("cost", *[_fmt_cost(r.cost) for r in runs])
         tables.append(table)
@@ -114,7 +122,7 @@ def run(
             check_allowed(ckpt, s)
     if not rescore:
         for ckpt in checkpoints:  # every key and setting before the first request of the first run
-            backend(ckpt.backend).preflight(ckpt)
+            backend(ckpt.backend).preflight(ckpt, cfg.keys)
     results: list[RunResult] = []
     skipped: list[str] = []
     total = len(checkpoints) * sum(len(s.items) for s in suites)

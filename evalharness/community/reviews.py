@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..jsonl import nfc
 from ..store import Store
+from ..store.accounts import writer
 from .accounts import PermissionDenied
 from .judge import UNSTABLE_EXPR, UNSTABLE_JOIN
 
@@ -87,11 +88,13 @@ def save_review(
     verdict: str | None = None,
     cas_rating: int | None = None,
     narrative: str | None = None,
+    session_version: int | None = None,
 ) -> SavedReview:
     """Save what the reviewer said about one answer — rating and correction together, or neither.
 
     A rating needs a verdict or a 1–5 authenticity score; a correction needs the narrative text. The
-    time is the database's, the name is the signed-in account's.
+    time is the database's, the name is the signed-in account's. With `session_version` (the dashboard
+    passes its session's), the write is refused when the account changed since the person signed in.
     """
     if verdict is not None and verdict not in VERDICTS:
         raise InputError(f"verdict must be one of {VERDICTS}", field="verdict")
@@ -103,7 +106,7 @@ def save_review(
     rating_id = ("rat-" + uuid.uuid4().hex[:16]) if (verdict is not None or cas_rating is not None) else None
     correction_id = ("cor-" + uuid.uuid4().hex[:16]) if narrative else None
     with store.transaction() as con:
-        _check_account(con, reviewer)
+        _check_account(con, reviewer, session_version=session_version)
         if rating_id:
             con.execute(
                 "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
@@ -132,10 +135,14 @@ def save_review(
     return SavedReview(rating_id, correction_id, saved_at)
 
 
-def _check_account(con: Any, name: str, role: str = "reviewer") -> None:
-    row = con.execute("SELECT role FROM reviewers WHERE name = ?", [name]).fetchone()
+def _check_account(con: Any, name: str, role: str = "reviewer", *, session_version: int | None = None) -> None:
+    """Inside the write's transaction: the account exists, has the role, and (for a dashboard session) has not
+    changed since the session began — a reset password, a new role or a removal ends the session's writes."""
+    row = writer(con, name)
     if row is None:
         raise PermissionDenied(f"no reviewer account named '{name}'; sign in again")
+    if session_version is not None and row[1] != session_version:
+        raise PermissionDenied(f"the account '{name}' changed since you signed in (password or role); sign in again")
     if role == "admin" and row[0] != "admin":
         raise PermissionDenied(f"'{name}' is a reviewer; only an admin can do this")
 
@@ -236,12 +243,20 @@ def correction_counts(store: Store) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in STATUSES}
 
 
-def review_correction(store: Store, admin: str, correction_id: str, status: str, note: str | None = None) -> None:
+def review_correction(
+    store: Store,
+    admin: str,
+    correction_id: str,
+    status: str,
+    note: str | None = None,
+    *,
+    session_version: int | None = None,
+) -> None:
     """An admin accepts or rejects a correction (or returns it to pending). Who and when are recorded."""
     if status not in STATUSES:
         raise InputError(f"unknown status '{status}'", field="status", hint=f"use one of {', '.join(STATUSES)}")
     with store.transaction() as con:
-        _check_account(con, admin, role="admin")
+        _check_account(con, admin, role="admin", session_version=session_version)
         found = con.execute("SELECT 1 FROM corrections WHERE correction_id = ?", [correction_id]).fetchone()
         if not found:
             raise InputError(f"no correction '{correction_id}'", field="correction_id")

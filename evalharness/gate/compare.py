@@ -442,7 +442,13 @@ def _crosscheck(
     """sacrebleu's PairedTest on the texts: its scores must equal the stored statistics', and its p-value
     must equal sacrebleu's formula applied to our resamples (so our draws are sacrebleu's draws). That p
     is not the gate's p-value (see `stats.sacrebleu_p_value`)."""
-    if not hasattr(metric, "sacrebleu") or policy.crosscheck_max_items == 0:
+    # a folded chrF scores texts the suite's language card folded: sacrebleu on the raw texts is not its check
+    # (its own test checks it against sacrebleu on folded text)
+    if (
+        not hasattr(metric, "sacrebleu")
+        or not getattr(metric, "crosscheck_on_raw_text", True)
+        or policy.crosscheck_max_items == 0
+    ):
         return ()
     out = []
     for offset, (suite, mask, (cand_text, champ_text)) in enumerate(zip(suites, masks, texts)):

@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -157,9 +157,10 @@ class Judge:
         *,
         providers: dict[str, ProviderSettings] | None = None,
         default_concurrency: int = 8,
+        key_hosts: Mapping[str, Sequence[str]] | None = None,
     ) -> Judge:
-        """Resolve the key now, so a missing one stops everything before a request is sent."""
-        key = resolve_api_key(config.provider, config.api_key_env)
+        """Resolve the key now, so a missing (or not allowed) one stops everything before a request is sent."""
+        key = resolve_api_key(config.provider, config.api_key_env, base_url=config.base_url, key_hosts=key_hosts)
         return cls(config, rubric, store, providers or {}, default_concurrency, key)
 
     @property

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..backends.base import LogLikelihood
 from ..suites import Item
+
+if TYPE_CHECKING:
+    from ..task import Extraction
 
 ItemStatus = Literal["scored", "failed", "unsupported", "not_scored"]
 
@@ -31,13 +34,15 @@ class JudgedItem:
 @dataclass(frozen=True)
 class ScoringInput:
     """What a metric may look at for one item: the outputs of the phases before scoring. `hypothesis` is None
-    when generation failed; `loglikelihood` and `judged` are None when that phase did not run for the item."""
+    when generation failed; `loglikelihood` and `judged` are None when that phase did not run for the item;
+    `extraction` is what the suite's answer extraction found in the hypothesis (None: no extraction ran)."""
 
     item: Item
     hypothesis: str | None
     generation_error: str | None = None
     loglikelihood: LogLikelihood | None = None
     judged: JudgedItem | None = None
+    extraction: Extraction | None = None
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,14 @@ class ChrF:
             self._chrf.num_refs = 1
         return "sacrebleu:" + str(self._chrf.get_signature())
 
+    def prepare(self, text: str) -> str:
+        """What the statistics are computed on: NFC text (a folded variant folds it further)."""
+        return nfc(text)
+
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
         ok = [i for i, inp in enumerate(inputs) if inp.hypothesis is not None]
-        hyps = [nfc(inputs[i].hypothesis or "") for i in ok]
-        refs = [nfc(inputs[i].item.reference) for i in ok]
+        hyps = [self.prepare(inputs[i].hypothesis or "") for i in ok]
+        refs = [self.prepare(inputs[i].item.reference) for i in ok]
         rows = self._chrf._extract_corpus_statistics(hyps, [refs]) if ok else []
         out: list[ItemStat] = [failed_generation(inp) for inp in inputs]
         for index, row in zip(ok, rows):

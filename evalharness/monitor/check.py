@@ -238,7 +238,7 @@ def _generate(
         backend = backend_factory(cp)
     else:
         if cp.is_external:
-            preflight(cp)
+            preflight(cp, config.keys)
         backend = make_backend(
             cp,
             BackendContext(
@@ -248,6 +248,7 @@ def _generate(
                 run_id=check_id,
                 suite_hash=target.canary.canary_hash,
                 want_logprobs=target.monitor.logprobs == "auto" and cp.backend in LOGPROB_BACKENDS,
+                key_hosts=config.keys,
             ),
         )
     requests = [Request(item_id=c.key, prompt=c.item.prompt, system=c.item.system) for c in target.canary.items]
@@ -406,7 +407,7 @@ def run_check(
     retirement = None
     if lookup:
         audit: list[CallRecord] = []
-        retirement = lookup_retirement(cp, now.date(), audit=audit)
+        retirement = lookup_retirement(cp, now.date(), audit=audit, key_hosts=config.keys)
         write_calls(store, [dataclasses.replace(r, run_id=check_id) for r in audit])
         db.save_retirement(
             store,

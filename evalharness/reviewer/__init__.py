@@ -53,5 +53,5 @@ def open_session(
         config=config.reviewer,
         corpus=corpus_builder(config, store),
         retriever=retriever or default_retriever(embedding_cache_path(config)),
-        **kwargs,
+        **{"key_hosts": config.keys, **kwargs},
     )

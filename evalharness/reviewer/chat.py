@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,12 +88,16 @@ class ReviewSession:
     #: the Gemini key; by default read from the environment (GOOGLE_API_KEY, else GEMINI_API_KEY)
     api_key: Secret | str | None = field(default=_FROM_ENV, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    #: `[keys]` from the config: the key is read only for a host its variable is tied to
+    key_hosts: Mapping[str, Sequence[str]] | None = field(default=None, repr=False)
     history: list[Turn] = field(default_factory=list)
     _client: genai.Client | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.api_key is _FROM_ENV:
-            self.api_key = resolve_api_key("gemini", required=False)
+            self.api_key = resolve_api_key(
+                "gemini", required=False, base_url=self.config.base_url, key_hosts=self.key_hosts
+            )
         elif isinstance(self.api_key, str):
             self.api_key = Secret(self.api_key, "api_key") if self.api_key.strip() else None  # scrubbed from now on
 

@@ -20,6 +20,43 @@ _MIGRATED: set[str] = set()
 _MIGRATE_LOCK = threading.Lock()
 
 
+_UMASK_LOCK = threading.Lock()
+_UMASK_USERS = 0
+_UMASK_SAVED = 0
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """While any store connection is open in this process, files are created with mode 0600 (umask 077).
+
+    The umask belongs to the whole process, so it is counted: the first connection sets it, the last one
+    restores it. Another file this process creates meanwhile is private too — the safe side.
+    """
+    global _UMASK_USERS, _UMASK_SAVED
+    with _UMASK_LOCK:
+        if _UMASK_USERS == 0:
+            _UMASK_SAVED = os.umask(0o077)
+        _UMASK_USERS += 1
+    try:
+        yield
+    finally:
+        with _UMASK_LOCK:
+            _UMASK_USERS -= 1
+            if _UMASK_USERS == 0:
+                os.umask(_UMASK_SAVED)
+
+
+def _owner_only(path: Path) -> None:
+    """chmod 0600 when the file exists and is more open (a store made before this rule, or by another tool)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # not ours to change (another user's file, opened read-only): leave it
+        pass
+
+
 def default_store_path() -> Path:
     return Path(os.environ.get("EVALHARNESS_DB", "evalharness.duckdb"))
 
@@ -51,10 +88,15 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one short piece of work; migrations are applied once per process."""
-        with self._thread_lock:
+        """A connection for one short piece of work; migrations are applied once per process.
+
+        The file and its write-ahead log hold password hashes and community data: they are created readable
+        by their owner only (mode 0600), whatever the process's umask.
+        """
+        with self._thread_lock, _private_files():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = self._open()
+            _owner_only(self.path)
             try:
                 key = str(self.path.resolve())
                 if key not in _MIGRATED:
@@ -64,6 +106,7 @@ class Store:
                 yield con
             finally:
                 con.close()
+                _owner_only(self.path.with_name(self.path.name + ".wal"))
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

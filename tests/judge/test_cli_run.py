@@ -30,6 +30,9 @@ rubric = "{rubric}"
 [providers.openai]
 backoff_s = 0
 max_backoff_s = 0
+
+[keys]
+OPENAI_API_KEY = ["127.0.0.1"]
 """
 
 
