@@ -71,7 +71,7 @@ def password(
 
 @app.command("role")
 def role(
-    name: str,
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")],
     new_role: Annotated[str, typer.Argument(metavar="ROLE", help="reviewer | admin")],
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -85,7 +85,9 @@ def role(
 
 
 @app.command("unlock")
-def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def unlock(
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")], config: ConfigOpt = None, db: DbOpt = None
+) -> None:
     """Lift every wrong-password lock on a name, from every address (the password stays as it is)."""
     from ..community import accounts
 
@@ -95,7 +97,9 @@ def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
 
 
 @app.command("remove")
-def remove(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def remove(
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")], config: ConfigOpt = None, db: DbOpt = None
+) -> None:
     """Delete an account. Its open sessions end at their next page or save; what it wrote stays, credited."""
     from ..community import accounts
 

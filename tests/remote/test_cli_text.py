@@ -33,7 +33,8 @@ def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str]:
 def test_unknown_cost_hint_keeps_its_config_section(keys, fake, make_suite_dir, write_checkpoint, tmp_path: Path,
                                                     monkeypatch, capsys) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[metrics]\nenabled = ["chrf"]\nrequired = ["chrf"]\n', encoding="utf-8")
+    config.write_text('[metrics]\nenabled = ["chrf"]\nrequired = ["chrf"]\n[keys]\nOPENAI_API_KEY = ["127.0.0.1"]\n',
+                      encoding="utf-8")
     suite = make_suite_dir(2)
     ckpt = remote_checkpoint(write_checkpoint, "openai", fake)
     code, out = _cli(monkeypatch, capsys, "run", "-c", str(ckpt.manifest_path), "-s", str(tmp_path / "suites" /
