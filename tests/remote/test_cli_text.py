@@ -61,3 +61,10 @@ def test_signatures_and_corrections_print_as_written(keys, tmp_path: Path, monke
     code, out = _cli(monkeypatch, capsys, "corrections", "list", "--db", str(db))
     assert code == 0, out
     assert "[redacted]" in out and "[/bold]" in out and ":smile:" in out and "Lucy [admin]" in out
+
+    code, out = _cli(monkeypatch, capsys, "reviewers", "list", "--db", str(db))
+    assert code == 0, out
+    assert "Lucy [admin]" in out and "\\[" not in out
+    code, out = _cli(monkeypatch, capsys, "reviewers", "unlock", "Lucy [admin]", "--db", str(db))
+    assert code == 0, out
+    assert "unlocked 'Lucy [admin]'" in out
