@@ -580,10 +580,11 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                     prompt_tokens, completion = fake.behaviour.fixed_usage or (120, len(chunks))
                     frame["usageMetadata"] = _gemini_usage(prompt_tokens, completion, fake.behaviour.thoughts_tokens)
                 data = b"data: " + json.dumps(frame).encode() + b"\r\n\r\n"
-                self.wfile.write(data if cut else b"%x\r\n%s\r\n" % (len(data), data))
-                self.wfile.flush()
+                # counted before it is written: a client may read the frame before this thread runs again
                 with fake._lock:
                     fake.frames_sent += 1
+                self.wfile.write(data if cut else b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
                 if index == 0 and fake.hold_after_first:
                     fake._release.wait(timeout=120)  # released by the test; the bound only stops a stuck server
             if cut:
