@@ -40,7 +40,7 @@ def render() -> None:
             with st.container(border=True):
                 headline = ui.plain.decision_headline(d.decision, d.candidate, d.champion)
                 st.markdown(f"**{ui.escape(headline)}**" + (" It became the model in use." if d.recorded else ""))
-                st.caption(f"{ui.DECISION_WORDS.get(d.decision) or ui.escape(d.decision)} · {ui.when(d.created_at)}")
+                st.caption(f"{ui.escape(ui.decision_words(d))} · {ui.when(d.created_at)}")
                 reasons = d.plain_reasons or d.reasons
                 st.markdown("\n".join(f"- {ui.escape(r)}" for r in reasons) or "_no reasons recorded_")
                 if d.plain_reasons and list(d.plain_reasons) != list(d.reasons):

@@ -86,16 +86,41 @@ def set_champion(store: Store, name: str, identity: str, *, set_by: str, reason:
 
 
 def record_decision(
-    store: Store, row: dict[str, Any], *, move_champion: bool, expected_champion: str | None, set_by: str
+    store: Store,
+    row: dict[str, Any],
+    *,
+    move_champion: bool,
+    expected_champion: str | None,
+    set_by: str,
+    starting_champion: tuple[str, str] | None = None,
 ) -> str:
     """Store a decision; when `move_champion`, make its candidate the champion in the same transaction.
 
     `expected_champion` is the identity of the recorded champion the comparison assumed (None: there was
     none). If another gate moved the champion meanwhile, nothing is written and the caller is told to
     re-run — a champion is never replaced by one that was not compared with it.
+
+    `starting_champion` (name, identity): a store with no champion yet records the champion this decision
+    was compared with as the first one, in the same transaction — so what the gate said about "the
+    champion" is what `champion show` and the dashboard say.
     """
     decision_id = row.get("decision_id") or "dec-" + uuid.uuid4().hex[:12]
     with store.transaction() as con:
+        if starting_champion is not None:
+            if con.execute("SELECT 1 FROM champions LIMIT 1").fetchone():
+                raise InputError(
+                    "the recorded champion changed while this gate ran",
+                    field="champion",
+                    hint="run `evalharness gate` again to compare with the new champion",
+                )
+            _insert_champion(
+                con,
+                *starting_champion,
+                decision_id=None,
+                set_by=set_by,
+                reason="starting champion: given with --champion to `evalharness gate --record`",
+            )
+            expected_champion = starting_champion[1]
         if move_champion:
             now = con.execute("SELECT checkpoint_identity FROM champions ORDER BY seq DESC LIMIT 1").fetchone()
             now_identity = now[0] if now else None
