@@ -96,9 +96,13 @@ def _body(driver) -> str:
 
 
 def _until(driver, condition, timeout: float = TIMEOUT, message: str = ""):
+    """Poll `condition` until it holds. An element that went stale (Streamlit redrew the page between finding
+    it and reading it) only means "ask again", never a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.3).until(condition, message)
+    return WebDriverWait(driver, timeout, poll_frequency=0.3,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
 
 
 def _idle(driver) -> None:
