@@ -18,6 +18,20 @@ from .migrations import apply_migrations
 
 _MIGRATED: set[str] = set()
 _MIGRATE_LOCK = threading.Lock()
+_PATH_LOCKS: dict[str, threading.RLock] = {}
+_PATH_LOCKS_GUARD = threading.Lock()
+
+
+def path_lock(path: Path) -> threading.RLock:
+    """The one lock of this process for a database file, whatever spelling of its path a caller used.
+
+    DuckDB connections are not shared between threads, and two connections of one process racing on one
+    file fail in odd ways (a registered Arrow table vanishing mid-query), so every `Store` on the same
+    file — not just the same `Store` object — takes this lock for each short piece of work.
+    """
+    key = os.path.realpath(path)
+    with _PATH_LOCKS_GUARD:
+        return _PATH_LOCKS.setdefault(key, threading.RLock())
 
 
 def default_store_path() -> Path:
@@ -30,9 +44,7 @@ class Store:
     def __init__(self, path: str | Path | None = None, *, lock_timeout_s: float = 60.0) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self.lock_timeout_s = lock_timeout_s
-        # DuckDB connections are not shared between threads; one process-wide lock keeps our own
-        # threads (e.g. a cache writer and the progress loop) from racing for the file.
-        self._thread_lock = threading.RLock()
+        self._thread_lock = path_lock(self.path)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout_s
