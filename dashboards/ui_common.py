@@ -43,7 +43,7 @@ CACHE_SECONDS = _ttl()
 
 def db_path() -> str:
     """`EVALHARNESS_DB` if set (the CLI's --db sets it), else `[store] path` from the config."""
-    return str(settings().store_path())
+    return settings().store_url()
 
 
 _STORES: dict[tuple[str, float], Store] = {}

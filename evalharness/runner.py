@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import logging
 import subprocess
 import threading
 import time
@@ -30,8 +31,10 @@ from .governance import require
 from .metrics import ContextualMetric, Metric, ScoringContext, ScoringInput, build_metric
 from .providers.pricing import calls_cost
 from .store import Store
-from .store import records
+from .store import cache, claims, runs, scores, suites
 from .suites import Item, Suite
+
+_log = logging.getLogger("evalharness.runner")
 
 
 class Progress(Protocol):
@@ -176,12 +179,22 @@ class Runner:
         if checkpoint.is_external:
             require(suite, "external_generation", purpose=f"sending prompts to {checkpoint.backend} "
                                                           f"model '{checkpoint.model}'")
-        records.record_suite(self.store, suite)
-        records.record_checkpoint(self.store, checkpoint)
-        existing = None if new else records.find_run(self.store, checkpoint, suite)
+        suites.record_suite(self.store, suite)
+        runs.record_checkpoint(self.store, checkpoint)
+        # One process at a time per checkpoint × settings × suite version: a second `run` of the same work
+        # waits here for the first and then reuses its run, instead of generating (and paying) twice.
+        key = (checkpoint.identity, checkpoint.settings_hash, suite.content_hash)
+        with claims.claim(self.store, key, on_wait=lambda holder: _log.info(
+                "waiting for %s (%s), which is running %s on %s", holder.owner, holder.host, checkpoint.name,
+                suite.name)) as owner:
+            return self._run_claimed(checkpoint, suite, key, owner, rescore=rescore, new=new)
+
+    def _run_claimed(self, checkpoint: Checkpoint, suite: Suite, key: tuple[str, str, str], owner: str, *,
+                     rescore: bool, new: bool) -> RunResult:
+        existing = None if new else runs.find_run(self.store, checkpoint, suite)
         enabled = {m.name for m in self.metrics}
         if existing and existing.status == "complete" and not rescore:
-            stored = {m["metric"]: m["signature"] for m in records.run_metrics(self.store, existing.run_id)}
+            stored = {m.metric: m.signature for m in scores.run_metrics(self.store, existing.run_id)}
             # a judged metric under another judge or rubric (its signature says which) is scored again
             rejudge = [m.name for m in self.metrics if isinstance(m, ContextualMetric)
                        and stored.get(m.name) != m.signature()]
@@ -190,10 +203,11 @@ class Runner:
             rescore = True  # same generations, different metric set: score again, generate nothing
         if checkpoint.is_external and not rescore and self.backend_factory is None:
             preflight(checkpoint)  # a missing key or an unusable setting stops here, before a run exists
-        run_id = existing.run_id if existing else records.create_run(
+        run_id = existing.run_id if existing else runs.create_run(
             self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump())
+        claims.set_run(self.store, key, owner, run_id)
         if existing:
-            records.set_run_status(self.store, run_id, "running")
+            runs.set_run_status(self.store, run_id, "running")
         backend_holder: dict[str, Backend] = {}
         self._run_scope = (run_id, suite.content_hash)
         try:
@@ -211,7 +225,7 @@ class Runner:
         Only what is not in the cache is sent again — the items that failed (or were never reached); the
         finished ones are reused. Returns None when there is nothing to retry (no run yet, or complete).
         """
-        existing = records.find_run(self.store, checkpoint, suite)
+        existing = runs.find_run(self.store, checkpoint, suite)
         if existing is None or existing.status == "complete":
             return None
         return self.run(checkpoint, suite)
@@ -230,17 +244,17 @@ class Runner:
 
     def _generate(self, run_id: str, checkpoint: Checkpoint, suite: Suite, holder: dict[str, Backend]) -> int:
         keys = {item.id: generation_key(checkpoint, item) for item in suite.items}
-        cached = records.cached_generations(self.store, list(keys.values()))
+        cached = cache.cached_generations(self.store, list(keys.values()))
         done_rows = [{"cache_key": keys[i.id], "item_id": i.id, "status": "ok", "text": cached[keys[i.id]]}
                      for i in suite.items if keys[i.id] in cached]
         # Cached rows are linked without rewriting the cache (INSERT OR IGNORE keeps the original).
-        records.put_generation_results(self.store, run_id, checkpoint, done_rows)
+        cache.put_generation_results(self.store, run_id, checkpoint, done_rows)
         missing = [i for i in suite.items if keys[i.id] not in cached]
         if not missing:
             return 0
         backend = self._backend(checkpoint, holder)
         self.progress.start(f"{checkpoint.name} · {suite.name}: generating", len(missing))
-        writer = _Writer(lambda batch: records.put_generation_results(self.store, run_id, checkpoint, batch))
+        writer = _Writer(lambda batch: cache.put_generation_results(self.store, run_id, checkpoint, batch))
         seen: set[str] = set()
         try:
             requests = [Request(item_id=i.id, prompt=i.prompt, system=i.system) for i in missing]
@@ -255,7 +269,7 @@ class Runner:
             self.progress.done()
         lost = [i.id for i in missing if i.id not in seen]
         if lost:
-            records.put_generation_results(self.store, run_id, checkpoint, [
+            cache.put_generation_results(self.store, run_id, checkpoint, [
                 {"cache_key": keys[i], "item_id": i, "status": "failed", "text": None,
                  "error": "backend returned no result for this item"} for i in lost])
         return len(seen)
@@ -266,7 +280,7 @@ class Runner:
         if not any(m.needs_loglikelihood for m in self.metrics):
             return {}
         keys = {item.id: loglikelihood_key(checkpoint, item) for item in suite.items}
-        cached = records.cached_loglikelihoods(self.store, list(keys.values()))
+        cached = cache.cached_loglikelihoods(self.store, list(keys.values()))
         result = {item_id: LogLikelihood(item_id, "ok", *cached[key]) for item_id, key in keys.items() if key in cached}
         missing = [i for i in suite.items if keys[i.id] not in cached]
         if not missing:
@@ -279,7 +293,7 @@ class Runner:
         if not backend.supports_loglikelihood:
             return None if not result else result
         self.progress.start(f"{checkpoint.name} · {suite.name}: log-likelihood", len(missing))
-        writer = _Writer(lambda batch: records.put_loglikelihoods(self.store, checkpoint.identity, batch))
+        writer = _Writer(lambda batch: cache.put_loglikelihoods(self.store, checkpoint.identity, batch))
         try:
             requests = [Request(item_id=i.id, prompt=i.prompt, system=i.system, reference=i.reference) for i in missing]
             for ll in backend.loglikelihood(requests):
@@ -295,7 +309,7 @@ class Runner:
 
     def _score(self, run_id: str, checkpoint: Checkpoint, suite: Suite,
                logliks: dict[str, LogLikelihood] | None, holder: dict[str, Backend]) -> None:
-        items_state = records.run_items(self.store, run_id)
+        items_state = runs.run_items(self.store, run_id)
         inputs = []
         for item in suite.items:
             status, text, error = items_state.get(item.id, ("failed", None, "not generated yet"))
@@ -353,15 +367,15 @@ class Runner:
         tokens = _token_totals(self.store, run_id)
         cost = calls_cost(self.store, self.config.providers, run_id=run_id) if checkpoint.is_external else None
         summary["cost"] = cost.to_json() if cost else None
-        records.replace_scores(self.store, run_id, table, metric_rows, status=status, n_ok=len(inputs) - n_failed,
+        scores.replace_scores(self.store, run_id, table, metric_rows, status=status, n_ok=len(inputs) - n_failed,
                                n_failed=n_failed, summary=summary, prompt_tokens=tokens[0],
                                completion_tokens=tokens[1], cost_usd=cost.usd if cost else None)
 
     def _result(self, run_id: str, checkpoint: Checkpoint, suite: Suite, *, generated: int,
                 reused: bool = False) -> RunResult:
-        row = records.get_run(self.store, run_id)
+        row = runs.get_run(self.store, run_id)
         assert row is not None
-        metrics = {m["metric"]: m for m in records.run_metrics(self.store, run_id)}
+        metrics = {m.metric: m.as_dict() for m in scores.run_metrics(self.store, run_id)}
         return RunResult(run_id=run_id, checkpoint=checkpoint.name, suite=suite.name, status=row.status,
                          n_items=row.n_items, n_failed=row.n_failed or 0, generated=generated, metrics=metrics,
                          reused=reused, cost=(row.summary or {}).get("cost"))
@@ -390,6 +404,4 @@ def _metric_row(metric: Metric, matrix: np.ndarray, scored_mask: np.ndarray, sta
 
 
 def _token_totals(store: Store, run_id: str) -> tuple[int | None, int | None]:
-    row = store.query("SELECT sum(g.prompt_tokens), sum(g.completion_tokens) FROM run_items r JOIN generations g "
-                      "USING (cache_key) WHERE r.run_id = ?", [run_id])[0]
-    return (int(row[0]) if row[0] is not None else None, int(row[1]) if row[1] is not None else None)
+    return runs.token_totals(store, run_id)

@@ -37,6 +37,7 @@ def _register() -> None:
     from . import reviewers as reviewers_cmd
     from . import run as run_cmd
     from . import runs as runs_cmd
+    from . import store as store_cmd
     from . import suites as suites_cmd
 
     app.command("run")(run_cmd.run)
@@ -49,6 +50,7 @@ def _register() -> None:
     app.add_typer(reviewers_cmd.app, name="reviewers")
     app.add_typer(reviewers_cmd.corrections_app, name="corrections")
     app.command("review")(review_cmd.review)
+    app.add_typer(store_cmd.app, name="store")
 
 
 _register()

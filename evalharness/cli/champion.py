@@ -61,7 +61,7 @@ def history(config: ConfigOpt = None, db: DbOpt = None, limit: int = 100,
     if json_out:
         print_json([asdict(r) for r in rows])
         return
-    table = Table(title=f"Champions in {store.path}")
+    table = Table(title=f"Champions in {store.display}")
     for col in ("#", "checkpoint", "identity", "since", "by", "decision", "reason"):
         table.add_column(col)
     for r in rows:

@@ -18,12 +18,12 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
-def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
+def load(config_path: Path | None, db: str | Path | None) -> tuple[Config, Store]:
     """Config from --config (or ./evalharness.toml), store from --db, EVALHARNESS_DB or the config."""
     config = load_config(config_path)
     if db is not None:
         os.environ["EVALHARNESS_DB"] = str(db)
-    return config, Store(config.store_path())
+    return config, Store(config.store_url())
 
 
 def print_json(data: Any) -> None:

@@ -1,4 +1,7 @@
-"""`evalharness dashboard`: serve the Streamlit review dashboard on this computer (127.0.0.1 only)."""
+"""`evalharness dashboard`: serve the Streamlit review dashboard (127.0.0.1 unless --host says otherwise).
+
+For a community, serve it behind a TLS reverse proxy on the same machine (docs/hosting.md): the dashboard
+stays on loopback and only the proxy faces the network."""
 
 from __future__ import annotations
 
@@ -19,15 +22,17 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
 def command(port: Annotated[Optional[int], typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+            host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a reverse proxy "
+                                                   "(docs/hosting.md)")] = "127.0.0.1",
             config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Serve the dashboard at http://127.0.0.1:PORT. It reads the DuckDB file from --db, EVALHARNESS_DB or the config."""
+    """Serve the dashboard at http://HOST:PORT. It reads the store from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)
     if not APP.is_file():
         raise InputError(f"the dashboard app is not at {APP}",
                          hint="run from a checkout of the repository (the dashboards/ folder is not packaged)")
     port = port or cfg.dashboard.port
     env = dict(os.environ)
-    env["EVALHARNESS_DB"] = str(store.path.resolve())
+    env["EVALHARNESS_DB"] = str(store.path.resolve()) if store.path is not None else store.location
     if config is not None:
         env["EVALHARNESS_CONFIG"] = str(config.resolve())
     elif cfg.source:
@@ -35,9 +40,10 @@ def command(port: Annotated[Optional[int], typer.Option(help="port (default: \\[
     # The server imports this same evalharness, whichever way it was installed.
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    console.print(f"Dashboard: http://127.0.0.1:{port}  (results file: {store.path}; stop with Ctrl+C)")
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Dashboard: http://{shown}:{port}  (store: {store.display}; stop with Ctrl+C)", highlight=False)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
            # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
            "--client.toolbarMode", "minimal"]
     try:

@@ -15,11 +15,11 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..judge import records as judge_records
+from ..store import judging as judge_records
 from ..judge.calibrate import Agreement, Interval, calibrate
 from ..judge.ratings import import_ratings, read_ratings, stored_ratings
 from ..judge.rubric import load_rubric
-from ..store import records
+from ..store import runs as run_rows
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
 
@@ -112,7 +112,7 @@ def _rubric(a: Agreement) -> str:
 def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Items of a run whose judge samples disagreed by 2 points or more (the configured spread)."""
     _, store = load(config, db)
-    if records.get_run(store, run_id) is None:
+    if run_rows.get_run(store, run_id) is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
     rows = judge_records.unstable_items(store, run_id)
     if json_out:

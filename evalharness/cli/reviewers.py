@@ -44,7 +44,7 @@ def add(name: Annotated[str, typer.Argument(help="the name the person signs in w
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
     account = accounts.add_reviewer(store, name, role, _password(password_stdin))
-    console.print(f"added {account.role} '{account.name}' to {store.path}")
+    console.print(f"added {account.role} '{account.name}' to {store.display}")
 
 
 @app.command("password")
@@ -65,7 +65,7 @@ def list_(config: ConfigOpt = None, db: DbOpt = None,
         print_json([{"name": a.name, "role": a.role, "created_at": a.created_at, "failed_attempts": a.failed_attempts,
                      "locked_until": a.locked_until} for a in rows])
         return
-    table = Table(title=f"Reviewers in {store.path}")
+    table = Table(title=f"Reviewers in {store.display}")
     for col in ("name", "role", "created", "wrong passwords", "locked until"):
         table.add_column(col)
     for a in rows:
@@ -84,7 +84,7 @@ def corrections_list(status: Annotated[Optional[str], typer.Option(help="pending
     if json_out:
         print_json([r.__dict__ for r in rows])
         return
-    table = Table(title=f"Corrections in {store.path}")
+    table = Table(title=f"Corrections in {store.display}")
     for col in ("id", "item", "author", "written", "status", "by", "narrative"):
         table.add_column(col)
     for c in rows:

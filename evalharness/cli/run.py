@@ -18,7 +18,8 @@ from ..suites import load_suite
 from .common import console, load, print_json
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
-DbOpt = Annotated[Optional[Path], typer.Option("--db", help="DuckDB file (overrides the config)")]
+DbOpt = Annotated[Optional[str], typer.Option(
+    "--db", help="the store: a DuckDB file or a postgresql:// URL (overrides EVALHARNESS_DB and the config)")]
 
 
 class RichProgress:
@@ -124,7 +125,7 @@ def run(
                     results.append(runner.run(ckpt, s, rescore=rescore, new=new))
     names = [m.name for m in runner.metrics]
     if json_out:
-        print_json({"db": str(store.path), "runs": [asdict(r) for r in results], "nothing_to_retry": skipped})
+        print_json({"db": store.display, "runs": [asdict(r) for r in results], "nothing_to_retry": skipped})
     else:
         if skipped:
             console.print(f"nothing to retry (no incomplete run) for: {', '.join(skipped)}")
@@ -138,7 +139,7 @@ def run(
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
             console.print("n/a: not measured — the backend gives no log-likelihoods (never reported as a number).")
         _print_judge_notes(store, results)
-        console.print(f"Results are in [bold]{store.path}[/] (see `evalharness runs list`).")
+        console.print(f"Results are in [bold]{store.display}[/] (see `evalharness runs list`).")
     incomplete = [r for r in results if r.status != "complete"]
     if incomplete:
         raise IncompleteRunError(f"{len(incomplete)} run(s) incomplete: "
@@ -149,10 +150,10 @@ def run(
 
 def _print_judge_notes(store, results: list[RunResult]) -> None:
     """Items whose judge samples disagreed: the CAS of those is not to be trusted without a person."""
-    from ..store import records
+    from ..store import runs as run_rows
 
     for r in results:
-        row = records.get_run(store, r.run_id)
+        row = run_rows.get_run(store, r.run_id)
         unstable = ((row.summary or {}).get("judge") or {}).get("unstable_items") if row else None
         if unstable:
             console.print(f"CAS: {len(unstable)} unstable item(s) in {r.run_id} (judge samples disagree by 2+ "

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..store import records
+from ..store import runs as run_rows
+from ..store import scores as score_rows
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
 
@@ -22,11 +23,11 @@ def list_runs(config: ConfigOpt = None, db: DbOpt = None, limit: int = 50,
               json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The newest runs first."""
     _, store = load(config, db)
-    rows = records.list_runs(store, limit) if store.exists() else []
+    rows = run_rows.list_runs(store, limit) if store.exists() else []
     if json_out:
         print_json([asdict(r) for r in rows])
         return
-    table = Table(title=f"Runs in {store.path}")
+    table = Table(title=f"Runs in {store.display}")
     for col in ("run", "checkpoint", "suite", "version", "status", "items", "failed", "started"):
         table.add_column(col)
     for r in rows:
@@ -40,10 +41,10 @@ def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
          json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
     _, store = load(config, db)
-    row = records.get_run(store, run_id)
+    row = run_rows.get_run(store, run_id)
     if row is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
-    metrics = records.run_metrics(store, run_id)
+    metrics = [m.as_dict() for m in score_rows.run_metrics(store, run_id)]
     if json_out:
         print_json({**asdict(row), "metrics": metrics})
         return
@@ -79,10 +80,10 @@ def export(run_ids: list[str], out: Annotated[Path, typer.Option("--out", "-o", 
            config: ConfigOpt = None, db: DbOpt = None) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet."""
     _, store = load(config, db)
-    missing = [r for r in run_ids if records.get_run(store, r) is None]
+    missing = [r for r in run_ids if run_rows.get_run(store, r) is None]
     if missing:
         raise InputError(f"no run(s) {missing}", field="run_ids", hint="see `evalharness runs list`")
-    frame = records.item_scores_frame(store, run_ids)
+    frame = score_rows.item_scores_frame(store, run_ids)
     frame["stats"] = frame["stats"].map(lambda v: None if v is None else list(v))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from ..store import Store
+from ..store import Store, scores
+from ..store import gate as gate_rows
+from ..store import suites as suite_rows
+from ..store.gate import ChampionRow, DecisionRow
 from ..suites import ALL_USES
 
 
-@dataclass(frozen=True)
-class Champion:
-    checkpoint_name: str
-    checkpoint_identity: str
-    set_at: datetime
-    set_by: str
-    reason: str
-    decision_id: str | None
-
-
-@dataclass(frozen=True)
-class Decision:
-    decision_id: str
-    created_at: datetime
-    candidate: str
-    champion: str | None
-    decision: str
-    reasons: tuple[str, ...]
-    recorded: bool
+#: One row type per table: the overview shows the store's own champion and decision rows.
+Champion = ChampionRow
+Decision = DecisionRow
 
 
 @dataclass(frozen=True)
@@ -52,33 +37,11 @@ class SuiteSummary:
 
 def current_champion(store: Store) -> Champion | None:
     """The newest row of the champion history; None before the gate has ever chosen one."""
-    rows = store.query("SELECT checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id "
-                       "FROM champions ORDER BY seq DESC LIMIT 1")
-    return Champion(*rows[0]) if rows else None
-
-
-def _reasons(text: str) -> tuple[str, ...]:
-    """reasons_json is a list of sentences; a gate that wrote objects gets their 'message'/'text' shown."""
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return (str(text),)
-    if isinstance(value, str):
-        return (value,)
-    out = []
-    for reason in value if isinstance(value, list) else [value]:
-        if isinstance(reason, dict):
-            out.append(str(reason.get("message") or reason.get("text") or reason.get("reason") or json.dumps(reason)))
-        else:
-            out.append(str(reason))
-    return tuple(out)
+    return gate_rows.current_champion(store)
 
 
 def recent_decisions(store: Store, limit: int = 10) -> list[Decision]:
-    rows = store.query("SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded "
-                       "FROM decisions ORDER BY created_at DESC LIMIT ?", [limit])
-    return [Decision(d, at, cand, champ, dec, _reasons(reasons), bool(rec))
-            for d, at, cand, champ, dec, reasons, rec in rows]
+    return gate_rows.list_decisions(store, limit)
 
 
 def metric_trends(store: Store) -> pd.DataFrame:
@@ -87,13 +50,7 @@ def metric_trends(store: Store) -> pd.DataFrame:
     Unmeasured metrics keep their status and reason with a NULL score, so a chart can leave a gap
     instead of drawing a zero.
     """
-    return store.frame(
-        "WITH first AS (SELECT checkpoint_name, min(started_at) AS first_run FROM runs GROUP BY checkpoint_name) "
-        "SELECT r.run_id, r.checkpoint_name AS checkpoint, r.suite_name AS suite, r.suite_version, "
-        "r.suite_name || ' ' || r.suite_version AS suite_label, r.status AS run_status, r.started_at, "
-        "f.first_run, m.metric, m.corpus_score AS score, m.status, m.reason, m.higher_is_better, m.n_scored, "
-        "m.n_unscored FROM runs r JOIN run_metrics m USING (run_id) JOIN first f USING (checkpoint_name) "
-        "ORDER BY f.first_run, r.checkpoint_name, r.suite_name, r.started_at, m.metric")
+    return scores.metric_trends(store)
 
 
 def score_text(score: float | None, status: str) -> str:
@@ -119,11 +76,10 @@ def latest_scores(trends: pd.DataFrame) -> pd.DataFrame:
 
 def suites(store: Store) -> list[SuiteSummary]:
     """Every suite version the store has seen, newest first, with provenance and governance."""
-    rows = store.query("SELECT suite_hash, name, version, kind, meta_json, n_items FROM suites "
-                       "ORDER BY name, first_seen DESC")
     out = []
-    for suite_hash, name, version, kind, meta_json, n_items in rows:
-        meta = json.loads(meta_json)
+    for row in suite_rows.list_suites(store):
+        suite_hash, name, version, kind, n_items, meta = (row.suite_hash, row.name, row.version, row.kind,
+                                                          row.n_items, row.meta)
         gov = meta.get("governance") or {}
         allowed = tuple(gov.get("allowed_uses") or ())
         out.append(SuiteSummary(

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..store import Store
-from ..store.records import record_suite
+from ..store import reviews as review_rows
+from ..store import suites as suite_rows
+from ..store.suites import record_suite
 from ..suites import Governance, Provenance, Suite, SuiteMeta, load_suite, make_suite, save_suite
 from .exports import accepted_items
 from .reviews import Correction
@@ -46,8 +48,7 @@ def bump(version: str) -> str:
 def _source_governance(store: Store, hashes: set[str | None]) -> tuple[Governance, str, list[str]]:
     """Governance and licence of the source suites. Several sources: only what all of them allow."""
     known = [h for h in hashes if h]
-    metas = [json.loads(r[0]) for r in store.query(
-        "SELECT meta_json FROM suites WHERE suite_hash IN (SELECT unnest(?::VARCHAR[]))", [known])] if known else []
+    metas = [r.meta for r in suite_rows.suites_by_hash(store, known)]
     labels = [f"{m['name']} {m['version']}" for m in metas]
     if not metas or len(metas) < len(hashes):
         # A correction whose source suite is unknown: nothing is allowed until someone decides.
@@ -94,7 +95,7 @@ def publish_corrections(store: Store, out_dir: str | Path, *, name: str, publish
     if previous is not None and previous.meta.kind != "narrative_correction":
         raise InputError(f"{out_dir} holds a {previous.meta.kind} suite, not a narrative-correction suite",
                          path=out_dir / "suite.toml", field="kind", hint="publish to another folder")
-    all_ids = {r[0] for r in store.query("SELECT correction_id FROM corrections")}
+    all_ids = review_rows.correction_ids(store)
     kept = [i for i in (previous.items if previous else ()) if i.id not in all_ids]
     new_items = kept + [item for _, item in pairs]
     before = {i.id for i in previous.items} if previous else set()
@@ -107,7 +108,7 @@ def publish_corrections(store: Store, out_dir: str | Path, *, name: str, publish
                          hint="give a new version")
     corrections = [c for c, _ in pairs]
     governance, licence, sources = _source_governance(store, {c.suite_hash for c in corrections})
-    published_at = store.query("SELECT current_timestamp::TIMESTAMP")[0][0]
+    published_at = review_rows.now(store)
     reviewers, notes = _credits(corrections, published_by, published_at)
     meta = SuiteMeta(
         name=name, version=new_version, kind="narrative_correction",

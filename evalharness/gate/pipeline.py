@@ -18,7 +18,9 @@ from ..errors import EvalHarnessError, InputError
 from ..runner import Progress, Runner
 from ..store import Store
 from ..suites import Suite
-from . import records as gate_records
+from ..store import gate as gate_records
+from ..store.gate import ChampionRow
+from ..store import runs as run_records
 from .compare import compare_runs
 from .decide import Decision, decide, num
 from .policy import check_policy
@@ -36,18 +38,16 @@ def _stored_runs(store: Store, identity: str, suites: Sequence[Suite]) -> list[s
     """The newest complete run of a checkpoint identity on each suite version, or None if one is missing."""
     run_ids = []
     for suite in suites:
-        rows = store.query("SELECT run_id FROM runs WHERE checkpoint_identity = ? AND suite_hash = ? AND status = "
-                           "'complete' ORDER BY started_at DESC LIMIT 1", [identity, suite.content_hash])
-        if not rows:
+        run_id = run_records.newest_complete_run(store, identity, suite.content_hash)
+        if run_id is None:
             return None
-        run_ids.append(rows[0][0])
+        run_ids.append(run_id)
     return run_ids
 
 
-def _recorded_champion(config: Config, store: Store, suites: Sequence[Suite]
+def _recorded_champion(config: Config, store: Store, suites: Sequence[Suite], champion: ChampionRow | None
                        ) -> tuple[Side, Checkpoint | None, list[str] | None] | None:
-    """The recorded champion as (side, manifest to run, or stored run ids to reuse)."""
-    champion = gate_records.current_champion(store)
+    """The recorded champion (as read once, when the gate began) as (side, manifest to run, or stored runs)."""
     if champion is None:
         return None
     side = Side(champion.checkpoint_name, champion.checkpoint_identity)
@@ -95,7 +95,7 @@ def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequen
         champion_side = Side(champion.name, champion.identity)
         champion_runs = [runner.run(champion, s).run_id for s in suites]
     else:
-        found = _recorded_champion(config, store, suites)
+        found = _recorded_champion(config, store, suites, recorded)
         if found is None:
             champion_side, champion_runs = None, None
         else:
@@ -127,7 +127,7 @@ def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequen
         "decision": decision.outcome, "exit_code": decision.exit_code, "reasons": decision.reasons,
         "stats": stats_dict(comparison, decision), "policy": policy.model_dump(), "seed": policy.seed,
         "report_md": report_md, "champion_reason": _champion_reason(decision, champion_side),
-    }, move_champion=move, expected_champion=recorded.checkpoint_identity if recorded else None,
+    }, move_champion=move, expected_seq=recorded.seq if recorded else None,
         set_by=f"evalharness gate --record ({_user()})")
     return result
 

@@ -30,7 +30,7 @@ from ..providers.session import ProviderSession, run_all
 from ..providers.settings import ProviderSettings, provider_settings
 from ..store import Store
 from ..suites import Item, Suite
-from . import records
+from ..store import judging as records
 from .clients import JudgeClient, make_judge_client
 from .prompt import PROMPT_VERSION, build_prompt
 from .rubric import Rubric
@@ -161,7 +161,7 @@ class Judge:
             for sample, key in enumerate(keys):
                 if key not in cached and key not in tasks:
                     tasks[key] = _Task(item, candidate, sample, key)
-        results: dict[str, records.CallRow] = {}
+        results: dict[str, records.JudgeCallRow] = {}
         if tasks:
             if self.config.is_external:
                 require(suite, "external_judging", purpose=f"sending answers to the {self.label} judge")
@@ -178,17 +178,17 @@ class Judge:
             seconds=time.monotonic() - started)
 
     # -- sending -----------------------------------------------------------------------------------
-    def _send(self, tasks: list[_Task], *, suite: Suite, run_id: str | None) -> dict[str, records.CallRow]:
+    def _send(self, tasks: list[_Task], *, suite: Suite, run_id: str | None) -> dict[str, records.JudgeCallRow]:
         context = AuditContext(provider=self.config.provider, model=str(self.config.model), purpose="judging",
                                run_id=run_id, suite_hash=suite.content_hash)
         workers = self.config.concurrency or self.settings.concurrency or self.default_concurrency
-        results: dict[str, records.CallRow] = {}
-        pending: list[records.CallRow] = []
+        results: dict[str, records.JudgeCallRow] = {}
+        pending: list[records.JudgeCallRow] = []
         last_flush = time.monotonic()
         loop = LoopThread(name="evalharness-judge-loop")
         try:
             with AuditLog(self.store) as audit:
-                async def producer(emit: Callable[[records.CallRow], None]) -> None:
+                async def producer(emit: Callable[[records.JudgeCallRow], None]) -> None:
                     client = self.client_factory(self.config, self.api_key, timeout_s=self.settings.timeout_s)
                     try:
                         session = ProviderSession(self.settings, context, audit=audit, concurrency=workers)
@@ -210,7 +210,7 @@ class Judge:
             loop.close()
         return results
 
-    async def _one(self, session: ProviderSession, client: JudgeClient, task: _Task) -> records.CallRow:
+    async def _one(self, session: ProviderSession, client: JudgeClient, task: _Task) -> records.JudgeCallRow:
         prompt = build_prompt(self.rubric, task.item, task.candidate)
         estimate = (len(prompt.system) + len(prompt.user)) // 4 + self.config.max_output_tokens
         attempts, prompt_tokens, completion_tokens = 0, 0, 0
@@ -239,8 +239,8 @@ class Judge:
                          prompt_tokens, completion_tokens, None)
 
     def _row(self, task: _Task, status: str, verdict: Verdict | None, error: str | None, raw: str | None,
-             attempts: int, prompt_tokens: int, completion_tokens: int, latency: float | None) -> records.CallRow:
-        return records.CallRow(
+             attempts: int, prompt_tokens: int, completion_tokens: int, latency: float | None) -> records.JudgeCallRow:
+        return records.JudgeCallRow(
             cache_key=task.key, judge_identity=self.identity, judge_provider=self.config.provider,
             judge_model=str(self.config.model), rubric_hash=self.rubric.sha256, item_id=task.item.id,
             item_key=item_key(task.item), candidate_sha256=candidate_sha256(task.candidate),
@@ -250,7 +250,7 @@ class Judge:
 
     # -- aggregation -------------------------------------------------------------------------------
     def _aggregate(self, item_id: str, keys: list[str], verdicts: dict[str, Verdict],
-                   results: dict[str, records.CallRow]) -> ItemJudgement:
+                   results: dict[str, records.JudgeCallRow]) -> ItemJudgement:
         found = [verdicts.get(key) for key in keys]
         if any(v is None for v in found):
             sample = next(i for i, v in enumerate(found) if v is None)
@@ -262,8 +262,8 @@ class Judge:
         return ItemJudgement(item_id, "scored", None, tuple(keys), tuple(v for v in found if v is not None),
                              spread=spread, unstable=spread >= self.config.unstable_spread)
 
-    def run_rows(self, run_id: str, report: JudgeReport) -> list[records.RunItemRow]:
-        return [records.RunItemRow(
+    def run_rows(self, run_id: str, report: JudgeReport) -> list[records.JudgeRunItemRow]:
+        return [records.JudgeRunItemRow(
             run_id=run_id, item_id=j.item_id, judge_identity=self.identity, judge_model=str(self.config.model),
             rubric_hash=self.rubric.sha256, status=j.status, reason=j.reason, cache_keys=j.cache_keys,
             overall_scores=j.overall_scores if j.status == "scored" else None, cas=j.cas, spread=j.spread,

@@ -76,7 +76,7 @@ class CulturalAuthenticity(MeanMetric):
                 for _ in inputs]
 
     def item_stats_in(self, context: ScoringContext, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
-        from ..judge import records
+        from ..store import judging as records
 
         refusal = self._refusal(context)
         if refusal is not None:

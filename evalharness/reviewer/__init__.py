@@ -26,7 +26,7 @@ def corpus_builder(config: Config) -> CorpusBuilder:
     """The corpus of the project root named by `[reviewer] root` (relative to the config file) and the store
     of `EVALHARNESS_DB` / `[store] path`."""
     root = config.resolve(config.reviewer.root).resolve()
-    return CorpusBuilder(root=root, config=config.reviewer, store=Store(config.store_path()))
+    return CorpusBuilder(root=root, config=config.reviewer, store=Store(config.store_url()))
 
 
 def embedding_cache_path(config: Config) -> Path | None:

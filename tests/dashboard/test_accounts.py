@@ -65,7 +65,7 @@ def test_add_reviewer_checks_name_role_password_and_duplicates(tmp_path: Path) -
 def _expire_lock(store: Store, name: str) -> None:
     """Move the lock into the past instead of sleeping through it."""
     with store.transaction() as con:
-        con.execute("UPDATE reviewers SET locked_until = current_timestamp::TIMESTAMP - INTERVAL 1 SECOND "
+        con.execute("UPDATE reviewers SET locked_until = current_timestamp::TIMESTAMP - INTERVAL '1 second' "
                     "WHERE name = ?", [name])
 
 

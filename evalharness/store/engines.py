@@ -1,0 +1,365 @@
+"""The two engines behind one `Store`: a DuckDB file (one person) and PostgreSQL (a team).
+
+Both speak the same SQL — the portable subset described in `sql/README.md` — through one small connection
+type, `Con`. Store modules write `?` placeholders and `= ANY(?)` for lists; the PostgreSQL side turns the
+placeholders into psycopg's. Bulk rows go in through `Con.insert` (Arrow on DuckDB, pipelined statements on
+PostgreSQL) with the same ON CONFLICT clause on both.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import StoreError
+
+Conflict = Literal["error", "ignore", "replace"]
+Rows = pa.Table | Sequence[Mapping[str, Any]]
+
+#: Every timestamp the store writes or compares is UTC, on both engines, whatever the machine's zone.
+TIME_ZONE = "UTC"
+
+
+class Cursor(Protocol):
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+
+class Con:
+    """One connection for one short piece of work. Only `evalharness/store/` modules use it."""
+
+    kind: str = ""
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        raise NotImplementedError
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row, or None. Reads the whole result: DuckDB refuses new work on a connection whose last
+        result was not read to the end."""
+        rows = self.execute(sql, params).fetchall()
+        return rows[0] if rows else None
+
+    def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:  # pandas.DataFrame
+        raise NotImplementedError
+
+    def insert(self, table: str, rows: Rows, *, columns: Sequence[str] | None = None, conflict: Conflict = "error",
+               key: Sequence[str] = ()) -> None:
+        """Insert many rows at once. `conflict`: fail on a duplicate key, keep the stored row, or replace it
+        (`key` names the primary key columns; required for "replace")."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _insert_sql(table: str, columns: Sequence[str], source: str, conflict: Conflict, key: Sequence[str]) -> str:
+        names = ", ".join(columns)
+        sql = f"INSERT INTO {table} ({names}) {source}"
+        if conflict == "ignore":
+            sql += " ON CONFLICT DO NOTHING"
+        elif conflict == "replace":
+            if not key:
+                raise ValueError("conflict='replace' needs the key columns")
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+            sql += f" ON CONFLICT ({', '.join(key)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+        return sql
+
+
+def _columns_of(rows: Rows, columns: Sequence[str] | None) -> list[str]:
+    if columns is not None:
+        return list(columns)
+    if isinstance(rows, pa.Table):
+        return list(rows.column_names)
+    return list(rows[0].keys()) if rows else []
+
+
+# -- DuckDB ------------------------------------------------------------------------------------------------
+
+class DuckCon(Con):
+    kind = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.raw = con
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        return self.raw.execute(sql, list(params) if params else [])
+
+    def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self.raw.execute(sql, list(params) if params else []).df()
+
+    def insert(self, table: str, rows: Rows, *, columns: Sequence[str] | None = None, conflict: Conflict = "error",
+               key: Sequence[str] = ()) -> None:
+        names = _columns_of(rows, columns)
+        if not names or len(rows) == 0:
+            return
+        data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist([dict(r) for r in rows])
+        view = "new_rows_" + uuid.uuid4().hex[:8]
+        self.raw.register(view, data)
+        try:
+            self.raw.execute(self._insert_sql(table, names, f"SELECT {', '.join(names)} FROM {view}", conflict, key))
+        finally:
+            self.raw.unregister(view)
+
+
+_MIGRATED: set[str] = set()
+_MIGRATE_LOCK = threading.Lock()
+_PATH_LOCKS: dict[str, threading.RLock] = {}
+_PATH_LOCKS_GUARD = threading.Lock()
+
+
+def path_lock(path: Path) -> threading.RLock:
+    """The one lock of this process for a database file, whatever spelling of its path a caller used.
+
+    DuckDB connections are not shared between threads, and two connections of one process on one file race
+    in ways that lose data: while one closes (and checkpoints its write-ahead log into the file) another may
+    open a second copy of the database, whose commits the first one's checkpoint then overwrites. So every
+    `Store` on the same file — not just the same `Store` object — takes this lock for each piece of work.
+    """
+    key = os.path.realpath(path)
+    with _PATH_LOCKS_GUARD:
+        return _PATH_LOCKS.setdefault(key, threading.RLock())
+
+
+class DuckDBEngine:
+    """A DuckDB file: one process writes at a time, so nothing keeps it open between short pieces of work."""
+
+    kind = "duckdb"
+
+    def __init__(self, path: Path, lock_timeout_s: float) -> None:
+        self.path = path
+        self.lock_timeout_s = lock_timeout_s
+        self.lock = path_lock(path)
+
+    @property
+    def display(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout_s
+        delay = 0.01
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                con.execute(f"SET TimeZone = '{TIME_ZONE}'")
+                return con
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreError(f"cannot open {self.path}: {exc}. Another program may hold it; close it "
+                                     "or point EVALHARNESS_DB / [store] url at another store.") from None
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def connect(self, migrate: Any) -> Iterator[Con]:
+        with self.lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            raw = self._open()
+            try:
+                con = DuckCon(raw)
+                key = "duckdb:" + os.path.realpath(self.path)
+                if key not in _MIGRATED:
+                    with _MIGRATE_LOCK:
+                        # The file lock already keeps other processes out while this one migrates.
+                        migrate(con)
+                        _MIGRATED.add(key)
+                yield con
+            finally:
+                raw.close()
+
+    @contextmanager
+    def transaction(self, con: Con) -> Iterator[Con]:
+        assert isinstance(con, DuckCon)
+        con.raw.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.raw.execute("ROLLBACK")
+            raise
+        con.raw.execute("COMMIT")
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def to_pyformat(sql: str) -> str:
+    """`?` placeholders → psycopg's `%s` (and a literal `%` → `%%`), leaving quoted text alone."""
+    out: list[str] = []
+    quote: str | None = None
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = None
+            out.append("%%" if ch == "%" else ch)
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%":
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class PgCon(Con):
+    kind = "postgresql"
+
+    def __init__(self, con: Any) -> None:
+        self.raw = con
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
+        # Without parameters psycopg reads the text as it is (a `%` stays a `%`).
+        if params:
+            return self.raw.execute(to_pyformat(sql), list(params))
+        return self.raw.execute(sql)
+
+    def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        import pandas as pd
+
+        cur = self.execute(sql, params)
+        names = [d.name for d in cur.description or ()]
+        return pd.DataFrame.from_records(cur.fetchall(), columns=names, coerce_float=True)
+
+    def insert(self, table: str, rows: Rows, *, columns: Sequence[str] | None = None, conflict: Conflict = "error",
+               key: Sequence[str] = ()) -> None:
+        names = _columns_of(rows, columns)
+        if not names or len(rows) == 0:
+            return
+        records = rows.to_pylist() if isinstance(rows, pa.Table) else [dict(r) for r in rows]
+        if key:
+            # One lock order for every writer: two transactions upserting overlapping keys cannot deadlock.
+            records.sort(key=lambda r: tuple(str(r.get(k)) for k in key))
+        values = [tuple(r.get(c) for c in names) for r in records]
+        sql = self._insert_sql(table, names, "VALUES (" + ", ".join("%s" for _ in names) + ")", conflict, key)
+        with self.raw.cursor() as cur:
+            cur.executemany(sql, values)
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _Idle:
+    """A few idle connections per URL, reused by this process's threads (connecting costs ~5 ms on loopback,
+    a query ~0.05 ms). No background threads, nothing held beyond `max_idle` per URL."""
+
+    def __init__(self, max_idle: int = 4) -> None:
+        self.max_idle = max_idle
+        self.lock = threading.Lock()
+        self.idle: dict[str, list[Any]] = {}
+
+    def take(self, url: str) -> Any | None:
+        with self.lock:
+            pool = self.idle.get(url) or []
+            return pool.pop() if pool else None
+
+    def give(self, url: str, con: Any) -> None:
+        with self.lock:
+            pool = self.idle.setdefault(url, [])
+            if len(pool) < self.max_idle:
+                pool.append(con)
+                return
+        con.close()
+
+    def close(self, url: str | None = None) -> None:
+        with self.lock:
+            urls = [url] if url is not None else list(self.idle)
+            doomed = [c for u in urls for c in self.idle.pop(u, [])]
+        for con in doomed:
+            con.close()
+
+
+IDLE = _Idle()
+
+
+class PostgresEngine:
+    """A PostgreSQL database (psycopg 3): many processes on many machines read and write at once."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str, connect_timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.connect_timeout_s = connect_timeout_s
+
+    @property
+    def display(self) -> str:
+        return redact(self.url)
+
+    def exists(self) -> bool:
+        try:
+            with self.connect(None) as con:
+                return con.one("SELECT to_regclass('schema_migrations') IS NOT NULL") == (True,)
+        except StoreError:
+            return False
+
+    def _open(self) -> Any:
+        import psycopg
+        from psycopg.types.numeric import FloatLoader
+
+        try:
+            raw = psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.connect_timeout_s)))
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot connect to the store {self.display}: {reason}. Check that the server is "
+                             "running and the URL (EVALHARNESS_DB or [store] url) is right.") from None
+        # avg() and sum() of integers are NUMERIC in PostgreSQL; the store's numbers are floats on both engines.
+        raw.adapters.register_loader("numeric", FloatLoader)
+        # Set here, not in the URL's `options`, which a team's URL may use for its own settings (search_path).
+        raw.execute(f"SET TIME ZONE '{TIME_ZONE}'")
+        return raw
+
+    @contextmanager
+    def connect(self, migrate: Any) -> Iterator[Con]:
+        import psycopg
+
+        raw = IDLE.take(self.url)
+        if raw is None or raw.closed:
+            raw = self._open()
+        healthy = False
+        try:
+            con = PgCon(raw)
+            key = "postgresql:" + self.url
+            if migrate is not None and key not in _MIGRATED:
+                with _MIGRATE_LOCK:
+                    migrate(con)
+                    _MIGRATED.add(key)
+            yield con
+            healthy = raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"lost the connection to the store {self.display}: {exc}") from None
+        finally:
+            if healthy:
+                IDLE.give(self.url, raw)
+            else:
+                raw.close()
+
+    @contextmanager
+    def transaction(self, con: Con) -> Iterator[Con]:
+        assert isinstance(con, PgCon)
+        with con.raw.transaction():
+            yield con
+
+
+def is_server_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
