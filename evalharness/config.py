@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, get_args, get_origin
-from typing import Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .tomlfile import read_toml
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
 from .providers.settings import ProviderSettings
+from .tomlfile import read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
 

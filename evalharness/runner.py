@@ -23,15 +23,14 @@ import pyarrow as pa
 
 from . import __version__
 from .backends import make_backend
-from .backends.remote import BackendContext, preflight
 from .backends.base import Backend, Generation, LogLikelihood, Request
+from .backends.remote import BackendContext, preflight
 from .checkpoints import Checkpoint
 from .config import Config
 from .governance import require
 from .metrics import ContextualMetric, Metric, ScoringContext, ScoringInput, build_metric
 from .providers.pricing import calls_cost
-from .store import Store
-from .store import cache, claims, runs, scores, suites
+from .store import Store, cache, claims, runs, scores, suites
 from .suites import Item, Suite
 
 _log = logging.getLogger("evalharness.runner")

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
-from .tomlfile import read_toml
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
+from .tomlfile import read_toml
 
 SuiteKind = Literal["dictionary_qa", "narrative_correction"]
 Use = Literal["evaluation", "external_generation", "external_judging", "publication", "training"]

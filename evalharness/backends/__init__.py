@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .remote import BackendContext
 
 
-def make_backend(checkpoint: Checkpoint, context: "BackendContext | None" = None) -> Backend:
+def make_backend(checkpoint: Checkpoint, context: BackendContext | None = None) -> Backend:
     """Build the backend a manifest names. Heavy imports happen here, only for the backend used.
 
     `context` carries what remote backends need from the run (provider settings, concurrency, the store

@@ -37,7 +37,7 @@ class Generation:
     attempts: int = 1
 
     @classmethod
-    def failed(cls, item_id: str, error: str, **kw: object) -> "Generation":
+    def failed(cls, item_id: str, error: str, **kw: object) -> Generation:
         return cls(item_id=item_id, status="failed", text=None, error=error, **kw)  # type: ignore[arg-type]
 
 

@@ -55,11 +55,11 @@ class TransformersBackend:
             batch = list(requests[start:start + self.batch_size])
             try:
                 yield from self._generate_batch(batch)
-            except Exception:  # noqa: BLE001 — isolate the failing item(s) instead of losing the batch
+            except Exception:
                 for request in batch:
                     try:
                         yield from self._generate_batch([request])
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         yield Generation.failed(request.item_id, f"{type(exc).__name__}: {exc}")
 
     def _generate_batch(self, batch: list[Request]) -> Iterator[Generation]:
@@ -130,7 +130,7 @@ class TransformersBackend:
             runnable = [p for p in prepared if not isinstance(p, LogLikelihood)]
             try:
                 sums: list[float | str] = list(self._score([(ids, n) for _, ids, n in runnable])) if runnable else []
-            except Exception as exc:  # noqa: BLE001 — report it per item rather than lose the stream
+            except Exception as exc:
                 sums = [f"{type(exc).__name__}: {exc}"] * len(runnable)
             scored = iter(zip(runnable, sums))
             for entry in prepared:

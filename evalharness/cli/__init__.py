@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.markup import escape
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from ..errors import EvalHarnessError

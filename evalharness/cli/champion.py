@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import asdict
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -38,7 +38,7 @@ def show(config: ConfigOpt = None, db: DbOpt = None,
 @app.command("set")
 def set_(name: Annotated[str, typer.Argument(help="checkpoint name or manifest path")],
          reason: Annotated[str, typer.Option(help="why (kept in the history)")] = "set by hand",
-         by: Annotated[Optional[str], typer.Option(help="who (default: the current user)")] = None,
+         by: Annotated[str | None, typer.Option(help="who (default: the current user)")] = None,
          config: ConfigOpt = None, db: DbOpt = None,
          json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Make a checkpoint the champion without a gate decision (a first champion, or a deliberate roll-back)."""

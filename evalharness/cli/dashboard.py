@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,7 +21,7 @@ from .run import ConfigOpt, DbOpt
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
-def command(port: Annotated[Optional[int], typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+def command(port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
             host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a reverse proxy "
                                                    "(docs/hosting.md)")] = "127.0.0.1",
             config: ConfigOpt = None, db: DbOpt = None) -> None:

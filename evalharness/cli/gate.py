@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
@@ -31,16 +31,16 @@ def _write(path: Path, text: str) -> None:
 def gate(
     candidate: Annotated[list[str], typer.Option("--candidate", "-c", help="checkpoint name or manifest; repeat to "
                                                  "gate several in order (each against the champion left before it)")],
-    champion: Annotated[Optional[str], typer.Option(help="compare with this checkpoint instead of the recorded "
+    champion: Annotated[str | None, typer.Option(help="compare with this checkpoint instead of the recorded "
                                                     "champion")] = None,
-    suite: Annotated[Optional[list[str]], typer.Option("--suite", "-s", help="name or folder; repeat "
+    suite: Annotated[list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat "
                                                        "(default: the config's suites)")] = None,
     record: Annotated[bool, typer.Option(help="on advance, make the candidate the recorded champion")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the JSON report on stdout")] = False,
-    report_md: Annotated[Optional[Path], typer.Option("--report-md", help="write the Markdown report here")] = None,
-    report_json: Annotated[Optional[Path], typer.Option("--report-json", help="write the JSON report here")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="override the policy's seed")] = None,
-    resamples: Annotated[Optional[int], typer.Option(help="override the policy's number of resamples")] = None,
+    report_md: Annotated[Path | None, typer.Option("--report-md", help="write the Markdown report here")] = None,
+    report_json: Annotated[Path | None, typer.Option("--report-json", help="write the JSON report here")] = None,
+    seed: Annotated[int | None, typer.Option(help="override the policy's seed")] = None,
+    resamples: Annotated[int | None, typer.Option(help="override the policy's number of resamples")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -28,7 +28,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 @app.command("rubric")
-def rubric(path: Annotated[Optional[Path], typer.Argument(help="rubric TOML (default: [judge] rubric)")] = None,
+def rubric(path: Annotated[Path | None, typer.Argument(help="rubric TOML (default: [judge] rubric)")] = None,
            config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     """Check a rubric file and show its criteria, flags and sha256 (the hash stored with every score)."""
     cfg, _ = load(config, None)
@@ -67,7 +67,7 @@ def _ci(interval: Interval, value: float | None) -> str:
 
 @app.command("calibrate")
 def calibrate_cmd(
-    ratings: Annotated[Optional[list[Path]], typer.Option("--ratings", "-r", help="import this file first; repeat")] = None,
+    ratings: Annotated[list[Path] | None, typer.Option("--ratings", "-r", help="import this file first; repeat")] = None,
     resamples: Annotated[int, typer.Option(min=0, max=100000, help="bootstrap resamples")] = 1000,
     seed: Annotated[int, typer.Option(help="bootstrap seed (recorded in the report)")] = 12345,
     config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False,
@@ -126,7 +126,7 @@ def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: 
 
 
 @app.command("verdicts")
-def verdicts(run_id: str, item: Annotated[Optional[str], typer.Option(help="one item id")] = None,
+def verdicts(run_id: str, item: Annotated[str | None, typer.Option(help="one item id")] = None,
              config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every judge sample behind a run's CAS: grades, rationale, flags."""
     _, store = load(config, db)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,9 +16,9 @@ _QUIT = {"", "exit", "quit", ":q"}
 
 
 def review(
-    ask: Annotated[Optional[str], typer.Option("--ask", help="ask one question and exit")] = None,
+    ask: Annotated[str | None, typer.Option("--ask", help="ask one question and exit")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the turn(s) as JSON instead of streaming")] = False,
-    assess: Annotated[Optional[bool], typer.Option(
+    assess: Annotated[bool | None, typer.Option(
         "--assess/--no-assess", help="open with the reviewer's assessment (default: on, except with --ask)")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -75,7 +75,7 @@ def list_(config: ConfigOpt = None, db: DbOpt = None,
 
 
 @corrections_app.command("list")
-def corrections_list(status: Annotated[Optional[str], typer.Option(help="pending | accepted | rejected")] = None,
+def corrections_list(status: Annotated[str | None, typer.Option(help="pending | accepted | rejected")] = None,
                      config: ConfigOpt = None, db: DbOpt = None,
                      json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
@@ -108,10 +108,10 @@ def corrections_export(
 @corrections_app.command("publish")
 def corrections_publish(
     by: Annotated[str, typer.Option("--by", help="the admin publishing (credited in the provenance)")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="suite folder (default: \\[dashboard] "
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="suite folder (default: \\[dashboard] "
                                                                   "corrections_suite_dir)")] = None,
-    name: Annotated[Optional[str], typer.Option(help="suite name (default: \\[dashboard] corrections_suite)")] = None,
-    version: Annotated[Optional[str], typer.Option(help="new version (default: the previous one, bumped)")] = None,
+    name: Annotated[str | None, typer.Option(help="suite name (default: \\[dashboard] corrections_suite)")] = None,
+    version: Annotated[str | None, typer.Option(help="new version (default: the previous one, bumped)")] = None,
     config: ConfigOpt = None, db: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

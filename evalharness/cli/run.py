@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..checkpoints import find_checkpoint
 from ..backends.remote import preflight
+from ..checkpoints import find_checkpoint
 from ..errors import IncompleteRunError, InputError
 from ..runner import Runner, RunResult
 from ..suites import load_suite
 from .common import console, load, print_json
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
-DbOpt = Annotated[Optional[str], typer.Option(
-    "--db", help="the store: a DuckDB file or a postgresql:// URL (overrides EVALHARNESS_DB and the config)")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="the store: a DuckDB file or a postgresql:// URL (overrides EVALHARNESS_DB and the config)"
+    ),
+]
 
 
 class RichProgress:
@@ -86,8 +90,8 @@ def _fmt_cost(cost: dict | None) -> str:
 
 
 def run(
-    checkpoint: Annotated[Optional[list[str]], typer.Option("--checkpoint", "-c", help="name or manifest path; repeat")] = None,
-    suite: Annotated[Optional[list[str]], typer.Option("--suite", "-s", help="name or folder; repeat")] = None,
+    checkpoint: Annotated[list[str] | None, typer.Option("--checkpoint", "-c", help="name or manifest path; repeat")] = None,
+    suite: Annotated[list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     rescore: Annotated[bool, typer.Option(help="recompute metrics from cached generations; generate nothing")] = False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,12 +23,12 @@ def import_(
     fmt: Annotated[str, typer.Argument(help="openai-chat | seed-qa | dictionary")],
     source: Path,
     out: Annotated[Path, typer.Option("--out", "-o", help="suite folder to create")],
-    name: Annotated[Optional[str], typer.Option(help="suite name (default: the folder name)")] = None,
+    name: Annotated[str | None, typer.Option(help="suite name (default: the folder name)")] = None,
     version: str = "1.0.0",
     description: str = "",
     license: Annotated[str, typer.Option(help="licence or permission of the source")] = "unspecified",
     provenance: Annotated[str, typer.Option(help="where the data came from (required in spirit: be specific)")] = "",
-    allow: Annotated[Optional[list[str]], typer.Option(help="allowed use; repeat (default-deny)")] = None,
+    allow: Annotated[list[str] | None, typer.Option(help="allowed use; repeat (default-deny)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a seed-format file as a dictionary-Q&A suite. Every record becomes an item or an error."""

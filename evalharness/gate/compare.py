@@ -171,7 +171,7 @@ def sacrebleu_paired_bs(metric: Metric, candidate: list[str], champion: list[str
     """(candidate score, champion score, p) from sacrebleu's own paired bootstrap on the texts."""
     from sacrebleu.significance import PairedTest
 
-    chrf = getattr(metric, "sacrebleu")
+    chrf = metric.sacrebleu
     with _sacrebleu_seed(seed):
         test = PairedTest([("champion", [nfc(t) for t in champion]), ("candidate", [nfc(t) for t in candidate])],
                           {metric.name: chrf}, references=[[nfc(t) for t in references]], test_type="bs",

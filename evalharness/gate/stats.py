@@ -18,7 +18,6 @@ import numpy as np
 
 from ..metrics import Metric
 
-
 #: indices drawn per block (~16 MB of int64): large enough for speed, small enough to stay in cache-friendly memory
 _CHUNK_DRAWS = 2_000_000
 

@@ -135,7 +135,7 @@ class Judge:
 
     @classmethod
     def from_config(cls, config: JudgeConfig, rubric: Rubric, store: Store, *,
-                    providers: dict[str, ProviderSettings] | None = None, default_concurrency: int = 8) -> "Judge":
+                    providers: dict[str, ProviderSettings] | None = None, default_concurrency: int = 8) -> Judge:
         """Resolve the key now, so a missing one stops everything before a request is sent."""
         key = resolve_api_key(config.provider, config.api_key_env)
         return cls(config, rubric, store, providers or {}, default_concurrency, key)

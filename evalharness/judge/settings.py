@@ -47,7 +47,7 @@ class JudgeConfig(BaseModel):
     concurrency: int | None = Field(None, ge=1, le=256)
 
     @model_validator(mode="after")
-    def _complete(self) -> "JudgeConfig":
+    def _complete(self) -> JudgeConfig:
         if self.enabled and not self.model:
             raise ValueError("set `model` (the judge model id) when the judge is enabled")
         if self.enabled and self.provider == "openai_compatible" and not self.base_url:

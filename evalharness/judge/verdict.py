@@ -82,7 +82,7 @@ def _validator(rubric: Rubric) -> type[BaseModel]:
     strict = ConfigDict(extra="forbid", strict=True)
     score = (int, Field(ge=SCORE_MIN, le=SCORE_MAX))
     criteria_model = create_model("Criteria", __config__=strict,
-                                  **{cid: score for cid in rubric.criteria_ids})  # type: ignore[call-overload]
+                                  **dict.fromkeys(rubric.criteria_ids, score))  # type: ignore[call-overload]
     flag_type: Any = Literal[tuple(rubric.flag_ids)] if rubric.flag_ids else Literal["none"]  # type: ignore[valid-type]
     return create_model("VerdictModel", __config__=strict,
                         rationale=(str, Field(min_length=1, max_length=RATIONALE_MAX)),

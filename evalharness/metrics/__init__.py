@@ -18,7 +18,7 @@ METRIC_NAMES = ("chrf", "chrf++", "bits_per_char", "token_perplexity", "embeddin
                 "word_accuracy", "edit_similarity", "cas")
 
 
-def build_metric(name: str, *, embedding_batch_size: int = 64, config: "Config | None" = None) -> Metric:
+def build_metric(name: str, *, embedding_batch_size: int = 64, config: Config | None = None) -> Metric:
     """One place that knows every metric's constructor. `config` carries the `[judge]` section for `cas`."""
     factories = {
         "chrf": lambda: ChrF(word_order=0),
@@ -37,7 +37,7 @@ def build_metric(name: str, *, embedding_batch_size: int = 64, config: "Config |
     return factories[name]()
 
 
-def _cas(config: "Config | None") -> Metric:
+def _cas(config: Config | None) -> Metric:
     from .cas import CulturalAuthenticity
 
     return CulturalAuthenticity.from_config(config) if config is not None else CulturalAuthenticity(None)

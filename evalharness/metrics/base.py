@@ -41,7 +41,7 @@ class ItemStat:
     reason: str | None = None
 
     @classmethod
-    def scored(cls, *values: float) -> "ItemStat":
+    def scored(cls, *values: float) -> ItemStat:
         return cls("scored", tuple(float(v) for v in values))
 
 
@@ -80,9 +80,9 @@ class ScoringContext:
     """
 
     run_id: str
-    suite: "Suite"
-    checkpoint: "Checkpoint"
-    store: "Store"
+    suite: Suite
+    checkpoint: Checkpoint
+    store: Store
     summary: dict[str, Any] = field(default_factory=dict)
 
 

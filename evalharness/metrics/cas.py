@@ -34,8 +34,8 @@ class CulturalAuthenticity(MeanMetric):
     higher_is_better = True
     stat_names = ("sum_cas", "n")
 
-    def __init__(self, judge: "JudgeConfig | None" = None, *, rubric: "Rubric | None" = None,
-                 api_key: "Secret | None" = None, providers: "dict[str, ProviderSettings] | None" = None,
+    def __init__(self, judge: JudgeConfig | None = None, *, rubric: Rubric | None = None,
+                 api_key: Secret | None = None, providers: dict[str, ProviderSettings] | None = None,
                  default_concurrency: int = 8, client_factory: Callable[..., Any] | None = None) -> None:
         if judge is not None and rubric is None:
             raise ValueError("a configured judge needs its rubric")
@@ -47,7 +47,7 @@ class CulturalAuthenticity(MeanMetric):
         self.client_factory = client_factory
 
     @classmethod
-    def from_config(cls, config: "Config") -> "CulturalAuthenticity":
+    def from_config(cls, config: Config) -> CulturalAuthenticity:
         """Load the rubric and the key now, so a bad rubric or a missing key stops a run before it starts."""
         settings = config.judge
         if not settings.enabled:
@@ -120,7 +120,7 @@ class CulturalAuthenticity(MeanMetric):
         return None
 
 
-def _summary(label: str, rubric: "Rubric", samples: int, report: "JudgeReport") -> dict[str, Any]:
+def _summary(label: str, rubric: Rubric, samples: int, report: JudgeReport) -> dict[str, Any]:
     failed = sorted(i for i, j in report.judgements.items() if j.status != "scored")
     return {"status": "scored" if not failed else ("failed" if len(failed) == len(report.judgements) else "partial"),
             "judge": label, "rubric": rubric.label, "rubric_hash": rubric.sha256, "samples": samples,

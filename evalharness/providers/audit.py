@@ -12,9 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-
 from dataclasses import dataclass, replace
-
 from typing import Any
 
 from ..store import Store
@@ -91,7 +89,7 @@ class AuditLog:
         if self._error is not None:
             raise self._error
 
-    def __enter__(self) -> "AuditLog":
+    def __enter__(self) -> AuditLog:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -17,7 +17,7 @@ class RetryPolicy:
     max_retry_after_s: float = 120.0
 
     @classmethod
-    def from_settings(cls, settings: ProviderSettings) -> "RetryPolicy":
+    def from_settings(cls, settings: ProviderSettings) -> RetryPolicy:
         return cls(max_retries=settings.max_retries, backoff_s=settings.backoff_s,
                    max_backoff_s=settings.max_backoff_s, max_retry_after_s=settings.max_retry_after_s)
 

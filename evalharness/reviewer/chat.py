@@ -26,8 +26,15 @@ from ..store.review import record_review_call
 from .answers import Answer, find_cited, retrieval_only_chunks
 from .corpus import Corpus, CorpusBuilder
 from .keys import KEY_VARIABLES, api_key_from_env, redact
-from .prompt import (ASSESSMENT_QUERY, ASSESSMENT_REQUEST, SYSTEM_INSTRUCTION, Turn, bounded_history,
-                     question_text, user_message)
+from .prompt import (
+    ASSESSMENT_QUERY,
+    ASSESSMENT_REQUEST,
+    SYSTEM_INSTRUCTION,
+    Turn,
+    bounded_history,
+    question_text,
+    user_message,
+)
 from .retrieval import Ranked, Retriever, default_retriever
 from .retry import Attempts, RetryPolicy, http_status, is_transport_error, stream_with_retries
 
@@ -43,7 +50,7 @@ class Reply:
     """Iterate it for the streamed text chunks (e.g. `st.write_stream(reply)`); when the iteration ends,
     `answer` holds the whole turn with its citations. Iterating again continues the same single stream."""
 
-    def __init__(self, chunks: Callable[["Reply"], Iterator[str]]) -> None:
+    def __init__(self, chunks: Callable[[Reply], Iterator[str]]) -> None:
         self._chunks = chunks
         self._iterator: Iterator[str] | None = None
         self.answer: Answer | None = None

@@ -30,7 +30,7 @@ class Passage:
     @property
     def digest(self) -> str:
         """Content identity: an unchanged passage keeps its embedding across corpus rebuilds."""
-        return hashlib.sha256(f"{self.label}\n{self.text}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self.label}\n{self.text}".encode()).hexdigest()
 
     @property
     def is_result(self) -> bool:

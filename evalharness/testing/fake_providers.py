@@ -100,7 +100,7 @@ class FakeProviderServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeProviderServer":
+    def start(self) -> FakeProviderServer:
         self._thread.start()
         return self
 
@@ -109,7 +109,7 @@ class FakeProviderServer:
         self._server.server_close()
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> "FakeProviderServer":
+    def __enter__(self) -> FakeProviderServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -166,7 +166,7 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             with fake._lock:
                 fake.stats.in_flight += 1
                 fake.stats.peak_in_flight = max(fake.stats.peak_in_flight, fake.stats.in_flight)
