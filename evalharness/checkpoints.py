@@ -74,8 +74,12 @@ class Checkpoint(BaseModel):
     @cached_property
     def identity(self) -> str:
         """sha256 over what determines the outputs. Local files are hashed by content."""
-        parts = {"backend": self.backend, "model": self.model, "adapter": self.adapter,
-                 "base_url": self.base_url if self.backend == "openai_compatible" else None}
+        parts = {
+            "backend": self.backend,
+            "model": self.model,
+            "adapter": self.adapter,
+            "base_url": self.base_url if self.backend == "openai_compatible" else None,
+        }
         if self.backend == "transformers":
             parts["model_files"] = _hash_folder(self.resolve(self.model))
             if self.adapter:
@@ -87,8 +91,11 @@ class Checkpoint(BaseModel):
     @property
     def settings_hash(self) -> str:
         """Hash of decoding settings and prompt format: same model, other settings → other cache entries."""
-        blob = {"generation": self.generation.model_dump(), "prompt_format": self.prompt_format,
-                "include_system": self.include_system}
+        blob = {
+            "generation": self.generation.model_dump(),
+            "prompt_format": self.prompt_format,
+            "include_system": self.include_system,
+        }
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
@@ -133,27 +140,34 @@ def _check_files(checkpoint: Checkpoint, path: Path) -> None:
     if checkpoint.backend == "transformers":
         model_dir = checkpoint.resolve(checkpoint.model)
         if model_dir is None or not model_dir.is_dir():
-            raise InputError(f"model folder {model_dir} not found", path=path, field="model",
-                             hint="build the demo checkpoints with `python checkpoints/build_demo.py`")
-        if not any(model_dir.glob("*.safetensors")) and not any(model_dir.glob("*.bin")) \
-                and not any(model_dir.glob("*.gguf")):
-            raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}", path=path,
-                             field="model")
+            raise InputError(
+                f"model folder {model_dir} not found",
+                path=path,
+                field="model",
+                hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
+            )
+        if (
+            not any(model_dir.glob("*.safetensors"))
+            and not any(model_dir.glob("*.bin"))
+            and not any(model_dir.glob("*.gguf"))
+        ):
+            raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}", path=path, field="model")
         if checkpoint.adapter:
             adapter_dir = checkpoint.resolve(checkpoint.adapter)
             if adapter_dir is None or not (adapter_dir / "adapter_config.json").is_file():
-                raise InputError(f"LoRA adapter folder {adapter_dir} has no adapter_config.json", path=path,
-                                 field="adapter")
+                raise InputError(
+                    f"LoRA adapter folder {adapter_dir} has no adapter_config.json", path=path, field="adapter"
+                )
     if checkpoint.backend == "replay":
         replies = checkpoint.resolve(checkpoint.replies)
         if replies is None:
-            raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=path,
-                             field="replies")
+            raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=path, field="replies")
         if not replies.is_file():
             raise InputError(f"replies file {replies} not found", path=path, field="replies")
     if checkpoint.backend in ("openai_compatible",) and not checkpoint.base_url:
-        raise InputError("openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)",
-                         path=path, field="base_url")
+        raise InputError(
+            "openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)", path=path, field="base_url"
+        )
 
 
 def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") -> Checkpoint:
@@ -164,6 +178,7 @@ def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") ->
     path = Path(directory) / f"{name_or_path}.toml"
     if not path.is_file():
         known = sorted(p.stem for p in Path(directory).glob("*.toml"))
-        raise InputError(f"no checkpoint named '{name_or_path}'", path=path,
-                         hint=f"known checkpoints: {', '.join(known) or 'none'}")
+        raise InputError(
+            f"no checkpoint named '{name_or_path}'", path=path, hint=f"known checkpoints: {', '.join(known) or 'none'}"
+        )
     return load_checkpoint(path)

@@ -33,7 +33,7 @@ class StoreConfig(_Section):
     url: str | None = None
 
     @model_validator(mode="after")
-    def _one_location(self) -> "StoreConfig":
+    def _one_location(self) -> StoreConfig:
         if self.url is not None and not self.url.strip():
             raise ValueError("url is empty: give a file path or a postgresql:// URL")
         if self.url is not None and "path" in self.model_fields_set:
@@ -91,9 +91,18 @@ class ReviewerConfig(_Section):
     #: the project folder whose documents are read (relative to the config file)
     root: str = "."
     #: Markdown/TOML files read, as globs under root; suite items (*.jsonl) are never read
-    sources: list[str] = Field(default_factory=lambda: [
-        "README.md", "docs/*.md", "suites/*/README.md", "suites/*/suite.toml", "checkpoints/README.md",
-        "rubrics/**/*.toml", "rubrics/**/*.md", "evalharness/judge/**/*.toml"])
+    sources: list[str] = Field(
+        default_factory=lambda: [
+            "README.md",
+            "docs/*.md",
+            "suites/*/README.md",
+            "suites/*/suite.toml",
+            "checkpoints/README.md",
+            "rubrics/**/*.toml",
+            "rubrics/**/*.md",
+            "evalharness/judge/**/*.toml",
+        ]
+    )
 
     @field_validator("sources")
     @classmethod
@@ -126,6 +135,8 @@ class DashboardConfig(_Section):
     corrections_suite: str = "stoney-narrative-corrections"
     corrections_suite_dir: str = "suites/stoney-narrative-corrections"
     port: int = Field(8501, ge=1, le=65535)
+
+
 class GateConfig(_Section):
     """The gate's policy (see docs/gate.md). Metric values are on the metric's own scale (chrF 0–100,
     bits per character in bits); "gain" is always oriented so that positive means better."""

@@ -57,10 +57,18 @@ class ContaminationReport:
         return self.fraction > self.max_fraction
 
     def to_json(self) -> dict:
-        return {"suite": self.suite, "training_file": self.training_file, "n_items": self.n_items,
-                "n_training": self.n_training, "threshold": self.threshold, "max_fraction": self.max_fraction,
-                "n_flagged": len(self.hits), "fraction": self.fraction, "contaminated": self.contaminated,
-                "hits": [h.__dict__ for h in self.hits]}
+        return {
+            "suite": self.suite,
+            "training_file": self.training_file,
+            "n_items": self.n_items,
+            "n_training": self.n_training,
+            "threshold": self.threshold,
+            "max_fraction": self.max_fraction,
+            "n_flagged": len(self.hits),
+            "fraction": self.fraction,
+            "contaminated": self.contaminated,
+            "hits": [h.__dict__ for h in self.hits],
+        }
 
 
 def load_training_items(path: str | Path) -> list[Item]:
@@ -71,8 +79,12 @@ def load_training_items(path: str | Path) -> list[Item]:
         return import_openai_chat(path, id_prefix="train")
     if "prompt" in first:
         return [parse_item(obj, path=path, line=line, kind="dictionary_qa") for line, obj in read_jsonl(path)]
-    raise InputError("unrecognised training format", path=path, line=1,
-                     hint="expected OpenAI chat JSONL ('messages') or native items ('prompt', 'reference')")
+    raise InputError(
+        "unrecognised training format",
+        path=path,
+        line=1,
+        hint="expected OpenAI chat JSONL ('messages') or native items ('prompt', 'reference')",
+    )
 
 
 def _same_subject(a: Item, b: Item) -> bool:
@@ -80,8 +92,9 @@ def _same_subject(a: Item, b: Item) -> bool:
     return not (a.headwords and b.headwords and not set(a.headwords) & set(b.headwords))
 
 
-def check(suite: Suite, training_path: str | Path, *, threshold: float = 90.0,
-          max_fraction: float = 0.0) -> ContaminationReport:
+def check(
+    suite: Suite, training_path: str | Path, *, threshold: float = 90.0, max_fraction: float = 0.0
+) -> ContaminationReport:
     training = load_training_items(training_path)
     train_prompts = [normalise(t.prompt) for t in training]
     train_pairs = [normalise(t.prompt + " " + t.reference) for t in training]
@@ -92,11 +105,22 @@ def check(suite: Suite, training_path: str | Path, *, threshold: float = 90.0,
         if prompt in exact_index:
             hits.append(Hit(item.id, "exact", 100.0, exact_index[prompt]))
             continue
-        for _, similarity, index in process.extract(normalise(item.prompt + " " + item.reference), train_pairs,
-                                                    scorer=fuzz.ratio, score_cutoff=threshold, limit=20):
+        for _, similarity, index in process.extract(
+            normalise(item.prompt + " " + item.reference),
+            train_pairs,
+            scorer=fuzz.ratio,
+            score_cutoff=threshold,
+            limit=20,
+        ):
             if _same_subject(item, training[index]):
                 hits.append(Hit(item.id, "near", float(similarity), int(index)))
                 break
-    return ContaminationReport(suite=suite.name, training_file=str(training_path), n_items=len(suite.items),
-                               n_training=len(training), threshold=threshold, max_fraction=max_fraction,
-                               hits=tuple(hits))
+    return ContaminationReport(
+        suite=suite.name,
+        training_file=str(training_path),
+        n_items=len(suite.items),
+        n_training=len(training),
+        threshold=threshold,
+        max_fraction=max_fraction,
+        hits=tuple(hits),
+    )

@@ -19,5 +19,6 @@ def require(suite: Suite, use: str, *, purpose: str) -> None:
     allowed = ", ".join(suite.meta.governance.allowed_uses) or "nothing"
     raise GovernanceError(
         f"suite '{suite.name}' does not allow '{use}' (needed for {purpose}); it allows: {allowed}. "
-        f"Nothing was sent. If the community that owns this data approves it, add \"{use}\" to "
-        f"[governance] allowed_uses in {where}.")
+        f'Nothing was sent. If the community that owns this data approves it, add "{use}" to '
+        f"[governance] allowed_uses in {where}."
+    )

@@ -12,10 +12,13 @@ import re
 
 from .jsonl import nfc
 
-_QUOTED = re.compile(r"`([^`]{1,60})`|\"([^\"]{1,60})\"|“([^”]{1,60})”|(?<![A-Za-z])'([^']{1,60})'(?![A-Za-z])|‘([^’]{1,60})’")
+_QUOTED = re.compile(
+    r"`([^`]{1,60})`|\"([^\"]{1,60})\"|“([^”]{1,60})”|(?<![A-Za-z])'([^']{1,60})'(?![A-Za-z])|‘([^’]{1,60})’"
+)
 _GRAMMAR = re.compile(
     r"\b(nouns?|verbs?|phrases?|adjectives?|adverbs?|particles?|pronouns?|alienable|inalienable|transitive|"
-    r"intransitive|stative|impersonal|prefix(es)?|suffix(es)?|interjections?|conjunctions?|postpositions?)\b")
+    r"intransitive|stative|impersonal|prefix(es)?|suffix(es)?|interjections?|conjunctions?|postpositions?)\b"
+)
 
 
 def normalise_term(term: str) -> str:

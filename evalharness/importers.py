@@ -20,9 +20,11 @@ from .suites import Item
 _EN_STO = re.compile(
     r"\b(in|into) stoney\b|\bstoney (nakoda )?(term|word|phrase|expression|equivalent|translation) (for|of|to)\b"
     r"|\bwhich stoney\b|\bhow (would|do|might) (you|one|a speaker|i) (say|translate|express|refer)",
-    re.IGNORECASE)
-_STO_EN = re.compile(r"\b(english )?meaning of\b|\bwhat does .{1,80} mean\b|\binto english\b|\bin english\b",
-                     re.IGNORECASE)
+    re.IGNORECASE,
+)
+_STO_EN = re.compile(
+    r"\b(english )?meaning of\b|\bwhat does .{1,80} mean\b|\binto english\b|\bin english\b", re.IGNORECASE
+)
 
 
 def guess_direction(prompt: str) -> str:
@@ -54,8 +56,13 @@ def import_openai_chat(path: str | Path, *, id_prefix: str | None = None) -> lis
                 raise InputError("expected an object with role and content", path=path, line=line, field=where)
             role = message.get("role")
             if role not in ("system", "user", "assistant"):
-                raise InputError(f"unknown role {role!r}", path=path, line=line, field=f"{where}.role",
-                                 hint="allowed: system, user, assistant")
+                raise InputError(
+                    f"unknown role {role!r}",
+                    path=path,
+                    line=line,
+                    field=f"{where}.role",
+                    hint="allowed: system, user, assistant",
+                )
             content = require_str(message, "content", path=path, line=line)
             if role == "system":
                 system = content
@@ -67,9 +74,17 @@ def import_openai_chat(path: str | Path, *, id_prefix: str | None = None) -> lis
             raise InputError("no user message", path=path, line=line, field="messages")
         if assistant is None:
             raise InputError("no assistant message (the reference)", path=path, line=line, field="messages")
-        items.append(Item(id=f"{prefix}-{line:05d}", prompt=user, reference=assistant, system=system,
-                          direction=guess_direction(user), tags=("source:openai_chat",),
-                          headwords=extract_headwords(user + "\n" + assistant)))
+        items.append(
+            Item(
+                id=f"{prefix}-{line:05d}",
+                prompt=user,
+                reference=assistant,
+                system=system,
+                direction=guess_direction(user),
+                tags=("source:openai_chat",),
+                headwords=extract_headwords(user + "\n" + assistant),
+            )
+        )
     return items
 
 
@@ -88,8 +103,16 @@ def import_seed_qa(path: str | Path) -> list[Item]:
             raise InputError("expected a string", path=path, line=line, field="source_language")
         direction = {"english": "en-sto", "stoney": "sto-en"}.get(source_language.lower(), guess_direction(question))
         tags = ["source:seed_qa"] + ([f"source_language:{source_language.lower()}"] if source_language else [])
-        items.append(Item(id=f"qa-{pair_id}", prompt=question, reference=answer, direction=direction,
-                          tags=tuple(tags), headwords=extract_headwords(question + "\n" + answer)))
+        items.append(
+            Item(
+                id=f"qa-{pair_id}",
+                prompt=question,
+                reference=answer,
+                direction=direction,
+                tags=tuple(tags),
+                headwords=extract_headwords(question + "\n" + answer),
+            )
+        )
     return items
 
 
@@ -108,8 +131,13 @@ def import_dictionary(path: str | Path) -> list[Item]:
         elif "stoney_word" in obj:
             items.extend(_from_stoney_entry(obj, path=path, line=line))
         else:
-            raise InputError("neither 'english_word' nor 'stoney_word' present", path=path, line=line,
-                             field="english_word", hint="is this a seed dictionary file?")
+            raise InputError(
+                "neither 'english_word' nor 'stoney_word' present",
+                path=path,
+                line=line,
+                field="english_word",
+                hint="is this a seed dictionary file?",
+            )
     return items
 
 
@@ -132,8 +160,15 @@ def _from_english_entry(obj: dict[str, Any], *, path: Path, line: int) -> list[I
         meaning = version.get("meaning") or english
         if not isinstance(grammar, str) or not isinstance(meaning, str):
             raise InputError("expected a string", path=path, line=line, field=f"{where}.meaning")
-        items.extend(_pair(word=word, english=nfc(meaning), pos=nfc(grammar), base=f"dict-en-{line:05d}-{index}",
-                           tags=("source:dictionary_english",)))
+        items.extend(
+            _pair(
+                word=word,
+                english=nfc(meaning),
+                pos=nfc(grammar),
+                base=f"dict-en-{line:05d}-{index}",
+                tags=("source:dictionary_english",),
+            )
+        )
     return items
 
 
@@ -143,13 +178,16 @@ def _from_stoney_entry(obj: dict[str, Any], *, path: Path, line: int) -> list[It
     if isinstance(definitions, str):
         definitions = [definitions]
     if not isinstance(definitions, list) or not definitions or not all(isinstance(d, str) for d in definitions):
-        raise InputError("expected a non-empty string or list of strings", path=path, line=line,
-                         field="english_definitions")
+        raise InputError(
+            "expected a non-empty string or list of strings", path=path, line=line, field="english_definitions"
+        )
     pos = obj.get("part_of_speech") or ""
     if not isinstance(pos, str):
         raise InputError("expected a string", path=path, line=line, field="part_of_speech")
     english = "; ".join(nfc(d).strip() for d in definitions)
-    return _pair(word=word, english=english, pos=nfc(pos), base=f"dict-sto-{line:05d}", tags=("source:dictionary_stoney",))
+    return _pair(
+        word=word, english=english, pos=nfc(pos), base=f"dict-sto-{line:05d}", tags=("source:dictionary_stoney",)
+    )
 
 
 def _nested_str(obj: dict[str, Any], key: str, where: str, path: Path, line: int) -> str:
@@ -164,10 +202,22 @@ def _pair(*, word: str, english: str, pos: str, base: str, tags: tuple[str, ...]
     pos_tags = tags + ((f"pos:{pos}",) if pos else ())
     head = (_headword_key(word),)
     return [
-        Item(id=f"{base}-sto-en", prompt=f"What is the English meaning of the Stoney Nakoda word `{word}`?",
-             reference=english, direction="sto-en", tags=pos_tags, headwords=head),
-        Item(id=f"{base}-en-sto", prompt=f"How do you say '{english}' in Stoney Nakoda?",
-             reference=word, direction="en-sto", tags=pos_tags, headwords=head),
+        Item(
+            id=f"{base}-sto-en",
+            prompt=f"What is the English meaning of the Stoney Nakoda word `{word}`?",
+            reference=english,
+            direction="sto-en",
+            tags=pos_tags,
+            headwords=head,
+        ),
+        Item(
+            id=f"{base}-en-sto",
+            prompt=f"How do you say '{english}' in Stoney Nakoda?",
+            reference=word,
+            direction="en-sto",
+            tags=pos_tags,
+            headwords=head,
+        ),
     ]
 
 

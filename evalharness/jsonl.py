@@ -34,8 +34,9 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError(f"not valid UTF-8 ({exc.reason})", path=path, line=line,
-                         hint="save the file as UTF-8") from None
+        raise InputError(
+            f"not valid UTF-8 ({exc.reason})", path=path, line=line, hint="save the file as UTF-8"
+        ) from None
     seen_any = False
     for number, raw in enumerate(text.split("\n"), start=1):
         raw = raw.rstrip("\r")
@@ -44,8 +45,12 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", path=path, line=number,
-                             hint="each line must be one complete JSON object") from None
+            raise InputError(
+                f"malformed JSON ({exc.msg} at column {exc.colno})",
+                path=path,
+                line=number,
+                hint="each line must be one complete JSON object",
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
         seen_any = True

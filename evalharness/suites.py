@@ -39,8 +39,12 @@ class Item:
     headwords: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"id": self.id, "prompt": self.prompt, "reference": self.reference,
-                               "direction": self.direction}
+        row: dict[str, Any] = {
+            "id": self.id,
+            "prompt": self.prompt,
+            "reference": self.reference,
+            "direction": self.direction,
+        }
         if self.system is not None:
             row["system"] = self.system
         row["tags"] = list(self.tags)
@@ -121,8 +125,7 @@ def compute_content_hash(meta: SuiteMeta, items: tuple[Item, ...]) -> str:
     score on it means, so it must not split the run history.
     """
     digest = hashlib.sha256()
-    digest.update(json.dumps({"name": meta.name, "version": meta.version, "kind": meta.kind},
-                             sort_keys=True).encode())
+    digest.update(json.dumps({"name": meta.name, "version": meta.version, "kind": meta.kind}, sort_keys=True).encode())
     for item in items:
         digest.update(b"\n")
         digest.update(json.dumps(item.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
@@ -139,8 +142,13 @@ def _check_unique_ids(items: tuple[Item, ...], path: Path | None) -> None:
     seen: set[str] = set()
     for number, item in enumerate(items, start=1):
         if item.id in seen:
-            raise InputError(f"duplicate id '{item.id}'", path=path, line=number, field="id",
-                             hint="every item id in a suite must be unique")
+            raise InputError(
+                f"duplicate id '{item.id}'",
+                path=path,
+                line=number,
+                field="id",
+                hint="every item id in a suite must be unique",
+            )
         seen.add(item.id)
 
 
@@ -149,8 +157,13 @@ def parse_item(obj: dict[str, Any], *, path: Path | str, line: int, kind: str) -
     known = {"id", "prompt", "reference", "system", "direction", "tags", "disallowed", "narrative", "headwords"}
     unknown = sorted(set(obj) - known)
     if unknown:
-        raise InputError(f"unknown field(s) {unknown}", path=path, line=line, field=unknown[0],
-                         hint=f"allowed fields: {sorted(known)}")
+        raise InputError(
+            f"unknown field(s) {unknown}",
+            path=path,
+            line=line,
+            field=unknown[0],
+            hint=f"allowed fields: {sorted(known)}",
+        )
     item_id = obj.get("id")
     if isinstance(item_id, int) and not isinstance(item_id, bool):
         item_id = str(item_id)
@@ -161,23 +174,40 @@ def parse_item(obj: dict[str, Any], *, path: Path | str, line: int, kind: str) -
     narrative = optional_str(obj, "narrative", path=path, line=line)
     if kind == "narrative_correction":
         if disallowed is None or not disallowed.strip():
-            raise InputError("narrative-correction items need a non-empty 'disallowed' reply", path=path,
-                             line=line, field="disallowed")
+            raise InputError(
+                "narrative-correction items need a non-empty 'disallowed' reply",
+                path=path,
+                line=line,
+                field="disallowed",
+            )
         if narrative is None or not narrative.strip():
-            raise InputError("narrative-correction items need a non-empty 'narrative' reply", path=path,
-                             line=line, field="narrative")
+            raise InputError(
+                "narrative-correction items need a non-empty 'narrative' reply", path=path, line=line, field="narrative"
+            )
         reference = nfc(obj["reference"]) if isinstance(obj.get("reference"), str) else narrative
         if reference != narrative:
-            raise InputError("for narrative-correction items 'reference' must equal 'narrative' (or be omitted)",
-                             path=path, line=line, field="reference")
+            raise InputError(
+                "for narrative-correction items 'reference' must equal 'narrative' (or be omitted)",
+                path=path,
+                line=line,
+                field="reference",
+            )
     else:
         reference = require_str(obj, "reference", path=path, line=line)
     direction = optional_str(obj, "direction", path=path, line=line) or "unknown"
     tags = _str_list(obj, "tags", path=path, line=line)
     headwords = _str_list(obj, "headwords", path=path, line=line)
-    return Item(id=ident, prompt=prompt, reference=reference, direction=direction,
-                system=optional_str(obj, "system", path=path, line=line), tags=tuple(tags),
-                disallowed=disallowed, narrative=narrative, headwords=tuple(headwords))
+    return Item(
+        id=ident,
+        prompt=prompt,
+        reference=reference,
+        direction=direction,
+        system=optional_str(obj, "system", path=path, line=line),
+        tags=tuple(tags),
+        disallowed=disallowed,
+        narrative=narrative,
+        headwords=tuple(headwords),
+    )
 
 
 def _str_list(obj: dict[str, Any], key: str, *, path: Path | str, line: int) -> list[str]:
@@ -197,16 +227,18 @@ def load_meta(path: str | Path) -> SuiteMeta:
     except ValidationError as exc:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
-        raise InputError(err["msg"], path=path, field=field_name,
-                         hint="see suites/README.md for the suite.toml schema") from None
+        raise InputError(
+            err["msg"], path=path, field=field_name, hint="see suites/README.md for the suite.toml schema"
+        ) from None
 
 
 def load_suite(directory: str | Path) -> Suite:
     """Load and validate `suites/<name>/`: every line checked, nothing dropped, ids unique."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise InputError("suite folder not found", path=directory,
-                         hint="pass a folder holding items.jsonl and suite.toml")
+        raise InputError(
+            "suite folder not found", path=directory, hint="pass a folder holding items.jsonl and suite.toml"
+        )
     meta = load_meta(directory / "suite.toml")
     items_path = directory / "items.jsonl"
     items: list[Item] = []
@@ -214,8 +246,9 @@ def load_suite(directory: str | Path) -> Suite:
     for line, obj in read_jsonl(items_path):
         item = parse_item(obj, path=items_path, line=line, kind=meta.kind)
         if item.id in seen:
-            raise InputError(f"duplicate id '{item.id}' (first on line {seen[item.id]})", path=items_path,
-                             line=line, field="id")
+            raise InputError(
+                f"duplicate id '{item.id}' (first on line {seen[item.id]})", path=items_path, line=line, field="id"
+            )
         seen[item.id] = line
         items.append(item)
     return make_suite(meta, items, path=directory)

@@ -9,8 +9,9 @@ from typing import Any
 from .errors import InputError
 
 
-def read_toml(path: str | Path, *, what: str, hint: str | None = None,
-              error: type[InputError] = InputError) -> dict[str, Any]:
+def read_toml(
+    path: str | Path, *, what: str, hint: str | None = None, error: type[InputError] = InputError
+) -> dict[str, Any]:
     """Parse `path`; a missing file or bad TOML raises `error` naming the file (and what it should be)."""
     path = Path(path)
     if not path.is_file():

@@ -75,8 +75,7 @@ class Backend(Protocol):
         """Yield one LogLikelihood per request; only called when supports_loglikelihood is True."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 def render_prompt(template: str, prompt: str, system: str | None, include_system: bool) -> str:

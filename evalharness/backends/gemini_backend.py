@@ -22,8 +22,10 @@ _REFUSALS = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", 
 class GeminiBackend(RemoteBackend):
     name = "gemini"
     supports_loglikelihood = False
-    unsupported_reason = ("Gemini returns log-probabilities of generated tokens only; the likelihood of the "
-                          "reference text cannot be measured")
+    unsupported_reason = (
+        "Gemini returns log-probabilities of generated tokens only; the likelihood of the "
+        "reference text cannot be measured"
+    )
     generate_endpoint = "generateContent"
 
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
@@ -32,23 +34,26 @@ class GeminiBackend(RemoteBackend):
 
         g = checkpoint.generation
         self._types = types
-        self._base_config = dict(temperature=g.temperature, top_p=g.top_p, max_output_tokens=g.max_tokens,
-                                 stop_sequences=list(g.stop) or None)
+        self._base_config = dict(
+            temperature=g.temperature,
+            top_p=g.top_p,
+            max_output_tokens=g.max_tokens,
+            stop_sequences=list(g.stop) or None,
+        )
 
     def _make_client(self) -> Any:
         assert self.api_key is not None
-        return gemini_client(api_key=self.api_key, base_url=self.checkpoint.base_url,
-                             timeout_s=self.settings.timeout_s)
+        return gemini_client(api_key=self.api_key, base_url=self.checkpoint.base_url, timeout_s=self.settings.timeout_s)
 
     async def _aclose_client(self, client: Any) -> None:
         await client.aio.aclose()
         client.close()
 
     async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
-        config = self._types.GenerateContentConfig(system_instruction=self.system_text(request),
-                                                   **self._base_config)
-        response = await client.aio.models.generate_content(model=self.checkpoint.model,
-                                                            contents=self.user_text(request), config=config)
+        config = self._types.GenerateContentConfig(system_instruction=self.system_text(request), **self._base_config)
+        response = await client.aio.models.generate_content(
+            model=self.checkpoint.model, contents=self.user_text(request), config=config
+        )
         return parse_gemini(response)
 
 

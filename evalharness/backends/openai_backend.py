@@ -29,20 +29,27 @@ class OpenAIBackend(RemoteBackend):
         self.compatible = checkpoint.backend == "openai_compatible"
         self.supports_loglikelihood = self.compatible and checkpoint.completions_logprobs
         if checkpoint.backend == "openai":
-            self.unsupported_reason = ("OpenAI chat models return log-probabilities of generated tokens only; the "
-                                       "likelihood of the reference text cannot be measured")
+            self.unsupported_reason = (
+                "OpenAI chat models return log-probabilities of generated tokens only; the "
+                "likelihood of the reference text cannot be measured"
+            )
         elif not checkpoint.completions_logprobs:
-            self.unsupported_reason = (f"the server at {checkpoint.base_url} is not marked completions_logprobs = true "
-                                       "in the manifest (set it for servers such as vLLM whose /v1/completions "
-                                       "returns prompt log-probabilities with echo=true)")
+            self.unsupported_reason = (
+                f"the server at {checkpoint.base_url} is not marked completions_logprobs = true "
+                "in the manifest (set it for servers such as vLLM whose /v1/completions "
+                "returns prompt log-probabilities with echo=true)"
+            )
         else:
             self.unsupported_reason = None
         super().__init__(checkpoint, context)
 
     def _make_client(self) -> Any:
-        return openai_client(api_key=self.api_key, base_url=self.checkpoint.base_url,
-                             timeout_s=self.settings.timeout_s,
-                             max_connections=max(self.settings.concurrency or self.context.concurrency, 1) + 4)
+        return openai_client(
+            api_key=self.api_key,
+            base_url=self.checkpoint.base_url,
+            timeout_s=self.settings.timeout_s,
+            max_connections=max(self.settings.concurrency or self.context.concurrency, 1) + 4,
+        )
 
     def _generation_kwargs(self) -> dict[str, Any]:
         g = self.checkpoint.generation
@@ -61,8 +68,9 @@ class OpenAIBackend(RemoteBackend):
         if system:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": self.user_text(request)})
-        response = await client.chat.completions.create(model=self.checkpoint.model, messages=messages,
-                                                        **self._generation_kwargs())
+        response = await client.chat.completions.create(
+            model=self.checkpoint.model, messages=messages, **self._generation_kwargs()
+        )
         return parse_chat(response)
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
@@ -70,8 +78,14 @@ class OpenAIBackend(RemoteBackend):
         reference = request.reference or ""
         if not reference:
             raise Unusable("the item has no reference text to score")
-        response = await client.completions.create(model=self.checkpoint.model, prompt=context + reference,
-                                                   echo=True, logprobs=1, max_tokens=1, temperature=0.0)
+        response = await client.completions.create(
+            model=self.checkpoint.model,
+            prompt=context + reference,
+            echo=True,
+            logprobs=1,
+            max_tokens=1,
+            temperature=0.0,
+        )
         return parse_echo_logprobs(response, request.item_id, context, reference)
 
 
@@ -117,8 +131,10 @@ def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: st
     values = getattr(lp, "token_logprobs", None)
     tokens = getattr(lp, "tokens", None)
     if not offsets or values is None or tokens is None:
-        raise Unusable("the server returned no prompt log-probabilities (text_offset/token_logprobs) with "
-                       "echo=true; set completions_logprobs = false for this server")
+        raise Unusable(
+            "the server returned no prompt log-probabilities (text_offset/token_logprobs) with "
+            "echo=true; set completions_logprobs = false for this server"
+        )
     if not (len(offsets) == len(values) == len(tokens)):
         raise MalformedResponse("tokens, token_logprobs and text_offset differ in length")
     text = getattr(choice, "text", None)
@@ -133,11 +149,22 @@ def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: st
         if offset >= end or token_end <= start:
             continue
         if value is None:
-            raise Unusable("the server gave no log-probability for the reference's first token (its context is "
-                           "empty); use a prompt_format that puts text before the reference")
+            raise Unusable(
+                "the server gave no log-probability for the reference's first token (its context is "
+                "empty); use a prompt_format that puts text before the reference"
+            )
         nats += float(value)
         counted += 1
     if counted == 0:
         raise MalformedResponse("no returned token covers the reference text")
-    return (LogLikelihood(item_id=item_id, status="ok", nats=nats, tokens=counted, chars=len(reference),
-                          bytes=len(reference.encode("utf-8"))), _usage(response))
+    return (
+        LogLikelihood(
+            item_id=item_id,
+            status="ok",
+            nats=nats,
+            tokens=counted,
+            chars=len(reference),
+            bytes=len(reference.encode("utf-8")),
+        ),
+        _usage(response),
+    )

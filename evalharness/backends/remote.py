@@ -54,14 +54,20 @@ def check_generation_settings(checkpoint: Checkpoint) -> None:
     g = checkpoint.generation
 
     def unsupported(field_name: str, hint: str) -> InputError:
-        return InputError(f"the {checkpoint.backend} backend cannot honour this setting; {hint}",
-                          path=checkpoint.manifest_path, field=field_name)
+        return InputError(
+            f"the {checkpoint.backend} backend cannot honour this setting; {hint}",
+            path=checkpoint.manifest_path,
+            field=field_name,
+        )
 
     if g.no_repeat_ngram_size:
         raise unsupported("generation.no_repeat_ngram_size", "remote APIs have no n-gram blocking; remove it")
     if g.repetition_penalty != 1.0 and checkpoint.backend != "openai_compatible":
-        raise unsupported("generation.repetition_penalty", "this API has no repetition_penalty; remove it, or "
-                                                           "serve the model with vLLM (openai_compatible honours it)")
+        raise unsupported(
+            "generation.repetition_penalty",
+            "this API has no repetition_penalty; remove it, or "
+            "serve the model with vLLM (openai_compatible honours it)",
+        )
 
 
 def preflight(checkpoint: Checkpoint) -> None:
@@ -103,8 +109,9 @@ class RemoteBackend(ABC):
 
     # -- shared by the subclasses ---------------------------------------------------------------------
     def user_text(self, request: Request) -> str:
-        return render_prompt(self.checkpoint.prompt_format, request.prompt, request.system,
-                             self.checkpoint.include_system)
+        return render_prompt(
+            self.checkpoint.prompt_format, request.prompt, request.system, self.checkpoint.include_system
+        )
 
     def system_text(self, request: Request) -> str | None:
         """The system message, unless the manifest leaves it out or puts it into the prompt template."""
@@ -118,30 +125,50 @@ class RemoteBackend(ABC):
 
     def _session(self, purpose: str) -> ProviderSession:
         c = self.context
-        session = ProviderSession(self.settings, AuditContext(
-            provider=self.checkpoint.provider_name, model=self.checkpoint.model, purpose=purpose,
-            run_id=c.run_id, suite_hash=c.suite_hash), audit=self.audit, concurrency=c.concurrency)
+        session = ProviderSession(
+            self.settings,
+            AuditContext(
+                provider=self.checkpoint.provider_name,
+                model=self.checkpoint.model,
+                purpose=purpose,
+                run_id=c.run_id,
+                suite_hash=c.suite_hash,
+            ),
+            audit=self.audit,
+            concurrency=c.concurrency,
+        )
         self.sessions.append(session)
         return session
 
     def _client_in_loop(self) -> Any:
         if self._client is None:
+
             async def build() -> Any:
                 return self._make_client()
+
             self._client = self._loop.run(build())
         return self._client
 
-    def _stream(self, requests: Sequence[Request], purpose: str, endpoint: str,
-                call: Callable[[Any, Request], Any], convert: Callable[[Request, CallOutcome[Any]], Any]
-                ) -> Iterator[Any]:
+    def _stream(
+        self,
+        requests: Sequence[Request],
+        purpose: str,
+        endpoint: str,
+        call: Callable[[Any, Request], Any],
+        convert: Callable[[Request, CallOutcome[Any]], Any],
+    ) -> Iterator[Any]:
         client = self._client_in_loop()
 
         async def producer(emit: Callable[[Any], None]) -> None:
             session = self._session(purpose)
 
             async def work(request: Request) -> Any:
-                outcome = await session.call(lambda: call(client, request), item_id=request.item_id,
-                                             endpoint=endpoint, estimated_tokens=self._estimate_tokens(request))
+                outcome = await session.call(
+                    lambda: call(client, request),
+                    item_id=request.item_id,
+                    endpoint=endpoint,
+                    estimated_tokens=self._estimate_tokens(request),
+                )
                 return convert(request, outcome)
 
             await run_all(requests, work, emit, workers=session.limiter.max_limit)
@@ -155,8 +182,9 @@ class RemoteBackend(ABC):
     def loglikelihood(self, requests: Sequence[Request]) -> Iterator[LogLikelihood]:
         if not self.supports_loglikelihood:
             raise RuntimeError(self.unsupported_reason or "this backend gives no log-likelihoods")
-        return self._stream(requests, "loglikelihood", self.loglikelihood_endpoint, self._loglikelihood_one,
-                            _to_loglikelihood)
+        return self._stream(
+            requests, "loglikelihood", self.loglikelihood_endpoint, self._loglikelihood_one, _to_loglikelihood
+        )
 
     async def _aclose_client(self, client: Any) -> None:
         await client.close()
@@ -175,10 +203,15 @@ class RemoteBackend(ABC):
 
 def _to_generation(request: Request, outcome: CallOutcome[str]) -> Generation:
     if outcome.ok and outcome.value is not None:
-        return Generation(item_id=request.item_id, status="ok", text=outcome.value,
-                          prompt_tokens=outcome.usage.prompt_tokens,
-                          completion_tokens=outcome.usage.completion_tokens, latency_s=outcome.latency_s,
-                          attempts=outcome.attempts)
+        return Generation(
+            item_id=request.item_id,
+            status="ok",
+            text=outcome.value,
+            prompt_tokens=outcome.usage.prompt_tokens,
+            completion_tokens=outcome.usage.completion_tokens,
+            latency_s=outcome.latency_s,
+            attempts=outcome.attempts,
+        )
     reason = outcome.failure.reason if outcome.failure else "no text returned"
     return Generation.failed(request.item_id, reason, attempts=outcome.attempts)
 

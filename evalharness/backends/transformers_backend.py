@@ -33,8 +33,7 @@ class TransformersBackend:
     supports_loglikelihood = True
     unsupported_reason: str | None = None
 
-    def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu",
-                 seed: int = 0) -> None:
+    def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu", seed: int = 0) -> None:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}", field="batch_size")
         self.checkpoint = checkpoint
@@ -43,7 +42,8 @@ class TransformersBackend:
         self.seed = seed  # only used when temperature > 0
         self.tokenizer, self.model = _load(checkpoint, self.device)
         self.max_positions: int | None = getattr(self.model.config, "n_positions", None) or getattr(
-            self.model.config, "max_position_embeddings", None)
+            self.model.config, "max_position_embeddings", None
+        )
 
     # ----------------------------------------------------------------------------------------------- generate
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
@@ -52,7 +52,7 @@ class TransformersBackend:
         A batch that raises is retried one item at a time, so one bad item fails alone, with its reason.
         """
         for start in range(0, len(requests), self.batch_size):
-            batch = list(requests[start:start + self.batch_size])
+            batch = list(requests[start : start + self.batch_size])
             try:
                 yield from self._generate_batch(batch)
             except Exception:
@@ -69,7 +69,8 @@ class TransformersBackend:
         too_long = self._too_long(encoded, settings.max_tokens)
         runnable = [i for i in range(len(batch)) if i not in too_long]
         outputs: dict[int, Generation] = {
-            i: Generation.failed(batch[i].item_id, too_long[i], prompt_tokens=len(encoded[i])) for i in too_long}
+            i: Generation.failed(batch[i].item_id, too_long[i], prompt_tokens=len(encoded[i])) for i in too_long
+        }
         if runnable:
             started = time.perf_counter()
             new_tokens = self._run_generate([encoded[i] for i in runnable])
@@ -83,27 +84,34 @@ class TransformersBackend:
         """Prompts that cannot fit with max_tokens in the model's context: failed, never silently truncated."""
         if self.max_positions is None:
             return {}
-        return {i: f"prompt of {len(ids)} tokens + max_tokens {max_tokens} exceeds the model's context of "
-                   f"{self.max_positions} tokens" for i, ids in enumerate(encoded)
-                if len(ids) + max_tokens > self.max_positions}
+        return {
+            i: f"prompt of {len(ids)} tokens + max_tokens {max_tokens} exceeds the model's context of "
+            f"{self.max_positions} tokens"
+            for i, ids in enumerate(encoded)
+            if len(ids) + max_tokens > self.max_positions
+        }
 
     def _run_generate(self, encoded: list[list[int]]) -> list[list[int]]:
         """Left-pad (so every row's last prompt token sits at the end) and return only the new tokens."""
         settings = self.checkpoint.generation
         input_ids, attention_mask = _pad(encoded, self.tokenizer.pad_token_id, left=True)
-        kwargs: dict[str, Any] = dict(max_new_tokens=settings.max_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                                      eos_token_id=self.tokenizer.eos_token_id,
-                                      repetition_penalty=settings.repetition_penalty,
-                                      no_repeat_ngram_size=settings.no_repeat_ngram_size)
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=settings.max_tokens,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.tokenizer.eos_token_id,
+            repetition_penalty=settings.repetition_penalty,
+            no_repeat_ngram_size=settings.no_repeat_ngram_size,
+        )
         if settings.temperature > 0:
             torch.manual_seed(self.seed)
             kwargs.update(do_sample=True, temperature=settings.temperature, top_p=settings.top_p)
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         with torch.inference_mode():
-            out = self.model.generate(input_ids=input_ids.to(self.device),
-                                      attention_mask=attention_mask.to(self.device), **kwargs)
-        return [row.tolist() for row in out[:, input_ids.shape[1]:]]
+            out = self.model.generate(
+                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device), **kwargs
+            )
+        return [row.tolist() for row in out[:, input_ids.shape[1] :]]
 
     def _finish(self, item_id: str, tokens: list[int], prompt_tokens: int, latency: float) -> Generation:
         """Cut at EOS (counted: the model spent it), decode, then cut at the first stop string.
@@ -112,20 +120,26 @@ class TransformersBackend:
         """
         eos = self.tokenizer.eos_token_id
         if eos in tokens:
-            tokens = tokens[:tokens.index(eos) + 1]
+            tokens = tokens[: tokens.index(eos) + 1]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         for stop in self.checkpoint.generation.stop:
             if stop and stop in text:
-                text = text[:text.index(stop)]
+                text = text[: text.index(stop)]
         # The prompt ends with a cue such as "A:"; the model's leading space belongs to the format, not the answer.
-        return Generation(item_id=item_id, status="ok", text=text.strip(), prompt_tokens=prompt_tokens,
-                          completion_tokens=len(tokens), latency_s=latency)
+        return Generation(
+            item_id=item_id,
+            status="ok",
+            text=text.strip(),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(tokens),
+            latency_s=latency,
+        )
 
     # ------------------------------------------------------------------------------------------ loglikelihood
     def loglikelihood(self, requests: Sequence[Request]) -> Iterator[LogLikelihood]:
         """Yield, per request, the summed log-probability (nats) of `request.reference` given the prompt."""
         for start in range(0, len(requests), self.batch_size):
-            batch = list(requests[start:start + self.batch_size])
+            batch = list(requests[start : start + self.batch_size])
             prepared: list[tuple[Request, list[int], int] | LogLikelihood] = [self._split_tokens(r) for r in batch]
             runnable = [p for p in prepared if not isinstance(p, LogLikelihood)]
             try:
@@ -142,8 +156,14 @@ class TransformersBackend:
                     yield LogLikelihood(item_id=request.item_id, status="failed", error=nats)
                     continue
                 reference = request.reference or ""
-                yield LogLikelihood(item_id=request.item_id, status="ok", nats=nats, tokens=n_tokens,
-                                    chars=len(reference), bytes=len(reference.encode("utf-8")))
+                yield LogLikelihood(
+                    item_id=request.item_id,
+                    status="ok",
+                    nats=nats,
+                    tokens=n_tokens,
+                    chars=len(reference),
+                    bytes=len(reference.encode("utf-8")),
+                )
 
     def _split_tokens(self, request: Request) -> tuple[Request, list[int], int] | LogLikelihood:
         """Token ids of prompt+reference and how many trailing ones belong to the reference.
@@ -166,34 +186,42 @@ class TransformersBackend:
         while shared < min(len(context_ids), len(full_ids)) and context_ids[shared] == full_ids[shared]:
             shared += 1
         if shared == 0:
-            return LogLikelihood(item_id=request.item_id, status="failed",
-                                 error="the tokenizer adds no start token and the context is empty: the first "
-                                       "reference token has nothing to be conditioned on")
+            return LogLikelihood(
+                item_id=request.item_id,
+                status="failed",
+                error="the tokenizer adds no start token and the context is empty: the first "
+                "reference token has nothing to be conditioned on",
+            )
         if self.max_positions is not None and len(full_ids) > self.max_positions:
-            return LogLikelihood(item_id=request.item_id, status="failed",
-                                 error=f"prompt+reference is {len(full_ids)} tokens, longer than the model's "
-                                       f"context of {self.max_positions}")
+            return LogLikelihood(
+                item_id=request.item_id,
+                status="failed",
+                error=f"prompt+reference is {len(full_ids)} tokens, longer than the model's "
+                f"context of {self.max_positions}",
+            )
         return request, full_ids, len(full_ids) - shared
 
     def _score(self, rows: list[tuple[list[int], int]]) -> list[float]:
         """One padded forward pass; right padding cannot change earlier positions of a causal model."""
         input_ids, attention_mask = _pad([ids for ids, _ in rows], self.tokenizer.pad_token_id, left=False)
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids.to(self.device),
-                                attention_mask=attention_mask.to(self.device)).logits.float()
+            logits = self.model(
+                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device)
+            ).logits.float()
         logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
         targets = input_ids[:, 1:].to(self.device)
         token_lp = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         sums = []
         for row, (ids, n_continuation) in enumerate(rows):
             end = len(ids) - 1  # position t predicts token t+1
-            sums.append(float(token_lp[row, end - n_continuation:end].sum()))
+            sums.append(float(token_lp[row, end - n_continuation : end].sum()))
         return sums
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _render(self, request: Request) -> str:
-        return render_prompt(self.checkpoint.prompt_format, request.prompt, request.system,
-                             self.checkpoint.include_system)
+        return render_prompt(
+            self.checkpoint.prompt_format, request.prompt, request.system, self.checkpoint.include_system
+        )
 
     def close(self) -> None:
         """Drop the model so a long-lived process (the dashboard) can free its memory."""
@@ -224,8 +252,12 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, **extra)
         model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32, **extra)
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot load a model from {model_dir}: {exc}", path=checkpoint.manifest_path,
-                         field="model", hint="the folder needs config.json, tokenizer files and weights") from None
+        raise InputError(
+            f"cannot load a model from {model_dir}: {exc}",
+            path=checkpoint.manifest_path,
+            field="model",
+            hint="the folder needs config.json, tokenizer files and weights",
+        ) from None
     if tokenizer.pad_token_id is None:
         # Padding positions are masked out, so any id works; EOS is the usual choice for GPT-2-style vocabularies.
         tokenizer.pad_token = tokenizer.eos_token
@@ -239,8 +271,11 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
                 model = PeftModel.from_pretrained(model, adapter_dir, local_files_only=True)
         except (OSError, ValueError) as exc:
-            raise InputError(f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
-                             path=checkpoint.manifest_path, field="adapter") from None
+            raise InputError(
+                f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
+                path=checkpoint.manifest_path,
+                field="adapter",
+            ) from None
     model.to(device)
     model.eval()
     return tokenizer, model
@@ -249,6 +284,10 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
 def _existing_folder(checkpoint: Checkpoint, field: str, relative: str) -> Path:
     folder = checkpoint.resolve(relative)
     if folder is None or not folder.is_dir():
-        raise InputError(f"folder {folder} not found", path=checkpoint.manifest_path, field=field,
-                         hint="build the demo checkpoints with `python checkpoints/build_demo.py`")
+        raise InputError(
+            f"folder {folder} not found",
+            path=checkpoint.manifest_path,
+            field=field,
+            hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
+        )
     return folder

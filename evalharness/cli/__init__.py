@@ -23,8 +23,13 @@ class _Group(TyperGroup):
             ctx.exit(exc.exit_code)
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
-                  help="Evaluate fine-tuned checkpoints of low-resource language models, honestly.")
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="Evaluate fine-tuned checkpoints of low-resource language models, honestly.",
+)
 
 
 def _register() -> None:

@@ -18,8 +18,7 @@ app = typer.Typer(no_args_is_help=True, help="Show, set and trace the champion c
 
 
 @app.command("show")
-def show(config: ConfigOpt = None, db: DbOpt = None,
-         json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The current champion."""
     _, store = load(config, db)
     champion = current_champion(store) if store.exists() else None
@@ -27,25 +26,31 @@ def show(config: ConfigOpt = None, db: DbOpt = None,
         print_json(asdict(champion) if champion else None)
         return
     if champion is None:
-        console.print("No champion recorded yet. Set one with `evalharness champion set NAME`, or let the first "
-                      "`evalharness gate --record` make its candidate the champion.")
+        console.print(
+            "No champion recorded yet. Set one with `evalharness champion set NAME`, or let the first "
+            "`evalharness gate --record` make its candidate the champion."
+        )
         return
-    console.print(f"[bold]{champion.checkpoint_name}[/] (identity {champion.checkpoint_identity[:12]}) · since "
-                  f"{str(champion.set_at)[:19]} · by {champion.set_by} · {champion.reason}"
-                  + (f" · decision {champion.decision_id}" if champion.decision_id else ""))
+    console.print(
+        f"[bold]{champion.checkpoint_name}[/] (identity {champion.checkpoint_identity[:12]}) · since "
+        f"{str(champion.set_at)[:19]} · by {champion.set_by} · {champion.reason}"
+        + (f" · decision {champion.decision_id}" if champion.decision_id else "")
+    )
 
 
 @app.command("set")
-def set_(name: Annotated[str, typer.Argument(help="checkpoint name or manifest path")],
-         reason: Annotated[str, typer.Option(help="why (kept in the history)")] = "set by hand",
-         by: Annotated[str | None, typer.Option(help="who (default: the current user)")] = None,
-         config: ConfigOpt = None, db: DbOpt = None,
-         json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def set_(
+    name: Annotated[str, typer.Argument(help="checkpoint name or manifest path")],
+    reason: Annotated[str, typer.Option(help="why (kept in the history)")] = "set by hand",
+    by: Annotated[str | None, typer.Option(help="who (default: the current user)")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Make a checkpoint the champion without a gate decision (a first champion, or a deliberate roll-back)."""
     cfg, store = load(config, db)
     checkpoint = find_checkpoint(name, cfg.resolve(cfg.run.checkpoints_dir))
-    champion = set_champion(store, checkpoint.name, checkpoint.identity, set_by=by or getpass.getuser(),
-                            reason=reason)
+    champion = set_champion(store, checkpoint.name, checkpoint.identity, set_by=by or getpass.getuser(), reason=reason)
     if json_out:
         print_json(asdict(champion))
     else:
@@ -53,8 +58,12 @@ def set_(name: Annotated[str, typer.Argument(help="checkpoint name or manifest p
 
 
 @app.command("history")
-def history(config: ConfigOpt = None, db: DbOpt = None, limit: int = 100,
-            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def history(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    limit: int = 100,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Every champion, newest first, with the decision that made it."""
     _, store = load(config, db)
     rows = champion_history(store, limit) if store.exists() else []
@@ -65,6 +74,13 @@ def history(config: ConfigOpt = None, db: DbOpt = None, limit: int = 100,
     for col in ("#", "checkpoint", "identity", "since", "by", "decision", "reason"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r.seq), r.checkpoint_name, r.checkpoint_identity[:12], str(r.set_at)[:19], r.set_by,
-                      r.decision_id or "—", r.reason)
+        table.add_row(
+            str(r.seq),
+            r.checkpoint_name,
+            r.checkpoint_identity[:12],
+            str(r.set_at)[:19],
+            r.set_by,
+            r.decision_id or "—",
+            r.reason,
+        )
     console.print(table)

@@ -21,15 +21,21 @@ from .run import ConfigOpt, DbOpt
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
-def command(port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
-            host: Annotated[str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a reverse proxy "
-                                                   "(docs/hosting.md)")] = "127.0.0.1",
-            config: ConfigOpt = None, db: DbOpt = None) -> None:
+def command(
+    port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+    host: Annotated[
+        str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a reverse proxy (docs/hosting.md)")
+    ] = "127.0.0.1",
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Serve the dashboard at http://HOST:PORT. It reads the store from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)
     if not APP.is_file():
-        raise InputError(f"the dashboard app is not at {APP}",
-                         hint="run from a checkout of the repository (the dashboards/ folder is not packaged)")
+        raise InputError(
+            f"the dashboard app is not at {APP}",
+            hint="run from a checkout of the repository (the dashboards/ folder is not packaged)",
+        )
     port = port or cfg.dashboard.port
     env = dict(os.environ)
     env["EVALHARNESS_DB"] = str(store.path.resolve()) if store.path is not None else store.location
@@ -42,10 +48,24 @@ def command(port: Annotated[int | None, typer.Option(help="port (default: \\[das
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     shown = f"[{host}]" if ":" in host else host
     console.print(f"Dashboard: http://{shown}:{port}  (store: {store.display}; stop with Ctrl+C)", highlight=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
-           "--client.toolbarMode", "minimal"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
+        "--client.toolbarMode",
+        "minimal",
+    ]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

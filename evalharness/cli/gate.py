@@ -29,12 +29,21 @@ def _write(path: Path, text: str) -> None:
 
 
 def gate(
-    candidate: Annotated[list[str], typer.Option("--candidate", "-c", help="checkpoint name or manifest; repeat to "
-                                                 "gate several in order (each against the champion left before it)")],
-    champion: Annotated[str | None, typer.Option(help="compare with this checkpoint instead of the recorded "
-                                                    "champion")] = None,
-    suite: Annotated[list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat "
-                                                       "(default: the config's suites)")] = None,
+    candidate: Annotated[
+        list[str],
+        typer.Option(
+            "--candidate",
+            "-c",
+            help="checkpoint name or manifest; repeat to "
+            "gate several in order (each against the champion left before it)",
+        ),
+    ],
+    champion: Annotated[
+        str | None, typer.Option(help="compare with this checkpoint instead of the recorded champion")
+    ] = None,
+    suite: Annotated[
+        list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat (default: the config's suites)")
+    ] = None,
     record: Annotated[bool, typer.Option(help="on advance, make the candidate the recorded champion")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the JSON report on stdout")] = False,
     report_md: Annotated[Path | None, typer.Option("--report-md", help="write the Markdown report here")] = None,
@@ -59,12 +68,19 @@ def gate(
     ckpt_dir = cfg.resolve(cfg.run.checkpoints_dir)
     candidates = [find_checkpoint(c, ckpt_dir) for c in candidate]
     champ = find_checkpoint(champion, ckpt_dir) if champion else None
-    suites = [load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s)
-              for s in (suite or cfg.run.suites)]
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True, disable=json_out) as bar:
-        results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record,
-                             progress=RichProgress(bar))
+    suites = [
+        load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)
+    ]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=json_out,
+    ) as bar:
+        results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record, progress=RichProgress(bar))
     code = rounds_exit_code(results)
     markdown = "\n".join(to_markdown(r) for r in results)
     reports = [to_json(r) for r in results]

@@ -15,10 +15,10 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..store import judging as judge_records
 from ..judge.calibrate import Agreement, Interval, calibrate
 from ..judge.ratings import import_ratings, read_ratings, stored_ratings
 from ..judge.rubric import load_rubric
+from ..store import judging as judge_records
 from ..store import runs as run_rows
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
@@ -28,14 +28,25 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 @app.command("rubric")
-def rubric(path: Annotated[Path | None, typer.Argument(help="rubric TOML (default: [judge] rubric)")] = None,
-           config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+def rubric(
+    path: Annotated[Path | None, typer.Argument(help="rubric TOML (default: [judge] rubric)")] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Check a rubric file and show its criteria, flags and sha256 (the hash stored with every score)."""
     cfg, _ = load(config, None)
     r = load_rubric(path if path is not None else cfg.resolve(cfg.judge.rubric))
     if json_out:
-        print_json({"path": r.path, "name": r.name, "version": r.version, "sha256": r.sha256,
-                    "criteria": list(r.criteria_ids), "flags": list(r.flag_ids)})
+        print_json(
+            {
+                "path": r.path,
+                "name": r.name,
+                "version": r.version,
+                "sha256": r.sha256,
+                "criteria": list(r.criteria_ids),
+                "flags": list(r.flag_ids),
+            }
+        )
         return
     console.print(f"[bold]{r.spec.title}[/] — {r.name} {r.version}\nsha256 {r.sha256}\n{r.path}")
     table = Table("name", "1", "3", "5")
@@ -47,8 +58,11 @@ def rubric(path: Annotated[Path | None, typer.Argument(help="rubric TOML (defaul
 
 
 @app.command("import-ratings")
-def import_cmd(files: Annotated[list[Path], typer.Argument(help="CSV or JSONL: item_id, candidate, rating, rater")],
-               config: ConfigOpt = None, db: DbOpt = None) -> None:
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSONL: item_id, candidate, rating, rater")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Store human CAS ratings (every file checked before anything is written)."""
     _, store = load(config, db)
     batches = [(f, read_ratings(f)) for f in files]
@@ -67,10 +81,14 @@ def _ci(interval: Interval, value: float | None) -> str:
 
 @app.command("calibrate")
 def calibrate_cmd(
-    ratings: Annotated[list[Path] | None, typer.Option("--ratings", "-r", help="import this file first; repeat")] = None,
+    ratings: Annotated[
+        list[Path] | None, typer.Option("--ratings", "-r", help="import this file first; repeat")
+    ] = None,
     resamples: Annotated[int, typer.Option(min=0, max=100000, help="bootstrap resamples")] = 1000,
     seed: Annotated[int, typer.Option(help="bootstrap seed (recorded in the report)")] = 12345,
-    config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Judge–human agreement (quadratic-weighted κ, Spearman ρ, leniency bias) per judge model and rubric."""
     _, store = load(config, db)
@@ -79,25 +97,51 @@ def calibrate_cmd(
         import_ratings(store, rows, source=f"import:{f.name}")
     human = stored_ratings(store)
     if not human:
-        raise InputError("no human CAS ratings in the store", hint="import some with `evalharness judge "
-                         "import-ratings FILE` or --ratings FILE, or rate answers in the dashboard")
+        raise InputError(
+            "no human CAS ratings in the store",
+            hint="import some with `evalharness judge "
+            "import-ratings FILE` or --ratings FILE, or rate answers in the dashboard",
+        )
     report = calibrate(store, human, n_resamples=resamples, seed=seed)
     if json_out:
         print_json(asdict(report))
         return
     if not report.agreements:
-        console.print(f"{report.n_ratings} rating(s), but none matches an answer the judge has graded "
-                      "(same item id and exact answer text). Run `evalharness run` with the judge on those answers.")
+        console.print(
+            f"{report.n_ratings} rating(s), but none matches an answer the judge has graded "
+            "(same item id and exact answer text). Run `evalharness run` with the judge on those answers."
+        )
         return
-    table = Table(title=f"Judge–human agreement ({report.n_ratings} human ratings in the store; "
-                        f"95% bootstrap intervals over answers, seed {seed})")
-    for col in ("judge", "rubric", "ratings", "answers", "raters", "κ (quadratic)", "Spearman ρ",
-                "bias judge−human", "exact", "±1"):
+    table = Table(
+        title=f"Judge–human agreement ({report.n_ratings} human ratings in the store; "
+        f"95% bootstrap intervals over answers, seed {seed})"
+    )
+    for col in (
+        "judge",
+        "rubric",
+        "ratings",
+        "answers",
+        "raters",
+        "κ (quadratic)",
+        "Spearman ρ",
+        "bias judge−human",
+        "exact",
+        "±1",
+    ):
         table.add_column(col)
     for a in report.agreements:
-        table.add_row(f"{a.judge_provider}:{a.judge_model}", _rubric(a), str(a.n_ratings), str(a.n_answers),
-                      str(a.n_raters), _ci(a.kappa_ci, a.kappa), _ci(a.rho_ci, a.rho), _ci(a.bias_ci, a.bias),
-                      f"{a.exact:.0%}", f"{a.within_one:.0%}")
+        table.add_row(
+            f"{a.judge_provider}:{a.judge_model}",
+            _rubric(a),
+            str(a.n_ratings),
+            str(a.n_answers),
+            str(a.n_raters),
+            _ci(a.kappa_ci, a.kappa),
+            _ci(a.rho_ci, a.rho),
+            _ci(a.bias_ci, a.bias),
+            f"{a.exact:.0%}",
+            f"{a.within_one:.0%}",
+        )
     console.print(table)
     for a in report.agreements:
         for note in a.notes:
@@ -120,14 +164,24 @@ def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: 
         return
     table = Table("item", "overall grades", "spread", "CAS", "flags", title=f"Unstable CAS items in {run_id}")
     for r in rows:
-        table.add_row(r["item_id"], " ".join(map(str, r["overall_scores"])), str(r["spread"]),
-                      f"{100 * r['cas']:.1f}", ", ".join(r["flags"]))
+        table.add_row(
+            r["item_id"],
+            " ".join(map(str, r["overall_scores"])),
+            str(r["spread"]),
+            f"{100 * r['cas']:.1f}",
+            ", ".join(r["flags"]),
+        )
     console.print(table if rows else f"No unstable CAS items in {run_id}.")
 
 
 @app.command("verdicts")
-def verdicts(run_id: str, item: Annotated[str | None, typer.Option(help="one item id")] = None,
-             config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def verdicts(
+    run_id: str,
+    item: Annotated[str | None, typer.Option(help="one item id")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Every judge sample behind a run's CAS: grades, rationale, flags."""
     _, store = load(config, db)
     frame = judge_records.run_verdicts(store, run_id)
@@ -138,8 +192,12 @@ def verdicts(run_id: str, item: Annotated[str | None, typer.Option(help="one ite
         return
     table = Table("item", "sample", "overall", "criteria", "flags", "rationale / error")
     for row in frame.itertuples():
-        table.add_row(row.item_id, str(row.sample_index), "—" if row.overall is None or row.overall != row.overall
-                      else str(int(row.overall)), row.criteria_json or "", ", ".join(row.flags if row.flags is not None
-                                                                                     else []),
-                      row.rationale or row.error or "")
+        table.add_row(
+            row.item_id,
+            str(row.sample_index),
+            "—" if row.overall is None or row.overall != row.overall else str(int(row.overall)),
+            row.criteria_json or "",
+            ", ".join(row.flags if row.flags is not None else []),
+            row.rationale or row.error or "",
+        )
     console.print(table)

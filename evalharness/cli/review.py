@@ -18,8 +18,12 @@ _QUIT = {"", "exit", "quit", ":q"}
 def review(
     ask: Annotated[str | None, typer.Option("--ask", help="ask one question and exit")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the turn(s) as JSON instead of streaming")] = False,
-    assess: Annotated[bool | None, typer.Option(
-        "--assess/--no-assess", help="open with the reviewer's assessment (default: on, except with --ask)")] = None,
+    assess: Annotated[
+        bool | None,
+        typer.Option(
+            "--assess/--no-assess", help="open with the reviewer's assessment (default: on, except with --ask)"
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -35,8 +39,9 @@ def review(
             _as_json(session, opening, ask)
             return
         if not session.has_model:
-            err_console.print("[yellow]No GOOGLE_API_KEY or GEMINI_API_KEY set: retrieval only, no model will "
-                              "answer.[/]")
+            err_console.print(
+                "[yellow]No GOOGLE_API_KEY or GEMINI_API_KEY set: retrieval only, no model will answer.[/]"
+            )
         answers = []
         if opening:
             answers.append(_stream(session.assess()))
@@ -56,8 +61,14 @@ def _as_json(session: ReviewSession, opening: bool, ask: str | None) -> None:
         turns.append(session.assess().result())
     if ask is not None:
         turns.append(session.ask(ask).result())
-    print_json({"model_configured": session.has_model, "model": session.config.model,
-                "corpus": session.corpus.current().summary(), "turns": [t.to_json() for t in turns]})
+    print_json(
+        {
+            "model_configured": session.has_model,
+            "model": session.config.model,
+            "corpus": session.corpus.current().summary(),
+            "turns": [t.to_json() for t in turns],
+        }
+    )
     if any(t.status == "interrupted" for t in turns):
         raise typer.Exit(1)
 
@@ -73,8 +84,11 @@ def _stream(reply: Reply) -> Answer:
         for source in answer.sources:
             console.print(f"  • {source}", markup=False, highlight=False)
     if answer.history_turns_dropped:
-        console.print(f"({answer.history_turns_dropped} earlier turns were left out of the history budget)",
-                      style="dim", highlight=False)
+        console.print(
+            f"({answer.history_turns_dropped} earlier turns were left out of the history budget)",
+            style="dim",
+            highlight=False,
+        )
     console.print()
     return answer
 

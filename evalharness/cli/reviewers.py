@@ -31,14 +31,19 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="read the password from the first line of "
-                                                                        "standard input (for scripts)")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from the first line of standard input (for scripts)")
+]
 
 
 @app.command("add")
-def add(name: Annotated[str, typer.Argument(help="the name the person signs in with and is credited by")],
-        role: Annotated[str, typer.Option("--role", help="reviewer | admin")] = "reviewer",
-        password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def add(
+    name: Annotated[str, typer.Argument(help="the name the person signs in with and is credited by")],
+    role: Annotated[str, typer.Option("--role", help="reviewer | admin")] = "reviewer",
+    password_stdin: PasswordStdin = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Create an account. Admins also accept or reject corrections and publish them."""
     if role not in accounts.ROLES:
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
@@ -56,28 +61,47 @@ def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt
 
 
 @app.command("list")
-def list_(config: ConfigOpt = None, db: DbOpt = None,
-          json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(
+    config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Every account with its role and whether it is locked. Passwords are never shown."""
     _, store = load(config, db)
     rows = accounts.list_accounts(store) if store.exists() else []
     if json_out:
-        print_json([{"name": a.name, "role": a.role, "created_at": a.created_at, "failed_attempts": a.failed_attempts,
-                     "locked_until": a.locked_until} for a in rows])
+        print_json(
+            [
+                {
+                    "name": a.name,
+                    "role": a.role,
+                    "created_at": a.created_at,
+                    "failed_attempts": a.failed_attempts,
+                    "locked_until": a.locked_until,
+                }
+                for a in rows
+            ]
+        )
         return
     table = Table(title=f"Reviewers in {store.display}")
     for col in ("name", "role", "created", "wrong passwords", "locked until"):
         table.add_column(col)
     for a in rows:
-        table.add_row(a.name, a.role, str(a.created_at)[:19], str(a.failed_attempts),
-                      str(a.locked_until)[:19] if a.locked_until else "—")
+        table.add_row(
+            a.name,
+            a.role,
+            str(a.created_at)[:19],
+            str(a.failed_attempts),
+            str(a.locked_until)[:19] if a.locked_until else "—",
+        )
     console.print(table)
 
 
 @corrections_app.command("list")
-def corrections_list(status: Annotated[str | None, typer.Option(help="pending | accepted | rejected")] = None,
-                     config: ConfigOpt = None, db: DbOpt = None,
-                     json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def corrections_list(
+    status: Annotated[str | None, typer.Option(help="pending | accepted | rejected")] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
     _, store = load(config, db)
     rows = reviews.list_corrections(store, status, limit=1_000_000) if store.exists() else []
@@ -88,8 +112,15 @@ def corrections_list(status: Annotated[str | None, typer.Option(help="pending | 
     for col in ("id", "item", "author", "written", "status", "by", "narrative"):
         table.add_column(col)
     for c in rows:
-        table.add_row(c.correction_id, c.item_id, c.author, str(c.created_at)[:16], c.status, c.reviewed_by or "—",
-                      c.narrative[:60] + ("…" if len(c.narrative) > 60 else ""))
+        table.add_row(
+            c.correction_id,
+            c.item_id,
+            c.author,
+            str(c.created_at)[:16],
+            c.status,
+            c.reviewed_by or "—",
+            c.narrative[:60] + ("…" if len(c.narrative) > 60 else ""),
+        )
     console.print(table)
 
 
@@ -97,7 +128,8 @@ def corrections_list(status: Annotated[str | None, typer.Option(help="pending | 
 def corrections_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="triplets | openai-chat | preference")] = "triplets",
-    config: ConfigOpt = None, db: DbOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
     _, store = load(config, db)
@@ -108,26 +140,41 @@ def corrections_export(
 @corrections_app.command("publish")
 def corrections_publish(
     by: Annotated[str, typer.Option("--by", help="the admin publishing (credited in the provenance)")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="suite folder (default: \\[dashboard] "
-                                                                  "corrections_suite_dir)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="suite folder (default: \\[dashboard] corrections_suite_dir)")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="suite name (default: \\[dashboard] corrections_suite)")] = None,
     version: Annotated[str | None, typer.Option(help="new version (default: the previous one, bumped)")] = None,
-    config: ConfigOpt = None, db: DbOpt = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Write accepted corrections as the next version of the narrative-correction suite."""
     cfg, store = load(config, db)
     accounts.require_role(store, by, "admin")
     folder = out or cfg.resolve(cfg.dashboard.corrections_suite_dir)
-    result = publish_corrections(store, folder, name=name or cfg.dashboard.corrections_suite, published_by=by,
-                                 version=version)
+    result = publish_corrections(
+        store, folder, name=name or cfg.dashboard.corrections_suite, published_by=by, version=version
+    )
     if json_out:
-        print_json({"suite": result.suite.name, "version": result.suite.meta.version, "path": str(result.path),
-                    "changed": result.changed, "items": result.n_items, "added": result.n_added,
-                    "removed": result.n_removed, "content_hash": result.suite.content_hash})
+        print_json(
+            {
+                "suite": result.suite.name,
+                "version": result.suite.meta.version,
+                "path": str(result.path),
+                "changed": result.changed,
+                "items": result.n_items,
+                "added": result.n_added,
+                "removed": result.n_removed,
+                "content_hash": result.suite.content_hash,
+            }
+        )
     elif result.changed:
-        console.print(f"published {result.suite.name} {result.suite.meta.version} ({result.n_items} items, "
-                      f"{result.n_added} new, {result.n_removed} removed) to {result.path}")
+        console.print(
+            f"published {result.suite.name} {result.suite.meta.version} ({result.n_items} items, "
+            f"{result.n_added} new, {result.n_removed} removed) to {result.path}"
+        )
     else:
-        console.print(f"nothing new: {result.path} version {result.previous_version} already holds every accepted "
-                      "correction")
+        console.print(
+            f"nothing new: {result.path} version {result.previous_version} already holds every accepted correction"
+        )

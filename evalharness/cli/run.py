@@ -52,9 +52,17 @@ def _fmt(value: float | None, status: str, reason: str | None) -> str:
     return f"{value:.2f}" if status == "scored" else f"{value:.2f}*"
 
 
-LABELS = {"chrf": "chrF", "chrf++": "chrF++", "bits_per_char": "bits per char ↓", "token_perplexity": "token perplexity ↓",
-          "embedding_cosine": "embedding cosine", "exact_match": "exact match", "word_accuracy": "word accuracy",
-          "edit_similarity": "edit similarity", "cas": "CAS (judge)"}
+LABELS = {
+    "chrf": "chrF",
+    "chrf++": "chrF++",
+    "bits_per_char": "bits per char ↓",
+    "token_perplexity": "token perplexity ↓",
+    "embedding_cosine": "embedding cosine",
+    "exact_match": "exact match",
+    "word_accuracy": "word accuracy",
+    "edit_similarity": "edit similarity",
+    "cas": "CAS (judge)",
+}
 
 
 def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Table]:
@@ -67,12 +75,23 @@ def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Tabl
         for r in runs:
             table.add_column(r.checkpoint, justify="right")
         for name in metric_names:
-            table.add_row(LABELS.get(name, name), *[
-                _fmt(r.metrics[name]["corpus_score"], r.metrics[name]["status"], r.metrics[name]["reason"])
-                if name in r.metrics else "—" for r in runs])
+            table.add_row(
+                LABELS.get(name, name),
+                *[
+                    _fmt(r.metrics[name]["corpus_score"], r.metrics[name]["status"], r.metrics[name]["reason"])
+                    if name in r.metrics
+                    else "—"
+                    for r in runs
+                ],
+            )
         table.add_section()
-        table.add_row("status", *[r.status + (f" ({r.n_failed} failed)" if r.n_failed else "")
-                                  + (" · reused" if r.reused else "") for r in runs])
+        table.add_row(
+            "status",
+            *[
+                r.status + (f" ({r.n_failed} failed)" if r.n_failed else "") + (" · reused" if r.reused else "")
+                for r in runs
+            ],
+        )
         table.add_row("items", *[str(r.n_items) for r in runs])
         if any(r.cost is not None for r in runs):
             table.add_row("cost", *[_fmt_cost(r.cost) for r in runs])
@@ -90,32 +109,53 @@ def _fmt_cost(cost: dict | None) -> str:
 
 
 def run(
-    checkpoint: Annotated[list[str] | None, typer.Option("--checkpoint", "-c", help="name or manifest path; repeat")] = None,
+    checkpoint: Annotated[
+        list[str] | None, typer.Option("--checkpoint", "-c", help="name or manifest path; repeat")
+    ] = None,
     suite: Annotated[list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     rescore: Annotated[bool, typer.Option(help="recompute metrics from cached generations; generate nothing")] = False,
     new: Annotated[bool, typer.Option(help="start new runs instead of resuming or reusing")] = False,
-    retry_failed: Annotated[bool, typer.Option(
-        "--retry-failed", help="only resume the newest incomplete run of each checkpoint × suite, sending just "
-                               "its failed items again; complete runs are left alone")] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="only resume the newest incomplete run of each checkpoint × suite, sending just "
+            "its failed items again; complete runs are left alone",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
 ) -> None:
     """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
     cfg, store = load(config, db)
-    checkpoints = [find_checkpoint(c, cfg.resolve(cfg.run.checkpoints_dir)) for c in (checkpoint or cfg.run.checkpoints)]
-    suites = [load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)]
+    checkpoints = [
+        find_checkpoint(c, cfg.resolve(cfg.run.checkpoints_dir)) for c in (checkpoint or cfg.run.checkpoints)
+    ]
+    suites = [
+        load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)
+    ]
     if rescore and retry_failed:
-        raise InputError("--rescore and --retry-failed exclude each other", field="--retry-failed",
-                         hint="--rescore generates nothing; --retry-failed generates only what failed")
+        raise InputError(
+            "--rescore and --retry-failed exclude each other",
+            field="--retry-failed",
+            hint="--rescore generates nothing; --retry-failed generates only what failed",
+        )
     if not rescore:
         for ckpt in checkpoints:  # every key and setting before the first request of the first run
             if ckpt.is_external:
                 preflight(ckpt)
     results: list[RunResult] = []
     skipped: list[str] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=json_out) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=json_out,
+    ) as bar:
         runner = Runner(cfg, store, progress=RichProgress(bar))
         for ckpt in checkpoints:
             for s in suites:
@@ -146,10 +186,12 @@ def run(
         console.print(f"Results are in [bold]{store.display}[/] (see `evalharness runs list`).")
     incomplete = [r for r in results if r.status != "complete"]
     if incomplete:
-        raise IncompleteRunError(f"{len(incomplete)} run(s) incomplete: "
-                                 + ", ".join(f"{r.run_id} ({r.checkpoint} on {r.suite}, {r.n_failed} failed)"
-                                             for r in incomplete) + ". Retry what failed with `evalharness run "
-                                 "--retry-failed` (the same command without the flag also resumes them).")
+        raise IncompleteRunError(
+            f"{len(incomplete)} run(s) incomplete: "
+            + ", ".join(f"{r.run_id} ({r.checkpoint} on {r.suite}, {r.n_failed} failed)" for r in incomplete)
+            + ". Retry what failed with `evalharness run "
+            "--retry-failed` (the same command without the flag also resumes them)."
+        )
 
 
 def _print_judge_notes(store, results: list[RunResult]) -> None:
@@ -160,6 +202,8 @@ def _print_judge_notes(store, results: list[RunResult]) -> None:
         row = run_rows.get_run(store, r.run_id)
         unstable = ((row.summary or {}).get("judge") or {}).get("unstable_items") if row else None
         if unstable:
-            console.print(f"CAS: {len(unstable)} unstable item(s) in {r.run_id} (judge samples disagree by 2+ "
-                          f"points): {', '.join(unstable[:8])}{' …' if len(unstable) > 8 else ''} — see "
-                          f"`evalharness judge unstable {r.run_id}`.")
+            console.print(
+                f"CAS: {len(unstable)} unstable item(s) in {r.run_id} (judge samples disagree by 2+ "
+                f"points): {', '.join(unstable[:8])}{' …' if len(unstable) > 8 else ''} — see "
+                f"`evalharness judge unstable {r.run_id}`."
+            )

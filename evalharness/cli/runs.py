@@ -19,8 +19,12 @@ app = typer.Typer(no_args_is_help=True, help="List, show and export recorded run
 
 
 @app.command("list")
-def list_runs(config: ConfigOpt = None, db: DbOpt = None, limit: int = 50,
-              json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_runs(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    limit: int = 50,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """The newest runs first."""
     _, store = load(config, db)
     rows = run_rows.list_runs(store, limit) if store.exists() else []
@@ -31,14 +35,23 @@ def list_runs(config: ConfigOpt = None, db: DbOpt = None, limit: int = 50,
     for col in ("run", "checkpoint", "suite", "version", "status", "items", "failed", "started"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.status, str(r.n_items),
-                      str(r.n_failed if r.n_failed is not None else "—"), str(r.started_at)[:19])
+        table.add_row(
+            r.run_id,
+            r.checkpoint_name,
+            r.suite_name,
+            r.suite_version,
+            r.status,
+            str(r.n_items),
+            str(r.n_failed if r.n_failed is not None else "—"),
+            str(r.started_at)[:19],
+        )
     console.print(table)
 
 
 @app.command("show")
-def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
-         json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(
+    run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
     _, store = load(config, db)
     row = run_rows.get_run(store, run_id)
@@ -48,20 +61,31 @@ def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
     if json_out:
         print_json({**asdict(row), "metrics": metrics})
         return
-    console.print(f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
-                  f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed")
+    console.print(
+        f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
+        f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed"
+    )
     cost = (row.summary or {}).get("cost")
     if cost:
         spent = f"${cost['usd']:.4f}" if cost.get("usd") is not None else f"unknown ({cost.get('reason')})"
-        console.print(f"provider calls: {cost['calls']} ({cost['ok_calls']} answered), {cost['prompt_tokens']} prompt "
-                      f"+ {cost['completion_tokens']} completion tokens, cost {spent}", highlight=False)
+        console.print(
+            f"provider calls: {cost['calls']} ({cost['ok_calls']} answered), {cost['prompt_tokens']} prompt "
+            f"+ {cost['completion_tokens']} completion tokens, cost {spent}",
+            highlight=False,
+        )
     table = Table()
     for col in ("metric", "score", "status", "scored", "unscored", "signature / reason"):
         table.add_column(col)
     for m in metrics:
         score = f"{m['corpus_score']:.3f}" if m["corpus_score"] is not None else m["status"]
-        table.add_row(m["metric"], score, m["status"], str(m["n_scored"]), str(m["n_unscored"]),
-                      m["signature"] + (f"\n{m['reason']}" if m["reason"] else ""))
+        table.add_row(
+            m["metric"],
+            score,
+            m["status"],
+            str(m["n_scored"]),
+            str(m["n_unscored"]),
+            m["signature"] + (f"\n{m['reason']}" if m["reason"] else ""),
+        )
     console.print(table)
     by_direction = (row.summary or {}).get("by_direction", {})
     if by_direction:
@@ -76,8 +100,12 @@ def show(run_id: str, config: ConfigOpt = None, db: DbOpt = None,
 
 
 @app.command("export")
-def export(run_ids: list[str], out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .parquet")],
-           config: ConfigOpt = None, db: DbOpt = None) -> None:
+def export(
+    run_ids: list[str],
+    out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .parquet")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet."""
     _, store = load(config, db)
     missing = [r for r in run_ids if run_rows.get_run(store, r) is None]

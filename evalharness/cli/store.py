@@ -31,8 +31,14 @@ def _duration(text: str) -> timedelta:
 
 def _report(report: maintenance.CopyReport, json_out: bool, verb: str) -> None:
     if json_out:
-        print_json({"source": report.source, "destination": report.destination, "rows": report.rows,
-                    "tables": {t.table: {"rows": t.rows, "checksum": t.checksum} for t in report.tables}})
+        print_json(
+            {
+                "source": report.source,
+                "destination": report.destination,
+                "rows": report.rows,
+                "tables": {t.table: {"rows": t.rows, "checksum": t.checksum} for t in report.tables},
+            }
+        )
         return
     table = Table(title=f"{verb} {report.source} → {report.destination}")
     for col in ("table", "rows", "checksum (sha256 sum)"):
@@ -40,21 +46,28 @@ def _report(report: maintenance.CopyReport, json_out: bool, verb: str) -> None:
     for t in report.tables:
         table.add_row(t.table, str(t.rows), t.checksum[:16])
     console.print(table)
-    console.print(f"{report.rows} rows in {len(report.tables)} tables; row counts and checksums verified.",
-                  highlight=False)
+    console.print(
+        f"{report.rows} rows in {len(report.tables)} tables; row counts and checksums verified.", highlight=False
+    )
 
 
 @app.command("copy")
-def copy(source: Annotated[str, typer.Argument(help="store to copy: a DuckDB file or a postgresql:// URL")],
-         destination: Annotated[str, typer.Argument(help="an empty store: a new file or an empty database")],
-         json_out: JsonOpt = False) -> None:
+def copy(
+    source: Annotated[str, typer.Argument(help="store to copy: a DuckDB file or a postgresql:// URL")],
+    destination: Annotated[str, typer.Argument(help="an empty store: a new file or an empty database")],
+    json_out: JsonOpt = False,
+) -> None:
     """Copy every row of SOURCE into the empty DESTINATION (file ↔ server), verified before it commits."""
     _report(maintenance.copy_store(Store(source), Store(destination)), json_out, "Copied")
 
 
 @app.command("backup")
-def backup(out: Annotated[Path, typer.Option("--out", "-o", help="a new folder for the Parquet files")],
-           config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def backup(
+    out: Annotated[Path, typer.Option("--out", "-o", help="a new folder for the Parquet files")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Back up the store as one Parquet file per table plus a manifest (restore with `store restore`)."""
     _, store = load(config, db)
     if not store.exists():
@@ -63,19 +76,25 @@ def backup(out: Annotated[Path, typer.Option("--out", "-o", help="a new folder f
 
 
 @app.command("restore")
-def restore(folder: Annotated[Path, typer.Argument(help="a folder written by `store backup`")],
-            destination: Annotated[str, typer.Argument(help="an empty store: a new file or an empty database")],
-            json_out: JsonOpt = False) -> None:
+def restore(
+    folder: Annotated[Path, typer.Argument(help="a folder written by `store backup`")],
+    destination: Annotated[str, typer.Argument(help="an empty store: a new file or an empty database")],
+    json_out: JsonOpt = False,
+) -> None:
     """Load a backup into an empty store, verified against the backup's manifest before it commits."""
     _report(maintenance.restore(folder, Store(destination)), json_out, "Restored")
 
 
 @app.command("check")
-def check(config: ConfigOpt = None, db: DbOpt = None,
-          stuck_after: Annotated[str, typer.Option(help="a `running` run with nothing written for this long is "
-                                                        "abandoned (e.g. 30m, 6h)")] = "1h",
-          close: Annotated[bool, typer.Option("--close", help="mark the abandoned runs `abandoned`")] = False,
-          json_out: JsonOpt = False) -> None:
+def check(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    stuck_after: Annotated[
+        str, typer.Option(help="a `running` run with nothing written for this long is abandoned (e.g. 30m, 6h)")
+    ] = "1h",
+    close: Annotated[bool, typer.Option("--close", help="mark the abandoned runs `abandoned`")] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Integrity of the store: schema version, orphaned rows, runs stuck in `running`. Exit 1 if anything is wrong."""
     _, store = load(config, db)
     if not store.exists():
@@ -85,10 +104,17 @@ def check(config: ConfigOpt = None, db: DbOpt = None,
     closed = maintenance.close_runs(store, [r[0] for r in stuck], idle=idle) if close else 0
     problems = maintenance.check(store, idle=idle)
     if json_out:
-        print_json({"store": store.display, "closed": closed,
-                    "stuck_runs": [{"run_id": r[0], "checkpoint": r[1], "suite": r[2], "started_at": r[3],
-                                    "last_activity": r[4]} for r in stuck],
-                    "problems": [p.__dict__ for p in problems]})
+        print_json(
+            {
+                "store": store.display,
+                "closed": closed,
+                "stuck_runs": [
+                    {"run_id": r[0], "checkpoint": r[1], "suite": r[2], "started_at": r[3], "last_activity": r[4]}
+                    for r in stuck
+                ],
+                "problems": [p.__dict__ for p in problems],
+            }
+        )
     else:
         if stuck:
             table = Table(title=f"Runs stuck in `running` (nothing written for {idle})")
@@ -98,12 +124,16 @@ def check(config: ConfigOpt = None, db: DbOpt = None,
                 table.add_row(run_id, escape(ck), escape(suite), str(started)[:19], str(last)[:19])
             console.print(table)
         if closed:
-            console.print(f"Marked {closed} run(s) `abandoned`. Re-running the same checkpoint and suite resumes "
-                          "the work (nothing already generated is generated again).", highlight=False)
+            console.print(
+                f"Marked {closed} run(s) `abandoned`. Re-running the same checkpoint and suite resumes "
+                "the work (nothing already generated is generated again).",
+                highlight=False,
+            )
         for p in problems:
             ids = f" (e.g. {', '.join(p.ids)})" if p.ids else ""
-            console.print(f"[bold red]{p.kind}[/] {p.table}: {p.count} — {escape(p.detail)}{escape(ids)}",
-                          highlight=False)
+            console.print(
+                f"[bold red]{p.kind}[/] {p.table}: {p.count} — {escape(p.detail)}{escape(ids)}", highlight=False
+            )
         if not problems:
             console.print(f"{store.display}: no problems found.", highlight=False)
         elif any(p.kind == "stuck_run" for p in problems) and not close:

@@ -35,17 +35,24 @@ def import_(
     if fmt not in IMPORTERS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(IMPORTERS)}")
     items = IMPORTERS[fmt](source)
-    meta = SuiteMeta(name=name or out.name, version=version, kind="dictionary_qa",
-                     description=description or f"Imported from {source.name} ({fmt})", license=license,
-                     provenance=Provenance(source=provenance or str(source), derived_by=f"evalharness suites import {fmt}"),
-                     governance=Governance(allowed_uses=allow or []))
+    meta = SuiteMeta(
+        name=name or out.name,
+        version=version,
+        kind="dictionary_qa",
+        description=description or f"Imported from {source.name} ({fmt})",
+        license=license,
+        provenance=Provenance(source=provenance or str(source), derived_by=f"evalharness suites import {fmt}"),
+        governance=Governance(allowed_uses=allow or []),
+    )
     suite = make_suite(meta, items)
     save_suite(suite, out)
     if json_out:
         print_json({"suite": suite.name, "items": len(items), "path": str(out), "content_hash": suite.content_hash})
     else:
-        console.print(f"imported {len(items)} items from {source} into {out} (hash {suite.content_hash[:12]}); "
-                      f"allowed uses: {', '.join(meta.governance.allowed_uses) or 'none (default-deny)'}")
+        console.print(
+            f"imported {len(items)} items from {source} into {out} (hash {suite.content_hash[:12]}); "
+            f"allowed uses: {', '.join(meta.governance.allowed_uses) or 'none (default-deny)'}"
+        )
 
 
 @app.command("split")
@@ -60,13 +67,24 @@ def split(
     """Seeded held-out split by headword: no headword is on both sides."""
     suite = load_suite(suite_dir)
     result = split_by_headword(suite.items, test_size=test_size, seed=seed)
-    meta = suite.meta.model_copy(update={"name": out_test.name, "provenance": suite.meta.provenance.model_copy(
-        update={"derived_by": f"evalharness suites split {suite.name} --test-size {test_size} --seed {seed}"})})
+    meta = suite.meta.model_copy(
+        update={
+            "name": out_test.name,
+            "provenance": suite.meta.provenance.model_copy(
+                update={"derived_by": f"evalharness suites split {suite.name} --test-size {test_size} --seed {seed}"}
+            ),
+        }
+    )
     test_suite = make_suite(meta, result.test)
     save_suite(test_suite, out_test)
     write_jsonl(out_train, [i.to_json() for i in result.train])
-    summary = {"test": len(result.test), "train": len(result.train), "groups": result.groups, "seed": seed,
-               "shared_headwords": len(shared_headwords(result.train, result.test))}
+    summary = {
+        "test": len(result.test),
+        "train": len(result.train),
+        "groups": result.groups,
+        "seed": seed,
+        "shared_headwords": len(shared_headwords(result.train, result.test)),
+    }
     print_json(summary) if json_out else console.print(summary)
 
 
@@ -76,15 +94,24 @@ def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--j
     report = []
     for d in suite_dirs:
         suite = load_suite(d)
-        report.append({"suite": suite.name, "version": suite.meta.version, "kind": suite.meta.kind,
-                       "items": len(suite.items), "content_hash": suite.content_hash,
-                       "allowed_uses": suite.meta.governance.allowed_uses})
+        report.append(
+            {
+                "suite": suite.name,
+                "version": suite.meta.version,
+                "kind": suite.meta.kind,
+                "items": len(suite.items),
+                "content_hash": suite.content_hash,
+                "allowed_uses": suite.meta.governance.allowed_uses,
+            }
+        )
     if json_out:
         print_json(report)
     else:
         for r in report:
-            console.print(f"[green]ok[/] {r['suite']} {r['version']} ({r['kind']}): {r['items']} items, "
-                          f"hash {r['content_hash'][:12]}, allowed: {', '.join(r['allowed_uses']) or 'none'}")
+            console.print(
+                f"[green]ok[/] {r['suite']} {r['version']} ({r['kind']}): {r['items']} items, "
+                f"hash {r['content_hash'][:12]}, allowed: {', '.join(r['allowed_uses']) or 'none'}"
+            )
 
 
 @app.command("contamination")
@@ -100,14 +127,17 @@ def contamination(
     if json_out:
         print_json(report.to_json())
     else:
-        console.print(f"{report.suite}: {len(report.hits)}/{report.n_items} items flagged "
-                      f"({100 * report.fraction:.1f}%; exact {sum(h.kind == 'exact' for h in report.hits)}, "
-                      f"near {sum(h.kind == 'near' for h in report.hits)}) against {report.n_training} training rows")
+        console.print(
+            f"{report.suite}: {len(report.hits)}/{report.n_items} items flagged "
+            f"({100 * report.fraction:.1f}%; exact {sum(h.kind == 'exact' for h in report.hits)}, "
+            f"near {sum(h.kind == 'near' for h in report.hits)}) against {report.n_training} training rows"
+        )
         for hit in report.hits[:20]:
             console.print(f"  {hit.item_id}: {hit.kind} ({hit.similarity:.0f}) ~ training row {hit.training_index + 1}")
     if report.contaminated:
-        raise ContaminatedError(f"contamination {100 * report.fraction:.1f}% exceeds --max-fraction "
-                                f"{100 * max_fraction:.1f}%")
+        raise ContaminatedError(
+            f"contamination {100 * report.fraction:.1f}% exceeds --max-fraction {100 * max_fraction:.1f}%"
+        )
 
 
 class ContaminatedError(IncompleteRunError):

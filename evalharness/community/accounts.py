@@ -65,8 +65,11 @@ def add_reviewer(store: Store, name: str, role: str, password: str) -> Account:
     hashed = hash_password(password)
     with store.transaction() as con:
         if con.execute("SELECT 1 FROM reviewers WHERE name = ?", [name]).fetchone():
-            raise InputError(f"a reviewer named '{name}' already exists", field="name",
-                             hint="pick another name, or see `evalharness reviewers list`")
+            raise InputError(
+                f"a reviewer named '{name}' already exists",
+                field="name",
+                hint="pick another name, or see `evalharness reviewers list`",
+            )
         con.execute("INSERT INTO reviewers (name, role, password_hash) VALUES (?, ?, ?)", [name, role, hashed])
     return get_account(store, name)  # type: ignore[return-value]
 
@@ -80,19 +83,26 @@ def set_password(store: Store, name: str, password: str) -> None:
     with store.transaction() as con:
         if not con.execute("SELECT 1 FROM reviewers WHERE name = ?", [name]).fetchone():
             raise InputError(f"no reviewer named '{name}'", field="name", hint="see `evalharness reviewers list`")
-        con.execute("UPDATE reviewers SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
-                    "WHERE name = ?", [hashed, name])
+        con.execute(
+            "UPDATE reviewers SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE name = ?",
+            [hashed, name],
+        )
 
 
 def get_account(store: Store, name: str) -> Account | None:
-    rows = store.query("SELECT name, role, created_at, failed_attempts, locked_until FROM reviewers WHERE name = ?",
-                       [name])
+    rows = store.query(
+        "SELECT name, role, created_at, failed_attempts, locked_until FROM reviewers WHERE name = ?", [name]
+    )
     return Account(*rows[0]) if rows else None
 
 
 def list_accounts(store: Store) -> list[Account]:
-    return [Account(*r) for r in store.query(
-        "SELECT name, role, created_at, failed_attempts, locked_until FROM reviewers ORDER BY name")]
+    return [
+        Account(*r)
+        for r in store.query(
+            "SELECT name, role, created_at, failed_attempts, locked_until FROM reviewers ORDER BY name"
+        )
+    ]
 
 
 def lock_length(failed_attempts: int, settings: DashboardConfig) -> float:
@@ -107,8 +117,9 @@ def sign_in(store: Store, name: str, password: str, settings: DashboardConfig) -
     """Check a password, counting failures and locking the account as the settings say."""
     name = name.strip()
     # The database clock (not this process's), so several dashboard processes agree on when a lock ends.
-    rows = store.query("SELECT password_hash, role, locked_until, current_timestamp::TIMESTAMP FROM reviewers "
-                       "WHERE name = ?", [name])
+    rows = store.query(
+        "SELECT password_hash, role, locked_until, current_timestamp::TIMESTAMP FROM reviewers WHERE name = ?", [name]
+    )
     if not rows:
         burn_time(password)
         return SignInResult(None, "That name or password is not right.")
@@ -121,23 +132,30 @@ def sign_in(store: Store, name: str, password: str, settings: DashboardConfig) -
         return SignInResult(Account(name=name, role=role), f"Signed in as {name}.")
     with store.transaction() as con:
         # Count in SQL, not from the value read above: two wrong tries at once must both count.
-        failed = con.execute("UPDATE reviewers SET failed_attempts = failed_attempts + 1 WHERE name = ? "
-                             "RETURNING failed_attempts", [name]).fetchone()[0]
+        failed = con.execute(
+            "UPDATE reviewers SET failed_attempts = failed_attempts + 1 WHERE name = ? RETURNING failed_attempts",
+            [name],
+        ).fetchone()[0]
         seconds = lock_length(failed, settings)
         if seconds > 0:
             until = now + timedelta(seconds=seconds)
             con.execute("UPDATE reviewers SET locked_until = ? WHERE name = ?", [until, name])
             return SignInResult(None, _locked_message(until - now), until)
     left = settings.max_failed_attempts - failed
-    return SignInResult(None, "That name or password is not right."
-                        + (f" {left} more wrong tries will lock the account for a while." if left <= 2 else ""))
+    return SignInResult(
+        None,
+        "That name or password is not right."
+        + (f" {left} more wrong tries will lock the account for a while." if left <= 2 else ""),
+    )
 
 
 def _locked_message(remaining: timedelta) -> str:
     seconds = max(1, int(remaining.total_seconds() + 0.999))
     wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
-    return (f"Too many wrong passwords: this account is locked. Please try again in {wait}, "
-            "or ask an admin to reset the password.")
+    return (
+        f"Too many wrong passwords: this account is locked. Please try again in {wait}, "
+        "or ask an admin to reset the password."
+    )
 
 
 def require_role(store: Store, name: str, role: str) -> Account:

@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
-from ..store.compare import (SHOW_CHOICES, CheckpointChoice, CompareFilters, CompareSummary, RunPair, Show, checkpoints,
-                             count, facets, metrics_for, page, run_pairs, summary)
+from ..store.compare import (
+    SHOW_CHOICES,
+    CheckpointChoice,
+    CompareFilters,
+    CompareSummary,
+    RunPair,
+    Show,
+    checkpoints,
+    count,
+    facets,
+    metrics_for,
+    page,
+    run_pairs,
+    summary,
+)
 
-__all__ = ["SHOW_CHOICES", "CheckpointChoice", "CompareFilters", "CompareSummary", "RunPair", "Show", "checkpoints",
-           "count", "facets", "metrics_for", "page", "run_pairs", "summary"]
+__all__ = [
+    "SHOW_CHOICES",
+    "CheckpointChoice",
+    "CompareFilters",
+    "CompareSummary",
+    "RunPair",
+    "Show",
+    "checkpoints",
+    "count",
+    "facets",
+    "metrics_for",
+    "page",
+    "run_pairs",
+    "summary",
+]

@@ -18,8 +18,8 @@ from typing import Any
 from ..errors import InputError
 from ..jsonl import nfc, read_jsonl, write_jsonl
 from ..store import Store
-from ..suites import Item, Suite, SuiteMeta, make_suite, parse_item
 from ..store import reviews as rows
+from ..suites import Item, Suite, SuiteMeta, make_suite, parse_item
 from .reviews import Correction
 
 FORMATS: tuple[str, ...] = ("triplets", "openai-chat", "preference")
@@ -28,24 +28,37 @@ CORRECTION_TAG = "reviewer-correction"
 
 def accepted_items(store: Store) -> list[tuple[Correction, Item]]:
     """Accepted corrections with the suite item each one corrects (for its direction, tags, system prompt)."""
-    return [(correction, correction_item(correction, direction=direction, tags=tags, system=system))
-            for correction, direction, tags, system in rows.accepted_with_items(store)]
+    return [
+        (correction, correction_item(correction, direction=direction, tags=tags, system=system))
+        for correction, direction, tags, system in rows.accepted_with_items(store)
+    ]
 
 
-def correction_item(c: Correction, *, direction: str | None, tags: Iterable[str] | None,
-                    system: str | None) -> Item:
+def correction_item(c: Correction, *, direction: str | None, tags: Iterable[str] | None, system: str | None) -> Item:
     """A narrative-correction suite item. Its id is the correction's, so it stays stable across versions."""
     source_tags = [t for t in (tags or ()) if t != CORRECTION_TAG and not t.startswith("item:")]
     # NFC throughout (model answers may arrive decomposed), so the item equals itself after a save and load.
-    return Item(id=c.correction_id, prompt=nfc(c.prompt), reference=nfc(c.narrative),
-                direction=direction or "unknown", system=nfc(system) if system is not None else None,
-                tags=tuple(nfc(t) for t in source_tags + [CORRECTION_TAG, f"item:{c.item_id}"]),
-                disallowed=nfc(c.disallowed), narrative=nfc(c.narrative))
+    return Item(
+        id=c.correction_id,
+        prompt=nfc(c.prompt),
+        reference=nfc(c.narrative),
+        direction=direction or "unknown",
+        system=nfc(system) if system is not None else None,
+        tags=tuple(nfc(t) for t in source_tags + [CORRECTION_TAG, f"item:{c.item_id}"]),
+        disallowed=nfc(c.disallowed),
+        narrative=nfc(c.narrative),
+    )
 
 
 def triplet(item: Item) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": item.id, "prompt": item.prompt, "disallowed": item.disallowed,
-                           "narrative": item.narrative, "direction": item.direction, "tags": list(item.tags)}
+    row: dict[str, Any] = {
+        "id": item.id,
+        "prompt": item.prompt,
+        "disallowed": item.disallowed,
+        "narrative": item.narrative,
+        "direction": item.direction,
+        "tags": list(item.tags),
+    }
     if item.system is not None:
         row["system"] = item.system
     return row
@@ -79,8 +92,10 @@ def export_file(store: Store, fmt: str, path: str | Path) -> int:
     """Write the export atomically; refuse to write an empty file (it would look like a finished export)."""
     rows = export_rows(store, fmt)
     if not rows:
-        raise InputError("there are no accepted corrections to export yet",
-                         hint="an admin accepts corrections on the dashboard's Corrections page")
+        raise InputError(
+            "there are no accepted corrections to export yet",
+            hint="an admin accepts corrections on the dashboard's Corrections page",
+        )
     write_jsonl(path, rows)
     return len(rows)
 

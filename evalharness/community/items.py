@@ -34,7 +34,7 @@ class Answer:
     run_id: str
     checkpoint_name: str
     started_at: Any
-    status: str              # ok | failed | not generated
+    status: str  # ok | failed | not generated
     text: str | None
     error: str | None
 
@@ -43,7 +43,7 @@ class Answer:
 class ItemDetail:
     item: ItemText
     answers: tuple[Answer, ...]
-    scores: pd.DataFrame                     # run_id, checkpoint, metric, status, score, reason
+    scores: pd.DataFrame  # run_id, checkpoint, metric, status, score, reason
     judge: tuple[dict[str, Any], ...] | None = field(default=None)  # None: the judge saw none of these runs
 
 
@@ -69,9 +69,14 @@ def score_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Metrics down, checkpoints across; an unmeasured score shows its status, never a number."""
     if scores.empty:
         return pd.DataFrame()
-    cells = scores.apply(lambda r: f"{r['score']:.1f}" if r["status"] == "scored" and r["score"] is not None
-                         else ("not measured" if r["status"] == "unsupported" else str(r["status"]).replace("_", " ")),
-                         axis=1)
+    cells = scores.apply(
+        lambda r: (
+            f"{r['score']:.1f}"
+            if r["status"] == "scored" and r["score"] is not None
+            else ("not measured" if r["status"] == "unsupported" else str(r["status"]).replace("_", " "))
+        ),
+        axis=1,
+    )
     frame = scores.assign(cell=cells)
     order = list(dict.fromkeys(frame["checkpoint"]))
     table = frame.pivot_table(index="metric", columns="checkpoint", values="cell", aggfunc="first")

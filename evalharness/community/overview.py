@@ -13,7 +13,6 @@ from ..store import suites as suite_rows
 from ..store.gate import ChampionRow, DecisionRow
 from ..suites import ALL_USES
 
-
 #: One row type per table: the overview shows the store's own champion and decision rows.
 Champion = ChampionRow
 Decision = DecisionRow
@@ -78,17 +77,32 @@ def suites(store: Store) -> list[SuiteSummary]:
     """Every suite version the store has seen, newest first, with provenance and governance."""
     out = []
     for row in suite_rows.list_suites(store):
-        suite_hash, name, version, kind, n_items, meta = (row.suite_hash, row.name, row.version, row.kind,
-                                                          row.n_items, row.meta)
+        suite_hash, name, version, kind, n_items, meta = (
+            row.suite_hash,
+            row.name,
+            row.version,
+            row.kind,
+            row.n_items,
+            row.meta,
+        )
         gov = meta.get("governance") or {}
         allowed = tuple(gov.get("allowed_uses") or ())
-        out.append(SuiteSummary(
-            name=name, version=version, kind=kind, n_items=n_items, suite_hash=suite_hash,
-            description=meta.get("description", ""), license=meta.get("license", ""),
-            provenance=meta.get("provenance") or {}, allowed_uses=allowed,
-            denied_uses=tuple(u for u in ALL_USES if u not in allowed),
-            contains_sensitive_content=bool(gov.get("contains_sensitive_content", True)),
-            review_contact=gov.get("review_contact", "")))
+        out.append(
+            SuiteSummary(
+                name=name,
+                version=version,
+                kind=kind,
+                n_items=n_items,
+                suite_hash=suite_hash,
+                description=meta.get("description", ""),
+                license=meta.get("license", ""),
+                provenance=meta.get("provenance") or {},
+                allowed_uses=allowed,
+                denied_uses=tuple(u for u in ALL_USES if u not in allowed),
+                contains_sensitive_content=bool(gov.get("contains_sensitive_content", True)),
+                review_contact=gov.get("review_contact", ""),
+            )
+        )
     return out
 
 

@@ -40,8 +40,9 @@ def hash_password(password: str, params: ScryptParams | None = None) -> str:
     """A fresh per-user salt every time: two people with the same password get different hashes."""
     params = params or ScryptParams(DEFAULT_N, DEFAULT_R, DEFAULT_P)
     salt = secrets.token_bytes(SALT_BYTES)
-    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p,
-                         maxmem=params.maxmem(), dklen=KEY_BYTES)
+    key = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=params.maxmem(), dklen=KEY_BYTES
+    )
     return f"{SCHEME}$n={params.n},r={params.r},p={params.p}${_b64(salt)}${_b64(key)}"
 
 
@@ -61,8 +62,15 @@ def verify_password(password: str, stored: str) -> bool:
         params, salt, expected = parse_hash(stored)
     except (ValueError, KeyError):
         return False
-    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p,
-                         maxmem=params.maxmem(), dklen=len(expected))
+    key = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=params.n,
+        r=params.r,
+        p=params.p,
+        maxmem=params.maxmem(),
+        dklen=len(expected),
+    )
     return hmac.compare_digest(key, expected)
 
 

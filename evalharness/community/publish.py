@@ -8,7 +8,6 @@ copied from the suite the corrected items came from — the community's permissi
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,8 +39,9 @@ def bump(version: str) -> str:
     """1.2.3 → 1.3.0: new items are a minor version (the suite grew; old scores stay comparable by hash)."""
     match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
     if not match:
-        raise InputError(f"cannot bump version '{version}'", field="version",
-                         hint="give the new version explicitly (--version)")
+        raise InputError(
+            f"cannot bump version '{version}'", field="version", hint="give the new version explicitly (--version)"
+        )
     return f"{match.group(1)}.{int(match.group(2)) + 1}.0"
 
 
@@ -52,15 +52,21 @@ def _source_governance(store: Store, hashes: set[str | None]) -> tuple[Governanc
     labels = [f"{m['name']} {m['version']}" for m in metas]
     if not metas or len(metas) < len(hashes):
         # A correction whose source suite is unknown: nothing is allowed until someone decides.
-        return (Governance(notes="Source suite unknown for some corrections: nothing allowed until the community "
-                                 "decides."), "unspecified", labels)
+        return (
+            Governance(notes="Source suite unknown for some corrections: nothing allowed until the community decides."),
+            "unspecified",
+            labels,
+        )
     govs = [Governance.model_validate(m.get("governance") or {}) for m in metas]
     allowed = [u for u in govs[0].allowed_uses if all(u in g.allowed_uses for g in govs[1:])]
     contacts = sorted({g.review_contact for g in govs if g.review_contact})
     notes = govs[0].notes if len(govs) == 1 else f"Only the uses every source suite allows ({', '.join(labels)})."
-    governance = Governance(allowed_uses=allowed, contains_sensitive_content=any(g.contains_sensitive_content
-                                                                                    for g in govs),
-                            review_contact=", ".join(contacts), notes=notes)
+    governance = Governance(
+        allowed_uses=allowed,
+        contains_sensitive_content=any(g.contains_sensitive_content for g in govs),
+        review_contact=", ".join(contacts),
+        notes=notes,
+    )
     licences = sorted({m.get("license", "") for m in metas if m.get("license")})
     return governance, " / ".join(licences) or "unspecified", labels
 
@@ -83,18 +89,25 @@ def _credits(corrections: list[Correction], published_by: str, published_at: dat
     return sorted(set(wrote) | set(accepted)), "; ".join(lines) + "."
 
 
-def publish_corrections(store: Store, out_dir: str | Path, *, name: str, published_by: str,
-                        version: str | None = None) -> PublishResult:
+def publish_corrections(
+    store: Store, out_dir: str | Path, *, name: str, published_by: str, version: str | None = None
+) -> PublishResult:
     """Write the next suite version to `out_dir` (suite.toml + items.jsonl) and record it in the store."""
     out_dir = Path(out_dir)
     pairs = accepted_items(store)
     if not pairs:
-        raise InputError("there are no accepted corrections to publish yet",
-                         hint="an admin accepts corrections on the dashboard's Corrections page")
+        raise InputError(
+            "there are no accepted corrections to publish yet",
+            hint="an admin accepts corrections on the dashboard's Corrections page",
+        )
     previous = load_suite(out_dir) if (out_dir / "suite.toml").is_file() else None
     if previous is not None and previous.meta.kind != "narrative_correction":
-        raise InputError(f"{out_dir} holds a {previous.meta.kind} suite, not a narrative-correction suite",
-                         path=out_dir / "suite.toml", field="kind", hint="publish to another folder")
+        raise InputError(
+            f"{out_dir} holds a {previous.meta.kind} suite, not a narrative-correction suite",
+            path=out_dir / "suite.toml",
+            field="kind",
+            hint="publish to another folder",
+        )
     all_ids = review_rows.correction_ids(store)
     kept = [i for i in (previous.items if previous else ()) if i.id not in all_ids]
     new_items = kept + [item for _, item in pairs]
@@ -104,26 +117,41 @@ def publish_corrections(store: Store, out_dir: str | Path, *, name: str, publish
         return PublishResult(previous, out_dir, previous.meta.version, False, len(new_items), 0, 0)
     new_version = version or (bump(previous.meta.version) if previous else "1.0.0")
     if previous is not None and new_version == previous.meta.version:
-        raise InputError(f"version {new_version} is already published in {out_dir}", field="version",
-                         hint="give a new version")
+        raise InputError(
+            f"version {new_version} is already published in {out_dir}", field="version", hint="give a new version"
+        )
     corrections = [c for c, _ in pairs]
     governance, licence, sources = _source_governance(store, {c.suite_hash for c in corrections})
     published_at = review_rows.now(store)
     reviewers, notes = _credits(corrections, published_by, published_at)
     meta = SuiteMeta(
-        name=name, version=new_version, kind="narrative_correction",
-        description=("Narrative corrections written by Stoney community reviewers: each item is a question, the "
-                     "model's flawed answer (disallowed) and the right answer with its story or context."),
+        name=name,
+        version=new_version,
+        kind="narrative_correction",
+        description=(
+            "Narrative corrections written by Stoney community reviewers: each item is a question, the "
+            "model's flawed answer (disallowed) and the right answer with its story or context."
+        ),
         license=licence,
-        provenance=Provenance(source="community reviewers' corrections in the evalharness dashboard",
-                              derived_by="evalharness corrections publish",
-                              authored_by=", ".join(sorted({c.author for c in corrections})),
-                              notes=notes + (f" Corrected items come from: {', '.join(sources)}." if sources else ""),
-                              reviewers=reviewers),
-        governance=governance)
+        provenance=Provenance(
+            source="community reviewers' corrections in the evalharness dashboard",
+            derived_by="evalharness corrections publish",
+            authored_by=", ".join(sorted({c.author for c in corrections})),
+            notes=notes + (f" Corrected items come from: {', '.join(sources)}." if sources else ""),
+            reviewers=reviewers,
+        ),
+        governance=governance,
+    )
     suite = make_suite(meta, new_items)
     # Recorded first: if writing the files then fails, publishing again finds the same version and finishes.
     record_suite(store, suite)
     save_suite(suite, out_dir)
-    return PublishResult(suite, out_dir, previous.meta.version if previous else None, True, len(new_items),
-                         len(after - before), len(before - after))
+    return PublishResult(
+        suite,
+        out_dir,
+        previous.meta.version if previous else None,
+        True,
+        len(new_items),
+        len(after - before),
+        len(before - after),
+    )

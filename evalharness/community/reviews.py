@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 
@@ -54,8 +53,15 @@ def target(store: Store, run_id: str, item_id: str) -> ReviewTarget | None:
     return ReviewTarget(*found) if found else None
 
 
-def save_review(store: Store, reviewer: str, tgt: ReviewTarget, *, verdict: str | None = None,
-                cas_rating: int | None = None, narrative: str | None = None) -> SavedReview:
+def save_review(
+    store: Store,
+    reviewer: str,
+    tgt: ReviewTarget,
+    *,
+    verdict: str | None = None,
+    cas_rating: int | None = None,
+    narrative: str | None = None,
+) -> SavedReview:
     """Save what the reviewer said about one answer — rating and correction together, or neither.
 
     A rating needs a verdict or a 1–5 authenticity score; a correction needs the narrative text. The
@@ -70,12 +76,33 @@ def save_review(store: Store, reviewer: str, tgt: ReviewTarget, *, verdict: str 
         raise InputError("nothing to save: mark the answer, rate it, or write a correction")
     rating_id = ("rat-" + uuid.uuid4().hex[:16]) if (verdict is not None or cas_rating is not None) else None
     correction_id = ("cor-" + uuid.uuid4().hex[:16]) if narrative else None
-    rating = {"rating_id": rating_id, "run_id": tgt.run_id, "suite_hash": tgt.suite_hash, "item_id": tgt.item_id,
-              "checkpoint_name": tgt.checkpoint_name, "candidate_text": tgt.answer, "verdict": verdict,
-              "cas_rating": cas_rating} if rating_id else None
-    correction = {"correction_id": correction_id, "run_id": tgt.run_id, "suite_hash": tgt.suite_hash,
-                  "item_id": tgt.item_id, "prompt": tgt.prompt, "disallowed": tgt.answer,
-                  "narrative": narrative} if correction_id else None
+    rating = (
+        {
+            "rating_id": rating_id,
+            "run_id": tgt.run_id,
+            "suite_hash": tgt.suite_hash,
+            "item_id": tgt.item_id,
+            "checkpoint_name": tgt.checkpoint_name,
+            "candidate_text": tgt.answer,
+            "verdict": verdict,
+            "cas_rating": cas_rating,
+        }
+        if rating_id
+        else None
+    )
+    correction = (
+        {
+            "correction_id": correction_id,
+            "run_id": tgt.run_id,
+            "suite_hash": tgt.suite_hash,
+            "item_id": tgt.item_id,
+            "prompt": tgt.prompt,
+            "disallowed": tgt.answer,
+            "narrative": narrative,
+        }
+        if correction_id
+        else None
+    )
     try:
         saved_at = rows.save_review(store, reviewer, rating=rating, correction=correction)
     except AccountMissing as exc:
@@ -89,8 +116,9 @@ def _denied(exc: AccountMissing) -> PermissionDenied:
     return PermissionDenied(f"'{exc.name}' is a reviewer; only an admin can do this")
 
 
-def review_queue(store: Store, run_id: str, reviewer: str, *, metric: str = "chrf++", limit: int = 50,
-                 include_done: bool = False) -> pd.DataFrame:
+def review_queue(
+    store: Store, run_id: str, reviewer: str, *, metric: str = "chrf++", limit: int = 50, include_done: bool = False
+) -> pd.DataFrame:
     """The items of a run worth a person's time first.
 
     Order: answers whose judge samples disagreed (unstable), then answers no metric
@@ -119,8 +147,12 @@ def queue_counts(store: Store, run_id: str, reviewer: str) -> dict[str, int]:
 def reviewable_runs(store: Store) -> pd.DataFrame:
     """Runs with at least one answer, newest first, labelled for a reviewer to choose from."""
     frame = rows.reviewable_runs(store)
-    frame["label"] = [f"{c} — {s} {v} ({t:%Y-%m-%d %H:%M})" for c, s, v, t in
-                      zip(frame["checkpoint_name"], frame["suite_name"], frame["suite_version"], frame["started_at"])]
+    frame["label"] = [
+        f"{c} — {s} {v} ({t:%Y-%m-%d %H:%M})"
+        for c, s, v, t in zip(
+            frame["checkpoint_name"], frame["suite_name"], frame["suite_version"], frame["started_at"]
+        )
+    ]
     return frame
 
 
@@ -130,6 +162,7 @@ def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str) -> pd.Dat
 
 
 # -- corrections (admin) ---------------------------------------------------------------------------
+
 
 def list_corrections(store: Store, status: str | None = None, limit: int = 1000) -> list[Correction]:
     if status is not None and status not in STATUSES:
@@ -154,5 +187,17 @@ def review_correction(store: Store, admin: str, correction_id: str, status: str,
         raise InputError(f"no correction '{correction_id}'", field="correction_id")
 
 
-__all__ = ["ReviewTarget", "SavedReview", "Correction", "save_review", "review_queue", "queue_counts", "target",
-           "list_corrections", "review_correction", "reviewable_runs", "my_reviews", "correction_counts"]
+__all__ = [
+    "ReviewTarget",
+    "SavedReview",
+    "Correction",
+    "save_review",
+    "review_queue",
+    "queue_counts",
+    "target",
+    "list_corrections",
+    "review_correction",
+    "reviewable_runs",
+    "my_reviews",
+    "correction_counts",
+]

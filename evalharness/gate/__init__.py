@@ -4,11 +4,25 @@
 its two halves (statistics, then policy); `records` holds the decisions and champion history SQL.
 """
 
+from ..store.gate import champion_history, current_champion, list_decisions, set_champion
 from .compare import Comparison, compare_runs
 from .decide import Decision, decide
 from .pipeline import rounds_exit_code, run_gate, run_rounds
-from ..store.gate import champion_history, current_champion, list_decisions, set_champion
 from .report import GateResult, to_json, to_markdown
 
-__all__ = ["Comparison", "Decision", "GateResult", "champion_history", "compare_runs", "current_champion", "decide",
-           "list_decisions", "rounds_exit_code", "run_gate", "run_rounds", "set_champion", "to_json", "to_markdown"]
+__all__ = [
+    "Comparison",
+    "Decision",
+    "GateResult",
+    "champion_history",
+    "compare_runs",
+    "current_champion",
+    "decide",
+    "list_decisions",
+    "rounds_exit_code",
+    "run_gate",
+    "run_rounds",
+    "set_champion",
+    "to_json",
+    "to_markdown",
+]

@@ -63,7 +63,7 @@ class CrossCheck:
 @dataclass(frozen=True)
 class MetricComparison:
     metric: str
-    status: str                       # compared | not_compared | no_champion
+    status: str  # compared | not_compared | no_champion
     reason: str | None
     higher_is_better: bool | None
     signature: str | None
@@ -72,7 +72,7 @@ class MetricComparison:
     drops: tuple[DropSummary, ...]
     estimate: PairedEstimate | None
     p_holm: float | None
-    candidate_corpus: float | None    # pooled over every item the candidate scored (what floors look at)
+    candidate_corpus: float | None  # pooled over every item the candidate scored (what floors look at)
     champion_corpus: float | None
     per_suite: tuple[tuple[str, PairedEstimate], ...]
     crosscheck: tuple[CrossCheck, ...]
@@ -101,8 +101,9 @@ def _runs(store: Store, run_ids: Sequence[str], side: str) -> list[RunRow]:
         rows.append(row)
     hashes = [r.suite_hash for r in rows]
     if len(set(hashes)) != len(hashes):
-        raise InputError(f"two {side} runs are on the same suite version", field=f"{side}_run",
-                         hint="give one run per suite")
+        raise InputError(
+            f"two {side} runs are on the same suite version", field=f"{side}_run", hint="give one run per suite"
+        )
     return rows
 
 
@@ -111,14 +112,18 @@ def _match(candidate: list[RunRow], champion: list[RunRow] | None) -> list[tuple
         return [(c, None) for c in sorted(candidate, key=lambda r: (r.suite_name, r.suite_hash))]
     by_hash = {r.suite_hash: r for r in champion}
     cand_hashes = {r.suite_hash for r in candidate}
-    unmatched = [r for r in candidate if r.suite_hash not in by_hash] + \
-                [r for r in champion if r.suite_hash not in cand_hashes]
+    unmatched = [r for r in candidate if r.suite_hash not in by_hash] + [
+        r for r in champion if r.suite_hash not in cand_hashes
+    ]
     if unmatched:
         r = unmatched[0]
-        raise InputError(f"run {r.run_id} ({r.checkpoint_name}) is on suite '{r.suite_name}' version "
-                         f"{r.suite_version} ({r.suite_hash[:12]}), which the other side has no run on",
-                         field="suite_hash", hint="runs on different suite versions are never compared; "
-                         "run both checkpoints on the same suite version (`evalharness gate` does this)")
+        raise InputError(
+            f"run {r.run_id} ({r.checkpoint_name}) is on suite '{r.suite_name}' version "
+            f"{r.suite_version} ({r.suite_hash[:12]}), which the other side has no run on",
+            field="suite_hash",
+            hint="runs on different suite versions are never compared; "
+            "run both checkpoints on the same suite version (`evalharness gate` does this)",
+        )
     pairs = [(c, by_hash[c.suite_hash]) for c in candidate]
     return sorted(pairs, key=lambda p: (p[0].suite_name, p[0].suite_hash))
 
@@ -139,15 +144,19 @@ def _check_metric(name: str, rows: dict[str, dict], run_ids: Sequence[str]) -> t
         return None, f"not scored in run(s) {', '.join(absent)}"
     signatures = {rows[r]["signature"] for r in run_ids}
     if len(signatures) > 1:
-        return None, ("signatures differ between runs (" + " vs ".join(sorted(signatures)) + "); re-score with "
-                      "`evalharness run --rescore` so both use the same metric version")
+        return None, (
+            "signatures differ between runs (" + " vs ".join(sorted(signatures)) + "); re-score with "
+            "`evalharness run --rescore` so both use the same metric version"
+        )
     try:
         metric = build_metric(name)
     except ConfigError:
         return None, "this version of evalharness does not know the metric"
     for r in run_ids:
-        if tuple(rows[r]["stat_names"]) != tuple(metric.stat_names) or rows[r]["higher_is_better"] != \
-                metric.higher_is_better:
+        if (
+            tuple(rows[r]["stat_names"]) != tuple(metric.stat_names)
+            or rows[r]["higher_is_better"] != metric.higher_is_better
+        ):
             return None, f"run {r} stored '{name}' with other statistics ({rows[r]['stat_names']})"
     return metric, None
 
@@ -166,23 +175,29 @@ def _sacrebleu_seed(seed: int) -> Iterator[None]:
             os.environ["SACREBLEU_SEED"] = old
 
 
-def sacrebleu_paired_bs(metric: Metric, candidate: list[str], champion: list[str], references: list[str], *,
-                        seed: int, resamples: int) -> tuple[float, float, float]:
+def sacrebleu_paired_bs(
+    metric: Metric, candidate: list[str], champion: list[str], references: list[str], *, seed: int, resamples: int
+) -> tuple[float, float, float]:
     """(candidate score, champion score, p) from sacrebleu's own paired bootstrap on the texts."""
     from sacrebleu.significance import PairedTest
 
     chrf = metric.sacrebleu
     with _sacrebleu_seed(seed):
-        test = PairedTest([("champion", [nfc(t) for t in champion]), ("candidate", [nfc(t) for t in candidate])],
-                          {metric.name: chrf}, references=[[nfc(t) for t in references]], test_type="bs",
-                          n_samples=resamples)
+        test = PairedTest(
+            [("champion", [nfc(t) for t in champion]), ("candidate", [nfc(t) for t in candidate])],
+            {metric.name: chrf},
+            references=[[nfc(t) for t in references]],
+            test_type="bs",
+            n_samples=resamples,
+        )
         _, scores = test()
-    (champ, cand), = [v for k, v in scores.items() if k != "System"]
+    ((champ, cand),) = [v for k, v in scores.items() if k != "System"]
     return float(cand.score), float(champ.score), float(cand.p_value)
 
 
-def compare_runs(store: Store, policy: GateConfig, candidate_run_ids: Sequence[str],
-                 champion_run_ids: Sequence[str] | None) -> Comparison:
+def compare_runs(
+    store: Store, policy: GateConfig, candidate_run_ids: Sequence[str], champion_run_ids: Sequence[str] | None
+) -> Comparison:
     """The whole statistical comparison; `champion_run_ids=None` when there is no champion yet."""
     candidate = _runs(store, candidate_run_ids, "candidate")
     champion = _runs(store, champion_run_ids, "champion") if champion_run_ids is not None else None
@@ -193,16 +208,16 @@ def compare_runs(store: Store, policy: GateConfig, candidate_run_ids: Sequence[s
     metrics: dict[str, Metric] = {}
     not_compared: dict[str, str] = {}
     for name in sorted(info):
-        metric, why = _check_metric(name, info[name], all_ids if champion is not None else
-                                    [c.run_id for c, _ in pairs])
+        metric, why = _check_metric(name, info[name], all_ids if champion is not None else [c.run_id for c, _ in pairs])
         if metric is None:
             not_compared[name] = why or ""
         else:
             metrics[name] = metric
     stat_counts = {name: len(m.stat_names) for name, m in metrics.items()}
     cand_rows = [load_metric_rows(store, c.run_id, s, stat_counts) for (c, _), s in zip(pairs, suites)]
-    champ_rows = [load_metric_rows(store, h.run_id, s, stat_counts) if h is not None else None
-                  for (_, h), s in zip(pairs, suites)]
+    champ_rows = [
+        load_metric_rows(store, h.run_id, s, stat_counts) if h is not None else None for (_, h), s in zip(pairs, suites)
+    ]
     texts = _texts(store, pairs, policy, suites, metrics)
     counts_cache: dict[bytes, np.ndarray] = {}
     results = []
@@ -210,28 +225,49 @@ def compare_runs(store: Store, policy: GateConfig, candidate_run_ids: Sequence[s
         if name in not_compared:
             results.append(_not_compared(name, not_compared[name], info[name], suites))
             continue
-        results.append(_compare_metric(metrics[name], info[name], suites, cand_rows, champ_rows, policy,
-                                       counts_cache, texts))
+        results.append(
+            _compare_metric(metrics[name], info[name], suites, cand_rows, champ_rows, policy, counts_cache, texts)
+        )
     results = with_holm(results, None if policy.holm_family == "all" else set(policy.primary))
     relapses = None
     if champion is not None and any(s.has_corrections for s in suites):
         relapses = check_relapses([(s, texts[i][0], texts[i][1]) for i, s in enumerate(suites) if s.has_corrections])
     return Comparison(
-        suites=tuple(SuiteRuns(suite=s.name, version=s.version, suite_hash=s.suite_hash, candidate_run=c.run_id,
-                               candidate_status=c.status, candidate_failed=c.n_failed or 0,
-                               champion_run=h.run_id if h else None, champion_status=h.status if h else None,
-                               champion_failed=(h.n_failed or 0) if h else None)
-                      for (c, h), s in zip(pairs, suites)),
-        metrics=tuple(results), relapses=relapses, seed=policy.seed, resamples=policy.resamples,
-        alpha=policy.alpha, power=policy.power)
+        suites=tuple(
+            SuiteRuns(
+                suite=s.name,
+                version=s.version,
+                suite_hash=s.suite_hash,
+                candidate_run=c.run_id,
+                candidate_status=c.status,
+                candidate_failed=c.n_failed or 0,
+                champion_run=h.run_id if h else None,
+                champion_status=h.status if h else None,
+                champion_failed=(h.n_failed or 0) if h else None,
+            )
+            for (c, h), s in zip(pairs, suites)
+        ),
+        metrics=tuple(results),
+        relapses=relapses,
+        seed=policy.seed,
+        resamples=policy.resamples,
+        alpha=policy.alpha,
+        power=policy.power,
+    )
 
 
-def _texts(store: Store, pairs: list[tuple[RunRow, RunRow | None]], policy: GateConfig, suites: list[SuiteItems],
-           metrics: dict[str, Metric]) -> list[tuple[dict[str, str | None], dict[str, str | None]]]:
+def _texts(
+    store: Store,
+    pairs: list[tuple[RunRow, RunRow | None]],
+    policy: GateConfig,
+    suites: list[SuiteItems],
+    metrics: dict[str, Metric],
+) -> list[tuple[dict[str, str | None], dict[str, str | None]]]:
     """Replies per suite (candidate, champion), only when a relapse check or a cross-check needs them."""
     wanted = any(s.has_corrections for s in suites) or (
         any(0 < len(s.item_ids) <= policy.crosscheck_max_items for s in suites)
-        and any(hasattr(m, "sacrebleu") for m in metrics.values()))
+        and any(hasattr(m, "sacrebleu") for m in metrics.values())
+    )
     out: list[tuple[dict[str, str | None], dict[str, str | None]]] = []
     for c, h in pairs:
         if not wanted or h is None:
@@ -239,18 +275,34 @@ def _texts(store: Store, pairs: list[tuple[RunRow, RunRow | None]], policy: Gate
             continue
         side = []
         for run in (c, h):
-            side.append({item: (text if status == "ok" else None)
-                         for item, (status, text, _) in run_rows.run_items(store, run.run_id).items()})
+            side.append(
+                {
+                    item: (text if status == "ok" else None)
+                    for item, (status, text, _) in run_rows.run_items(store, run.run_id).items()
+                }
+            )
         out.append((side[0], side[1]))
     return out
 
 
 def _not_compared(name: str, why: str, rows: dict[str, dict], suites: list[SuiteItems]) -> MetricComparison:
     any_row = next(iter(rows.values()))
-    return MetricComparison(metric=name, status="not_compared", reason=why, higher_is_better=any_row["higher_is_better"],
-                            signature=any_row["signature"], n_items=sum(len(s.item_ids) for s in suites), n_paired=0,
-                            drops=(), estimate=None, p_holm=None, candidate_corpus=None, champion_corpus=None,
-                            per_suite=(), crosscheck=())
+    return MetricComparison(
+        metric=name,
+        status="not_compared",
+        reason=why,
+        higher_is_better=any_row["higher_is_better"],
+        signature=any_row["signature"],
+        n_items=sum(len(s.item_ids) for s in suites),
+        n_paired=0,
+        drops=(),
+        estimate=None,
+        p_holm=None,
+        candidate_corpus=None,
+        champion_corpus=None,
+        per_suite=(),
+        crosscheck=(),
+    )
 
 
 def _corpus(metric: Metric, rows: list[MetricRows | None]) -> float | None:
@@ -261,29 +313,64 @@ def _corpus(metric: Metric, rows: list[MetricRows | None]) -> float | None:
     return float(metric.score(np.asarray(total)))
 
 
-def _compare_metric(metric: Metric, rows: dict[str, dict], suites: list[SuiteItems],
-                    cand_rows: list[dict[str, MetricRows]], champ_rows: list[dict[str, MetricRows] | None],
-                    policy: GateConfig, counts_cache: dict[bytes, np.ndarray],
-                    texts: list[tuple[dict[str, str | None], dict[str, str | None]]]) -> MetricComparison:
+def _compare_metric(
+    metric: Metric,
+    rows: dict[str, dict],
+    suites: list[SuiteItems],
+    cand_rows: list[dict[str, MetricRows]],
+    champ_rows: list[dict[str, MetricRows] | None],
+    policy: GateConfig,
+    counts_cache: dict[bytes, np.ndarray],
+    texts: list[tuple[dict[str, str | None], dict[str, str | None]]],
+) -> MetricComparison:
     name = metric.name
     cand = [r[name] for r in cand_rows]
     champ = [r[name] if r is not None else None for r in champ_rows]
     signature = next(iter(rows.values()))["signature"]
     n_items = sum(len(s.item_ids) for s in suites)
-    common = dict(metric=name, higher_is_better=metric.higher_is_better, signature=signature, n_items=n_items,
-                  candidate_corpus=_corpus(metric, cand), champion_corpus=_corpus(metric, champ))
+    common = dict(
+        metric=name,
+        higher_is_better=metric.higher_is_better,
+        signature=signature,
+        n_items=n_items,
+        candidate_corpus=_corpus(metric, cand),
+        champion_corpus=_corpus(metric, champ),
+    )
     if any(h is None for h in champ):
-        return MetricComparison(status="no_champion", reason="no champion to compare with", n_paired=0, drops=(),
-                                estimate=None, p_holm=None, per_suite=(), crosscheck=(), **common)
+        return MetricComparison(
+            status="no_champion",
+            reason="no champion to compare with",
+            n_paired=0,
+            drops=(),
+            estimate=None,
+            p_holm=None,
+            per_suite=(),
+            crosscheck=(),
+            **common,
+        )
     masks = [c.scored & h.scored for c, h in zip(cand, champ)]  # type: ignore[union-attr]
-    dropped = tuple(d for s, c, h, m in zip(suites, cand, champ, masks)
-                    for d in drops("candidate", s, c, m) + drops("champion", s, h, m))  # type: ignore[arg-type]
+    dropped = tuple(
+        d
+        for s, c, h, m in zip(suites, cand, champ, masks)
+        for d in drops("candidate", s, c, m) + drops("champion", s, h, m)
+    )  # type: ignore[arg-type]
     sizes = [int(m.sum()) for m in masks]
     if sum(sizes) == 0:
         top = dropped[0] if dropped else None
-        why = "no item was scored in both runs" + (f" ({top.side}: {top.count} {top.status} — {top.reason})" if top else "")
-        return MetricComparison(status="not_compared", reason=why, n_paired=0,
-                                drops=dropped, estimate=None, p_holm=None, per_suite=(), crosscheck=(), **common)
+        why = "no item was scored in both runs" + (
+            f" ({top.side}: {top.count} {top.status} — {top.reason})" if top else ""
+        )
+        return MetricComparison(
+            status="not_compared",
+            reason=why,
+            n_paired=0,
+            drops=dropped,
+            estimate=None,
+            p_holm=None,
+            per_suite=(),
+            crosscheck=(),
+            **common,
+        )
     key = b"|".join(np.packbits(m).tobytes() + str(len(m)).encode() for m in masks)
     if key not in counts_cache:
         counts_cache[key] = draw_counts(sizes, policy.resamples, policy.seed)
@@ -296,17 +383,42 @@ def _compare_metric(metric: Metric, rows: dict[str, dict], suites: list[SuiteIte
     for s, size in zip(suites, sizes):
         if size:
             block = slice(start, start + size)
-            per_suite.append((s.name, paired_bootstrap(metric, cand_stats[block], champ_stats[block],
-                                                       counts[:, block], alpha=policy.alpha, power=policy.power)))
+            per_suite.append(
+                (
+                    s.name,
+                    paired_bootstrap(
+                        metric,
+                        cand_stats[block],
+                        champ_stats[block],
+                        counts[:, block],
+                        alpha=policy.alpha,
+                        power=policy.power,
+                    ),
+                )
+            )
         start += size
     checks = _crosscheck(metric, suites, masks, texts, dict(per_suite), policy)
-    return MetricComparison(status="compared", reason=None, n_paired=int(sum(sizes)), drops=dropped,
-                            estimate=estimate, p_holm=None, per_suite=tuple(per_suite), crosscheck=checks, **common)
+    return MetricComparison(
+        status="compared",
+        reason=None,
+        n_paired=int(sum(sizes)),
+        drops=dropped,
+        estimate=estimate,
+        p_holm=None,
+        per_suite=tuple(per_suite),
+        crosscheck=checks,
+        **common,
+    )
 
 
-def _crosscheck(metric: Metric, suites: list[SuiteItems], masks: list[np.ndarray],
-                texts: list[tuple[dict[str, str | None], dict[str, str | None]]],
-                ours: dict[str, PairedEstimate], policy: GateConfig) -> tuple[CrossCheck, ...]:
+def _crosscheck(
+    metric: Metric,
+    suites: list[SuiteItems],
+    masks: list[np.ndarray],
+    texts: list[tuple[dict[str, str | None], dict[str, str | None]]],
+    ours: dict[str, PairedEstimate],
+    policy: GateConfig,
+) -> tuple[CrossCheck, ...]:
     if not hasattr(metric, "sacrebleu") or policy.crosscheck_max_items == 0:
         return ()
     out = []
@@ -319,19 +431,34 @@ def _crosscheck(metric: Metric, suites: list[SuiteItems], masks: list[np.ndarray
         if any(cand_text.get(i) is None or champ_text.get(i) is None for i in ids):
             continue  # a scored item without its text: the stored statistics speak for themselves
         seed = policy.seed + offset
-        sb_cand, sb_champ, sb_p = sacrebleu_paired_bs(metric, [cand_text[i] or "" for i in ids],
-                                                      [champ_text[i] or "" for i in ids], refs, seed=seed,
-                                                      resamples=policy.resamples)
+        sb_cand, sb_champ, sb_p = sacrebleu_paired_bs(
+            metric,
+            [cand_text[i] or "" for i in ids],
+            [champ_text[i] or "" for i in ids],
+            refs,
+            seed=seed,
+            resamples=policy.resamples,
+        )
         est = ours[suite.name]
         tolerance = 2.0 / (policy.resamples + 1)
         identical = est.p_value == 1.0 and est.se == 0.0 and abs(sb_p - 1 / (policy.resamples + 1)) < 1e-12
-        out.append(CrossCheck(suite=suite.name, metric=metric.name, seed=seed, n_items=n, sacrebleu_candidate=sb_cand,
-                              sacrebleu_champion=sb_champ, sacrebleu_p=sb_p, ours_candidate=est.candidate_score,
-                              ours_champion=est.champion_score, ours_p=est.p_value,
-                              scores_agree=abs(sb_cand - est.candidate_score) < 1e-6
-                              and abs(sb_champ - est.champion_score) < 1e-6,
-                              p_agrees=abs(sb_p - est.p_value) <= tolerance or identical,
-                              note="identical systems: sacrebleu reports 1/(B+1), we report 1" if identical else ""))
+        out.append(
+            CrossCheck(
+                suite=suite.name,
+                metric=metric.name,
+                seed=seed,
+                n_items=n,
+                sacrebleu_candidate=sb_cand,
+                sacrebleu_champion=sb_champ,
+                sacrebleu_p=sb_p,
+                ours_candidate=est.candidate_score,
+                ours_champion=est.champion_score,
+                ours_p=est.p_value,
+                scores_agree=abs(sb_cand - est.candidate_score) < 1e-6 and abs(sb_champ - est.champion_score) < 1e-6,
+                p_agrees=abs(sb_p - est.p_value) <= tolerance or identical,
+                note="identical systems: sacrebleu reports 1/(B+1), we report 1" if identical else "",
+            )
+        )
     return tuple(out)
 
 
@@ -340,8 +467,11 @@ def with_holm(results: Sequence[MetricComparison], family: set[str] | None) -> l
 
     The others keep `p_holm = None`: they are outside the family whose error rate the decision controls.
     """
-    tested = [i for i, r in enumerate(results) if r.estimate is not None and np.isfinite(r.estimate.p_value)
-              and (family is None or r.metric in family)]
+    tested = [
+        i
+        for i, r in enumerate(results)
+        if r.estimate is not None and np.isfinite(r.estimate.p_value) and (family is None or r.metric in family)
+    ]
     adjusted = holm([results[i].estimate.p_value for i in tested])  # type: ignore[union-attr]
     out = list(results)
     for i, p in zip(tested, adjusted):

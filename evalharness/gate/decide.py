@@ -21,7 +21,7 @@ EXIT_CODES = {"advance": 0, "converged": 0, "revert": 1, "incomplete": 3}
 
 @dataclass(frozen=True)
 class Check:
-    kind: str          # run | required | primary | guard | floor | relapse | crosscheck | pairing | champion
+    kind: str  # run | required | primary | guard | floor | relapse | crosscheck | pairing | champion
     metric: str | None
     verdict: Verdict
     message: str
@@ -29,10 +29,10 @@ class Check:
 
 @dataclass(frozen=True)
 class Decision:
-    outcome: str                      # advance | revert | incomplete | converged
+    outcome: str  # advance | revert | incomplete | converged
     exit_code: int
     checks: tuple[Check, ...]
-    primary_gains: dict[str, float]   # point estimates, for convergence bookkeeping
+    primary_gains: dict[str, float]  # point estimates, for convergence bookkeeping
     converged: bool
 
     @property
@@ -54,14 +54,22 @@ def num(value: float | None) -> str:
 def _run_checks(comparison: Comparison) -> list[Check]:
     checks = []
     for s in comparison.suites:
-        for side, run, status, failed in (("candidate", s.candidate_run, s.candidate_status, s.candidate_failed),
-                                          ("champion", s.champion_run, s.champion_status, s.champion_failed)):
+        for side, run, status, failed in (
+            ("candidate", s.candidate_run, s.candidate_status, s.candidate_failed),
+            ("champion", s.champion_run, s.champion_status, s.champion_failed),
+        ):
             if run is None:
                 continue
             if status != "complete":
-                checks.append(Check("run", None, "incomplete",
-                                    f"{side} run {run} on {s.suite} is {status} ({failed or 0} failed item(s)); "
-                                    "re-run `evalharness gate` to retry what failed"))
+                checks.append(
+                    Check(
+                        "run",
+                        None,
+                        "incomplete",
+                        f"{side} run {run} on {s.suite} is {status} ({failed or 0} failed item(s)); "
+                        "re-run `evalharness gate` to retry what failed",
+                    )
+                )
     return checks
 
 
@@ -87,14 +95,27 @@ def _primary(policy: GateConfig, comparison: Comparison) -> list[Check]:
         holm_p = "n/a" if m.p_holm is None else f"{m.p_holm:.4f}"
         text = f"{name} (primary): gain {num(e.gain)} ({level} {num(e.ci_low)} to {num(e.ci_high)}), Holm p = {holm_p}"
         if e.ci_low > min_gain and m.p_holm is not None and m.p_holm <= comparison.alpha:
-            checks.append(Check("primary", name, "pass", f"{text} — improved by more than the minimum gain "
-                                                         f"{min_gain:g}"))
+            checks.append(
+                Check("primary", name, "pass", f"{text} — improved by more than the minimum gain {min_gain:g}")
+            )
         elif e.ci_low <= min_gain:
-            checks.append(Check("primary", name, "fail", f"{text} — no significant gain: the CI lower bound is not "
-                                                         f"above the minimum gain {min_gain:g}"))
+            checks.append(
+                Check(
+                    "primary",
+                    name,
+                    "fail",
+                    f"{text} — no significant gain: the CI lower bound is not above the minimum gain {min_gain:g}",
+                )
+            )
         else:
-            checks.append(Check("primary", name, "fail", f"{text} — not significant after Holm correction "
-                                                         f"(α = {comparison.alpha:g})"))
+            checks.append(
+                Check(
+                    "primary",
+                    name,
+                    "fail",
+                    f"{text} — not significant after Holm correction (α = {comparison.alpha:g})",
+                )
+            )
     return checks
 
 
@@ -121,15 +142,27 @@ def _floors(policy: GateConfig, comparison: Comparison) -> list[Check]:
     for name, floor in policy.floors.items():
         m = comparison.metric(name)
         if m is None or m.candidate_corpus is None:
-            checks.append(Check("floor", name, "incomplete", f"{name} floor {floor:g} cannot be checked: the candidate "
-                                                              "has no score for it"))
+            checks.append(
+                Check(
+                    "floor",
+                    name,
+                    "incomplete",
+                    f"{name} floor {floor:g} cannot be checked: the candidate has no score for it",
+                )
+            )
             continue
         value, higher = m.candidate_corpus, bool(m.higher_is_better)
         ok = value >= floor if higher else value <= floor
         word = "at least" if higher else "at most"
-        checks.append(Check("floor", name, "pass" if ok else "fail",
-                            f"{name} floor: candidate scores {value:.3f}, must be {word} {floor:g}"
-                            + ("" if ok else " — below the floor" if higher else " — above the ceiling")))
+        checks.append(
+            Check(
+                "floor",
+                name,
+                "pass" if ok else "fail",
+                f"{name} floor: candidate scores {value:.3f}, must be {word} {floor:g}"
+                + ("" if ok else " — below the floor" if higher else " — above the ceiling"),
+            )
+        )
     return checks
 
 
@@ -141,14 +174,34 @@ def _relapses(policy: GateConfig, comparison: Comparison) -> list[Check]:
     n = len(r.relapsed)
     items = ", ".join(f"{x.suite}/{x.item_id}" for x in r.relapsed)
     if n > policy.max_relapses:
-        checks.append(Check("relapse", None, "fail", f"{n} relapse(s) on narrative corrections (allowed "
-                                                     f"{policy.max_relapses}): {items}"))
+        checks.append(
+            Check(
+                "relapse",
+                None,
+                "fail",
+                f"{n} relapse(s) on narrative corrections (allowed {policy.max_relapses}): {items}",
+            )
+        )
     else:
-        checks.append(Check("relapse", None, "pass", f"{n} relapse(s) on {r.n_checked} narrative corrections "
-                                                     f"(allowed {policy.max_relapses})" + (f": {items}" if n else "")))
+        checks.append(
+            Check(
+                "relapse",
+                None,
+                "pass",
+                f"{n} relapse(s) on {r.n_checked} narrative corrections "
+                f"(allowed {policy.max_relapses})" + (f": {items}" if n else ""),
+            )
+        )
     if r.not_judged:
-        checks.append(Check("relapse", None, "note", f"{len(r.not_judged)} correction item(s) not judged for relapse: "
-                            + ", ".join(f"{s}/{i} ({why})" for s, i, why in r.not_judged[:10])))
+        checks.append(
+            Check(
+                "relapse",
+                None,
+                "note",
+                f"{len(r.not_judged)} correction item(s) not judged for relapse: "
+                + ", ".join(f"{s}/{i} ({why})" for s, i, why in r.not_judged[:10]),
+            )
+        )
     return checks
 
 
@@ -157,14 +210,26 @@ def _crosschecks(comparison: Comparison) -> list[Check]:
     for m in comparison.metrics:
         for c in m.crosscheck:
             if not c.scores_agree:
-                checks.append(Check("crosscheck", m.metric, "incomplete",
-                                    f"{m.metric} on {c.suite}: the stored statistics give {c.ours_candidate:.4f} / "
-                                    f"{c.ours_champion:.4f} but sacrebleu on the texts gives {c.sacrebleu_candidate:.4f}"
-                                    f" / {c.sacrebleu_champion:.4f}; re-score with `evalharness run --rescore`"))
+                checks.append(
+                    Check(
+                        "crosscheck",
+                        m.metric,
+                        "incomplete",
+                        f"{m.metric} on {c.suite}: the stored statistics give {c.ours_candidate:.4f} / "
+                        f"{c.ours_champion:.4f} but sacrebleu on the texts gives {c.sacrebleu_candidate:.4f}"
+                        f" / {c.sacrebleu_champion:.4f}; re-score with `evalharness run --rescore`",
+                    )
+                )
             elif not c.p_agrees:
-                checks.append(Check("crosscheck", m.metric, "note",
-                                    f"{m.metric} on {c.suite}: our p = {c.ours_p:.4f}, sacrebleu's paired bootstrap "
-                                    f"p = {c.sacrebleu_p:.4f}"))
+                checks.append(
+                    Check(
+                        "crosscheck",
+                        m.metric,
+                        "note",
+                        f"{m.metric} on {c.suite}: our p = {c.ours_p:.4f}, sacrebleu's paired bootstrap "
+                        f"p = {c.sacrebleu_p:.4f}",
+                    )
+                )
     return checks
 
 
@@ -173,25 +238,46 @@ def _pairing_notes(comparison: Comparison) -> list[Check]:
     for m in comparison.metrics:
         if m.status == "compared" and m.n_paired < m.n_items:
             parts = "; ".join(f"{d.side} {d.status} on {d.suite}: {d.count} ({d.reason})" for d in m.drops[:4])
-            checks.append(Check("pairing", m.metric, "note", f"{m.metric}: {m.n_items - m.n_paired} of {m.n_items} "
-                                                             f"item(s) left out of the pairing — {parts}"))
+            checks.append(
+                Check(
+                    "pairing",
+                    m.metric,
+                    "note",
+                    f"{m.metric}: {m.n_items - m.n_paired} of {m.n_items} item(s) left out of the pairing — {parts}",
+                )
+            )
     return checks
 
 
-def decide(policy: GateConfig, comparison: Comparison, *, has_champion: bool,
-           previous_advance_gains: Sequence[dict[str, float]] = ()) -> Decision:
+def decide(
+    policy: GateConfig,
+    comparison: Comparison,
+    *,
+    has_champion: bool,
+    previous_advance_gains: Sequence[dict[str, float]] = (),
+) -> Decision:
     """`previous_advance_gains`: primary gains of the most recent recorded advances, newest first."""
     checks = _run_checks(comparison) + _required(policy, comparison, has_champion) + _floors(policy, comparison)
     if has_champion:
         checks += _primary(policy, comparison) + _guards(policy, comparison) + _relapses(policy, comparison)
         checks += _crosschecks(comparison) + _pairing_notes(comparison)
     else:
-        checks.append(Check("champion", None, "note", "no champion recorded yet — nothing to compare with; the "
-                                                      "candidate passes on completeness and floors alone"))
+        checks.append(
+            Check(
+                "champion",
+                None,
+                "note",
+                "no champion recorded yet — nothing to compare with; the "
+                "candidate passes on completeness and floors alone",
+            )
+        )
     verdicts = {c.verdict for c in checks}
     outcome = "incomplete" if "incomplete" in verdicts else "revert" if "fail" in verdicts else "advance"
-    gains = {name: m.estimate.gain for name in policy.primary
-             if (m := comparison.metric(name)) is not None and m.estimate is not None}
+    gains = {
+        name: m.estimate.gain
+        for name in policy.primary
+        if (m := comparison.metric(name)) is not None and m.estimate is not None
+    }
     converged = False
     if outcome == "advance" and has_champion and gains:
         rounds = policy.convergence_rounds
@@ -203,9 +289,16 @@ def decide(policy: GateConfig, comparison: Comparison, *, has_champion: bool,
         if small(gains) and len(history) == rounds - 1 and all(small(g) for g in history):
             converged = True
             outcome = "converged"
-            checks.append(Check("convergence", None, "note",
-                                f"converged: this and the previous {rounds - 1} advance(s) each gained less than "
-                                f"{policy.convergence_epsilon:g} on every primary metric — further rounds are unlikely "
-                                "to help"))
-    return Decision(outcome=outcome, exit_code=EXIT_CODES[outcome], checks=tuple(checks), primary_gains=gains,
-                    converged=converged)
+            checks.append(
+                Check(
+                    "convergence",
+                    None,
+                    "note",
+                    f"converged: this and the previous {rounds - 1} advance(s) each gained less than "
+                    f"{policy.convergence_epsilon:g} on every primary metric — further rounds are unlikely "
+                    "to help",
+                )
+            )
+    return Decision(
+        outcome=outcome, exit_code=EXIT_CODES[outcome], checks=tuple(checks), primary_gains=gains, converged=converged
+    )

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+
 from ..errors import InputError
 from ..store import Store
 from ..store import scores as score_rows
@@ -39,9 +40,9 @@ class SuiteItems:
 class MetricRows:
     """One run's rows for one metric, aligned to the suite's positions; stats are 0 where not scored."""
 
-    status: np.ndarray   # object: scored | failed | unsupported | not_scored | missing (no row stored)
-    reason: np.ndarray   # object: str or None
-    stats: np.ndarray    # float, n_items × k
+    status: np.ndarray  # object: scored | failed | unsupported | not_scored | missing (no row stored)
+    reason: np.ndarray  # object: str or None
+    stats: np.ndarray  # float, n_items × k
 
     @property
     def scored(self) -> np.ndarray:
@@ -52,7 +53,7 @@ class MetricRows:
 class DropSummary:
     """Items left out of a metric's pairing because one run did not score them, grouped by why."""
 
-    side: str            # candidate | champion
+    side: str  # candidate | champion
     suite: str
     status: str
     reason: str
@@ -63,16 +64,26 @@ class DropSummary:
 def load_suite_items(store: Store, suite_hash: str) -> SuiteItems:
     meta = suite_rows.get_suite(store, suite_hash)
     if meta is None:
-        raise InputError(f"suite version {suite_hash[:12]} is not in the store",
-                         hint="runs record their suite; was the store replaced?")
+        raise InputError(
+            f"suite version {suite_hash[:12]} is not in the store",
+            hint="runs record their suite; was the store replaced?",
+        )
     items = suite_rows.suite_items(store, suite_hash)
-    return SuiteItems(suite_hash=suite_hash, name=meta.name, version=meta.version, kind=meta.kind,
-                      item_ids=tuple(i.item_id for i in items), references=tuple(i.reference for i in items),
-                      disallowed=tuple(i.disallowed for i in items), narrative=tuple(i.narrative for i in items))
+    return SuiteItems(
+        suite_hash=suite_hash,
+        name=meta.name,
+        version=meta.version,
+        kind=meta.kind,
+        item_ids=tuple(i.item_id for i in items),
+        references=tuple(i.reference for i in items),
+        disallowed=tuple(i.disallowed for i in items),
+        narrative=tuple(i.narrative for i in items),
+    )
 
 
-def load_metric_rows(store: Store, run_id: str, suite: SuiteItems,
-                     stat_counts: dict[str, int]) -> dict[str, MetricRows]:
+def load_metric_rows(
+    store: Store, run_id: str, suite: SuiteItems, stat_counts: dict[str, int]
+) -> dict[str, MetricRows]:
     """Every metric's item rows of a run, as arrays aligned to the suite's positions (one query).
 
     `stat_counts` is metric → number of statistics per item (from `run_metrics.stat_names`).
@@ -93,8 +104,10 @@ def load_metric_rows(store: Store, run_id: str, suite: SuiteItems,
         has_stats = np.fromiter((v is not None for _, _, _, v in part), dtype=bool, count=len(part))
         values = [v for _, _, _, v in part if v is not None]
         if any(len(v) != k for v in values):
-            raise InputError(f"run {run_id}: stored statistics of '{metric}' do not have {k} values per item",
-                             hint="re-score the run with `evalharness run --rescore`")
+            raise InputError(
+                f"run {run_id}: stored statistics of '{metric}' do not have {k} values per item",
+                hint="re-score the run with `evalharness run --rescore`",
+            )
         if values:
             stats[positions[has_stats]] = np.asarray(values, dtype=float).reshape(-1, k)
         # A row marked scored without statistics cannot be used: treat it as failed, with that reason.
@@ -115,6 +128,14 @@ def drops(side: str, suite: SuiteItems, rows: MetricRows, paired: np.ndarray) ->
         key = (str(rows.status[index]), str(rows.reason[index] or "no reason recorded"))
         groups[key] += 1
         ids.setdefault(key, []).append(suite.item_ids[index])
-    return [DropSummary(side=side, suite=suite.name, status=status, reason=reason, count=count,
-                        item_ids=tuple(ids[(status, reason)]))
-            for (status, reason), count in sorted(groups.items(), key=lambda kv: -kv[1])]
+    return [
+        DropSummary(
+            side=side,
+            suite=suite.name,
+            status=status,
+            reason=reason,
+            count=count,
+            item_ids=tuple(ids[(status, reason)]),
+        )
+        for (status, reason), count in sorted(groups.items(), key=lambda kv: -kv[1])
+    ]

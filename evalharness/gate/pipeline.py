@@ -17,10 +17,10 @@ from ..config import Config
 from ..errors import EvalHarnessError, InputError
 from ..runner import Progress, Runner
 from ..store import Store
-from ..suites import Suite
 from ..store import gate as gate_records
-from ..store.gate import ChampionRow
 from ..store import runs as run_records
+from ..store.gate import ChampionRow
+from ..suites import Suite
 from .compare import compare_runs
 from .decide import Decision, decide, num
 from .policy import check_policy
@@ -45,8 +45,9 @@ def _stored_runs(store: Store, identity: str, suites: Sequence[Suite]) -> list[s
     return run_ids
 
 
-def _recorded_champion(config: Config, store: Store, suites: Sequence[Suite], champion: ChampionRow | None
-                       ) -> tuple[Side, Checkpoint | None, list[str] | None] | None:
+def _recorded_champion(
+    config: Config, store: Store, suites: Sequence[Suite], champion: ChampionRow | None
+) -> tuple[Side, Checkpoint | None, list[str] | None] | None:
     """The recorded champion (as read once, when the gate began) as (side, manifest to run, or stored runs)."""
     if champion is None:
         return None
@@ -61,9 +62,12 @@ def _recorded_champion(config: Config, store: Store, suites: Sequence[Suite], ch
     if stored is not None:
         return side, None, stored
     why = "its manifest is gone" if checkpoint is None else "its manifest now describes other weights or settings"
-    raise InputError(f"the recorded champion '{champion.checkpoint_name}' cannot be evaluated: {why}, and it has no "
-                     "complete stored run on these suite versions", field="champion",
-                     hint="pass --champion NAME, or set the champion again with `evalharness champion set NAME`")
+    raise InputError(
+        f"the recorded champion '{champion.checkpoint_name}' cannot be evaluated: {why}, and it has no "
+        "complete stored run on these suite versions",
+        field="champion",
+        hint="pass --champion NAME, or set the champion again with `evalharness champion set NAME`",
+    )
 
 
 def _champion_reason(decision: Decision, champion: Side | None) -> str:
@@ -73,9 +77,17 @@ def _champion_reason(decision: Decision, champion: Side | None) -> str:
     return f"advanced over {champion.name} ({gains})"
 
 
-def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequence[Suite], *,
-             champion: Checkpoint | None = None, record: bool = False, progress: Progress | None = None,
-             backend_factory: Callable[[Checkpoint], Backend] | None = None) -> GateResult:
+def run_gate(
+    config: Config,
+    store: Store,
+    candidate: Checkpoint,
+    suites: Sequence[Suite],
+    *,
+    champion: Checkpoint | None = None,
+    record: bool = False,
+    progress: Progress | None = None,
+    backend_factory: Callable[[Checkpoint], Backend] | None = None,
+) -> GateResult:
     """Gate one candidate. Raises on bad input (exit 2); every decision, incomplete ones too, is stored."""
     check_policy(config)
     if not suites:
@@ -83,10 +95,13 @@ def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequen
     policy = config.gate
     recorded = gate_records.current_champion(store)
     if record and champion is not None and recorded is not None and champion.identity != recorded.checkpoint_identity:
-        raise InputError(f"--record with --champion {champion.name}, but the recorded champion is "
-                         f"{recorded.checkpoint_name}: an advance would replace it without comparing with it",
-                         field="champion", hint="drop --champion to compare with the recorded champion, or set the "
-                         f"champion first with `evalharness champion set {champion.name}`")
+        raise InputError(
+            f"--record with --champion {champion.name}, but the recorded champion is "
+            f"{recorded.checkpoint_name}: an advance would replace it without comparing with it",
+            field="champion",
+            hint="drop --champion to compare with the recorded champion, or set the "
+            f"champion first with `evalharness champion set {champion.name}`",
+        )
     kwargs = {"progress": progress} | ({"backend_factory": backend_factory} if backend_factory else {})
     runner = Runner(config, store, **kwargs)
     champion_side: Side | None
@@ -115,26 +130,54 @@ def run_gate(config: Config, store: Store, candidate: Checkpoint, suites: Sequen
     else:
         note = f"The champion stays {keeper}."
     decision_id = "dec-" + uuid.uuid4().hex[:12]
-    result = GateResult(candidate=Side(candidate.name, candidate.identity), champion=champion_side,
-                        comparison=comparison, decision=decision, policy=policy, decision_id=decision_id,
-                        recorded=move, record_note=note)
+    result = GateResult(
+        candidate=Side(candidate.name, candidate.identity),
+        champion=champion_side,
+        comparison=comparison,
+        decision=decision,
+        policy=policy,
+        decision_id=decision_id,
+        recorded=move,
+        record_note=note,
+    )
     report_md = to_markdown(result)
-    gate_records.record_decision(store, {
-        "decision_id": decision_id, "candidate": candidate.name, "candidate_identity": candidate.identity,
-        "champion": champion_side.name if champion_side else None,
-        "champion_identity": champion_side.identity if champion_side else None,
-        "candidate_run_ids": candidate_runs, "champion_run_ids": champion_runs or [],
-        "decision": decision.outcome, "exit_code": decision.exit_code, "reasons": decision.reasons,
-        "stats": stats_dict(comparison, decision), "policy": policy.model_dump(), "seed": policy.seed,
-        "report_md": report_md, "champion_reason": _champion_reason(decision, champion_side),
-    }, move_champion=move, expected_seq=recorded.seq if recorded else None,
-        set_by=f"evalharness gate --record ({_user()})")
+    gate_records.record_decision(
+        store,
+        {
+            "decision_id": decision_id,
+            "candidate": candidate.name,
+            "candidate_identity": candidate.identity,
+            "champion": champion_side.name if champion_side else None,
+            "champion_identity": champion_side.identity if champion_side else None,
+            "candidate_run_ids": candidate_runs,
+            "champion_run_ids": champion_runs or [],
+            "decision": decision.outcome,
+            "exit_code": decision.exit_code,
+            "reasons": decision.reasons,
+            "stats": stats_dict(comparison, decision),
+            "policy": policy.model_dump(),
+            "seed": policy.seed,
+            "report_md": report_md,
+            "champion_reason": _champion_reason(decision, champion_side),
+        },
+        move_champion=move,
+        expected_seq=recorded.seq if recorded else None,
+        set_by=f"evalharness gate --record ({_user()})",
+    )
     return result
 
 
-def run_rounds(config: Config, store: Store, candidates: Sequence[Checkpoint], suites: Sequence[Suite], *,
-               champion: Checkpoint | None = None, record: bool = False, progress: Progress | None = None,
-               backend_factory: Callable[[Checkpoint], Backend] | None = None) -> list[GateResult]:
+def run_rounds(
+    config: Config,
+    store: Store,
+    candidates: Sequence[Checkpoint],
+    suites: Sequence[Suite],
+    *,
+    champion: Checkpoint | None = None,
+    record: bool = False,
+    progress: Progress | None = None,
+    backend_factory: Callable[[Checkpoint], Backend] | None = None,
+) -> list[GateResult]:
     """The adaptive loop: gate candidates in order, each against the champion the previous rounds left.
 
     An advance makes the candidate the working champion for the next round (recorded only with
@@ -144,8 +187,16 @@ def run_rounds(config: Config, store: Store, candidates: Sequence[Checkpoint], s
     results: list[GateResult] = []
     working = champion
     for candidate in candidates:
-        result = run_gate(config, store, candidate, suites, champion=working, record=record, progress=progress,
-                          backend_factory=backend_factory)
+        result = run_gate(
+            config,
+            store,
+            candidate,
+            suites,
+            champion=working,
+            record=record,
+            progress=progress,
+            backend_factory=backend_factory,
+        )
         results.append(result)
         if result.decision.outcome == "incomplete":
             break

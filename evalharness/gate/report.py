@@ -34,8 +34,8 @@ class GateResult:
     decision: Decision
     policy: GateConfig
     decision_id: str | None = None
-    recorded: bool = False        # the champion moved to the candidate
-    record_note: str = ""         # what happened to the champion, in words
+    recorded: bool = False  # the champion moved to the candidate
+    record_note: str = ""  # what happened to the champion, in words
 
 
 def _clean(value: Any) -> Any:
@@ -51,27 +51,39 @@ def _clean(value: Any) -> Any:
 
 def stats_dict(comparison: Comparison, decision: Decision) -> dict[str, Any]:
     """What goes into `decisions.stats_json`: every statistic the decision rests on."""
-    return _clean({
-        "suites": [dataclasses.asdict(s) for s in comparison.suites],
-        "metrics": [dataclasses.asdict(m) for m in comparison.metrics],
-        "relapses": dataclasses.asdict(comparison.relapses) if comparison.relapses else None,
-        "seed": comparison.seed, "resamples": comparison.resamples, "alpha": comparison.alpha,
-        "power": comparison.power, "mde_factor": mde_factor(comparison.alpha, comparison.power),
-        "primary_gains": decision.primary_gains, "converged": decision.converged,
-        "checks": [dataclasses.asdict(c) for c in decision.checks],
-    })
+    return _clean(
+        {
+            "suites": [dataclasses.asdict(s) for s in comparison.suites],
+            "metrics": [dataclasses.asdict(m) for m in comparison.metrics],
+            "relapses": dataclasses.asdict(comparison.relapses) if comparison.relapses else None,
+            "seed": comparison.seed,
+            "resamples": comparison.resamples,
+            "alpha": comparison.alpha,
+            "power": comparison.power,
+            "mde_factor": mde_factor(comparison.alpha, comparison.power),
+            "primary_gains": decision.primary_gains,
+            "converged": decision.converged,
+            "checks": [dataclasses.asdict(c) for c in decision.checks],
+        }
+    )
 
 
 def to_json(result: GateResult) -> dict[str, Any]:
     d = result.decision
-    return _clean({
-        "decision": d.outcome, "exit_code": d.exit_code, "reasons": d.reasons,
-        "candidate": dataclasses.asdict(result.candidate),
-        "champion": dataclasses.asdict(result.champion) if result.champion else None,
-        "decision_id": result.decision_id, "recorded": result.recorded, "record_note": result.record_note,
-        "policy": result.policy.model_dump(),
-        **stats_dict(result.comparison, d),
-    })
+    return _clean(
+        {
+            "decision": d.outcome,
+            "exit_code": d.exit_code,
+            "reasons": d.reasons,
+            "candidate": dataclasses.asdict(result.candidate),
+            "champion": dataclasses.asdict(result.champion) if result.champion else None,
+            "decision_id": result.decision_id,
+            "recorded": result.recorded,
+            "record_note": result.record_note,
+            "policy": result.policy.model_dump(),
+            **stats_dict(result.comparison, d),
+        }
+    )
 
 
 def _role(name: str, policy: GateConfig) -> str:
@@ -102,12 +114,16 @@ def _metric_row(m: MetricComparison, policy: GateConfig) -> str:
     if e is None:
         # The full reason is in "Left out of the pairing"; the table keeps to its first clause.
         status = (m.reason or m.status).split(" (")[0]
-        return (f"| {name} | {_role(m.metric, policy)} | {_score(m.champion_corpus)} | {_score(m.candidate_corpus)} "
-                f"| — | — | — | — | — | {m.n_paired}/{m.n_items} | {status} |")
+        return (
+            f"| {name} | {_role(m.metric, policy)} | {_score(m.champion_corpus)} | {_score(m.candidate_corpus)} "
+            f"| — | — | — | — | — | {m.n_paired}/{m.n_items} | {status} |"
+        )
     mde = "—" if e.mde is None else f"{e.mde:.3g}" + ("*" if e.mde_basis != "paired" else "")
-    return (f"| {name} | {_role(m.metric, policy)} | {_score(e.champion_score)} | {_score(e.candidate_score)} "
-            f"| {num(e.delta)} | {num(e.ci_low)} to {num(e.ci_high)} | {_p(e.p_value)} | {_p(m.p_holm)} | {mde} "
-            f"| {m.n_paired}/{m.n_items} | compared |")
+    return (
+        f"| {name} | {_role(m.metric, policy)} | {_score(e.champion_score)} | {_score(e.candidate_score)} "
+        f"| {num(e.delta)} | {num(e.ci_low)} to {num(e.ci_high)} | {_p(e.p_value)} | {_p(m.p_holm)} | {mde} "
+        f"| {m.n_paired}/{m.n_items} | compared |"
+    )
 
 
 def to_markdown(result: GateResult) -> str:
@@ -120,25 +136,40 @@ def to_markdown(result: GateResult) -> str:
     if result.record_note:
         lines += ["", result.record_note]
     level = f"{(1 - c.alpha) * 100:g}%"
-    lines += ["", f"### Metrics — paired bootstrap, {c.resamples} resamples, seed {c.seed}, {level} CI", "",
-              "| metric | role | champion | candidate | Δ (cand − champ) | gain CI | p | Holm p | MDE | paired | status |",
-              "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
+    lines += [
+        "",
+        f"### Metrics — paired bootstrap, {c.resamples} resamples, seed {c.seed}, {level} CI",
+        "",
+        "| metric | role | champion | candidate | Δ (cand − champ) | gain CI | p | Holm p | MDE | paired | status |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
     lines += [_metric_row(m, policy) for m in c.metrics]
-    lines += ["", f"Scores are over the paired items (both runs scored them). Gain is oriented so that positive is "
-                  f"better (↓: lower is better). p is sacrebleu's two-sided paired-bootstrap p; Holm p is adjusted "
-                  f"across the {sum(1 for m in c.metrics if m.p_holm is not None)} metric(s) of the Holm family "
-                  f"({'every metric compared' if policy.holm_family == 'all' else 'the primary metrics'}). MDE is the "
-                  f"minimum detectable gain at α = {c.alpha:g} with {c.power:.0%} power: "
-                  f"{mde_factor(c.alpha, c.power):.2f} × the bootstrap standard error of the gain"
-                  " (* from the champion's own spread, when the two systems are identical)."]
+    lines += [
+        "",
+        f"Scores are over the paired items (both runs scored them). Gain is oriented so that positive is "
+        f"better (↓: lower is better). p is sacrebleu's two-sided paired-bootstrap p; Holm p is adjusted "
+        f"across the {sum(1 for m in c.metrics if m.p_holm is not None)} metric(s) of the Holm family "
+        f"({'every metric compared' if policy.holm_family == 'all' else 'the primary metrics'}). MDE is the "
+        f"minimum detectable gain at α = {c.alpha:g} with {c.power:.0%} power: "
+        f"{mde_factor(c.alpha, c.power):.2f} × the bootstrap standard error of the gain"
+        " (* from the champion's own spread, when the two systems are identical).",
+    ]
     lines += _drops_section(c)
     lines += _relapse_section(c)
     lines += _suite_section(c)
     lines += _crosscheck_section(c)
-    lines += ["", "### Runs", "", "| suite | version | suite hash | candidate run | champion run |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Runs",
+        "",
+        "| suite | version | suite hash | candidate run | champion run |",
+        "|---|---|---|---|---|",
+    ]
     for s in c.suites:
-        lines.append(f"| {s.suite} | {s.version} | `{s.suite_hash[:12]}` | {s.candidate_run} ({s.candidate_status}) | "
-                     + (f"{s.champion_run} ({s.champion_status}) |" if s.champion_run else "— |"))
+        lines.append(
+            f"| {s.suite} | {s.version} | `{s.suite_hash[:12]}` | {s.candidate_run} ({s.candidate_status}) | "
+            + (f"{s.champion_run} ({s.champion_status}) |" if s.champion_run else "— |")
+        )
     if result.decision_id:
         lines += ["", f"Decision `{result.decision_id}` is stored in the evalharness DuckDB file."]
     return "\n".join(lines) + "\n"
@@ -148,8 +179,13 @@ def _drops_section(c: Comparison) -> list[str]:
     rows = [(m.metric, x) for m in c.metrics for x in m.drops]
     if not rows:
         return []
-    out = ["", "### Left out of the pairing", "", "| metric | side | suite | status | items | reason | item ids |",
-           "|---|---|---|---|---:|---|---|"]
+    out = [
+        "",
+        "### Left out of the pairing",
+        "",
+        "| metric | side | suite | status | items | reason | item ids |",
+        "|---|---|---|---|---:|---|---|",
+    ]
     for metric, x in rows:
         ids = ", ".join(x.item_ids[:8]) + (f" … (+{len(x.item_ids) - 8})" if len(x.item_ids) > 8 else "")
         out.append(f"| {metric} | {x.side} | {x.suite} | {x.status} | {x.count} | {x.reason} | {ids} |")
@@ -160,15 +196,24 @@ def _relapse_section(c: Comparison) -> list[str]:
     r = c.relapses
     if r is None:
         return []
-    out = ["", "### Narrative corrections", "",
-           f"{r.n_checked} correction item(s) checked: {len(r.relapsed)} relapse(s), {len(r.fixed)} fixed, "
-           f"{len(r.persisting)} still closer to the disallowed reply in both checkpoints."]
+    out = [
+        "",
+        "### Narrative corrections",
+        "",
+        f"{r.n_checked} correction item(s) checked: {len(r.relapsed)} relapse(s), {len(r.fixed)} fixed, "
+        f"{len(r.persisting)} still closer to the disallowed reply in both checkpoints.",
+    ]
     if r.relapsed:
-        out += ["", "| suite | item | candidate: chrF++ to disallowed / narrative | champion: to disallowed / narrative |",
-                "|---|---|---|---|"]
+        out += [
+            "",
+            "| suite | item | candidate: chrF++ to disallowed / narrative | champion: to disallowed / narrative |",
+            "|---|---|---|---|",
+        ]
         for x in r.relapsed:
-            out.append(f"| {x.suite} | {x.item_id} | {x.candidate.to_disallowed:.1f} / {x.candidate.to_narrative:.1f} | "
-                       f"{x.champion.to_disallowed:.1f} / {x.champion.to_narrative:.1f} |")
+            out.append(
+                f"| {x.suite} | {x.item_id} | {x.candidate.to_disallowed:.1f} / {x.candidate.to_narrative:.1f} | "
+                f"{x.champion.to_disallowed:.1f} / {x.champion.to_narrative:.1f} |"
+            )
     if r.persisting:
         out += ["", "Still closer to the disallowed reply in both: " + ", ".join(r.persisting[:20])]
     return out
@@ -177,12 +222,19 @@ def _relapse_section(c: Comparison) -> list[str]:
 def _suite_section(c: Comparison) -> list[str]:
     if len(c.suites) < 2:
         return []
-    out = ["", "### By suite (descriptive; the decision uses the pooled numbers)", "",
-           "| metric | suite | champion | candidate | gain | gain CI | paired |", "|---|---|---:|---:|---:|---|---:|"]
+    out = [
+        "",
+        "### By suite (descriptive; the decision uses the pooled numbers)",
+        "",
+        "| metric | suite | champion | candidate | gain | gain CI | paired |",
+        "|---|---|---:|---:|---:|---|---:|",
+    ]
     for m in c.metrics:
         for suite, e in m.per_suite:
-            out.append(f"| {m.metric} | {suite} | {_score(e.champion_score)} | {_score(e.candidate_score)} | "
-                       f"{num(e.gain)} | {num(e.ci_low)} to {num(e.ci_high)} | {e.n_paired} |")
+            out.append(
+                f"| {m.metric} | {suite} | {_score(e.champion_score)} | {_score(e.candidate_score)} | "
+                f"{num(e.gain)} | {num(e.ci_low)} to {num(e.ci_high)} | {e.n_paired} |"
+            )
     return out
 
 
@@ -190,13 +242,19 @@ def _crosscheck_section(c: Comparison) -> list[str]:
     rows = [x for m in c.metrics for x in m.crosscheck]
     if not rows:
         return []
-    out = ["", "### Cross-check: sacrebleu's own paired bootstrap on the texts", "",
-           "| metric | suite | seed | ours: champion / candidate / p | sacrebleu: champion / candidate / p | agrees |",
-           "|---|---|---:|---|---|---|"]
+    out = [
+        "",
+        "### Cross-check: sacrebleu's own paired bootstrap on the texts",
+        "",
+        "| metric | suite | seed | ours: champion / candidate / p | sacrebleu: champion / candidate / p | agrees |",
+        "|---|---|---:|---|---|---|",
+    ]
     for x in rows:
         agrees = "yes" if x.scores_agree and x.p_agrees else ("scores only" if x.scores_agree else "NO")
         agrees += f" ({x.note})" if x.note else ""
-        out.append(f"| {x.metric} | {x.suite} | {x.seed} | {x.ours_champion:.3f} / {x.ours_candidate:.3f} / "
-                   f"{x.ours_p:.4f} | {x.sacrebleu_champion:.3f} / {x.sacrebleu_candidate:.3f} / {x.sacrebleu_p:.4f} "
-                   f"| {agrees} |")
+        out.append(
+            f"| {x.metric} | {x.suite} | {x.seed} | {x.ours_champion:.3f} / {x.ours_candidate:.3f} / "
+            f"{x.ours_p:.4f} | {x.sacrebleu_champion:.3f} / {x.sacrebleu_candidate:.3f} / {x.sacrebleu_p:.4f} "
+            f"| {agrees} |"
+        )
     return out

@@ -50,7 +50,7 @@ def draw_counts(strata_sizes: Sequence[int], n_resamples: int, seed: int) -> np.
         for first in range(0, n_resamples, rows):
             last = min(n_resamples, first + rows)
             indices = rng.choice(n, size=(last - first, n), replace=True)
-            counts[first:last, start:start + n] = index_counts(indices, n)
+            counts[first:last, start : start + n] = index_counts(indices, n)
         start += n
     return counts
 
@@ -105,20 +105,28 @@ class PairedEstimate:
     n_paired: int
     champion_score: float
     candidate_score: float
-    delta: float            # candidate − champion, in the metric's own direction
-    gain: float             # delta if higher is better, else −delta
-    ci_low: float           # confidence interval of the gain (percentile bootstrap, level 1 − α)
+    delta: float  # candidate − champion, in the metric's own direction
+    gain: float  # delta if higher is better, else −delta
+    ci_low: float  # confidence interval of the gain (percentile bootstrap, level 1 − α)
     ci_high: float
-    p_value: float          # two-sided, sacrebleu's formula
-    se: float               # bootstrap standard error of the gain
-    mde: float | None       # minimum detectable gain at the configured α and power
-    mde_basis: str          # "paired" or "champion spread" (when the paired spread is zero)
+    p_value: float  # two-sided, sacrebleu's formula
+    se: float  # bootstrap standard error of the gain
+    mde: float | None  # minimum detectable gain at the configured α and power
+    mde_basis: str  # "paired" or "champion spread" (when the paired spread is zero)
     n_resamples: int
-    n_undefined: int        # resamples where a score was undefined (NaN), left out of CI and p
+    n_undefined: int  # resamples where a score was undefined (NaN), left out of CI and p
 
 
-def paired_bootstrap(metric: Metric, candidate: np.ndarray, champion: np.ndarray, counts: np.ndarray, *,
-                     alpha: float, power: float, keep: dict[str, np.ndarray] | None = None) -> PairedEstimate:
+def paired_bootstrap(
+    metric: Metric,
+    candidate: np.ndarray,
+    champion: np.ndarray,
+    counts: np.ndarray,
+    *,
+    alpha: float,
+    power: float,
+    keep: dict[str, np.ndarray] | None = None,
+) -> PairedEstimate:
     """Apply one counts matrix to both systems' per-item statistics (n × k each, same item order).
 
     `keep`, when given, receives the resampled scores ("candidate", "champion") for callers that want
@@ -135,7 +143,7 @@ def paired_bootstrap(metric: Metric, candidate: np.ndarray, champion: np.ndarray
     cand_b, champ_b = cand_b[defined], champ_b[defined]
     gains = sign * (cand_b - champ_b)
     delta = cand_obs - champ_obs
-    ci_low, ci_high = (np.quantile(gains, [alpha / 2, 1 - alpha / 2]) if len(gains) else (np.nan, np.nan))
+    ci_low, ci_high = np.quantile(gains, [alpha / 2, 1 - alpha / 2]) if len(gains) else (np.nan, np.nan)
     se = float(np.std(gains, ddof=1)) if len(gains) > 1 else float("nan")
     factor = mde_factor(alpha, power)
     # Below this the spread is floating-point noise of identical per-item differences, not a spread.
@@ -148,8 +156,17 @@ def paired_bootstrap(metric: Metric, candidate: np.ndarray, champion: np.ndarray
         spread = float(np.std(champ_b, ddof=1)) if len(champ_b) > 1 else float("nan")
         mde, basis = (factor * spread * np.sqrt(2), "champion spread") if spread > tiny else (None, "undefined")
     return PairedEstimate(
-        n_paired=int(candidate.shape[0]), champion_score=champ_obs, candidate_score=cand_obs, delta=delta,
-        gain=sign * delta, ci_low=float(ci_low), ci_high=float(ci_high),
-        p_value=sacrebleu_p_value(cand_b, champ_b, delta) if len(gains) else float("nan"), se=se,
-        mde=None if mde is None else float(mde), mde_basis=basis, n_resamples=int(counts.shape[0]),
-        n_undefined=int((~defined).sum()))
+        n_paired=int(candidate.shape[0]),
+        champion_score=champ_obs,
+        candidate_score=cand_obs,
+        delta=delta,
+        gain=sign * delta,
+        ci_low=float(ci_low),
+        ci_high=float(ci_high),
+        p_value=sacrebleu_p_value(cand_b, champ_b, delta) if len(gains) else float("nan"),
+        se=se,
+        mde=None if mde is None else float(mde),
+        mde_basis=basis,
+        n_resamples=int(counts.shape[0]),
+        n_undefined=int((~defined).sum()),
+    )

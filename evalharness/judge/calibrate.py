@@ -113,9 +113,15 @@ def _interval(values: np.ndarray, confidence: float) -> Interval:
     return Interval(float(low), float(high), undefined)
 
 
-def agreement_stats(human: Sequence[int], judge_mean: Sequence[float], clusters: Sequence[object] | None = None, *,
-                    n_resamples: int = 1000, seed: int = 12345, confidence: float = 0.95
-                    ) -> dict[str, object]:
+def agreement_stats(
+    human: Sequence[int],
+    judge_mean: Sequence[float],
+    clusters: Sequence[object] | None = None,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 12345,
+    confidence: float = 0.95,
+) -> dict[str, object]:
     """κ, ρ, bias and their bootstrap intervals for paired grades. `clusters` groups ratings of one answer.
 
     Point estimates come from sklearn and scipy. The bootstrap draws, per resample, how often each answer
@@ -134,11 +140,19 @@ def agreement_stats(human: Sequence[int], judge_mean: Sequence[float], clusters:
     weights = counts[:, cluster_index].astype(float)  # resample × rating: how often each rating is drawn
     grade = round_half_up(j)
     biases = (weights @ j - weights @ h) / weights.sum(axis=1) if n_resamples else np.array([])
-    return {"kappa": weighted_kappa(h, grade), "kappa_ci": _interval(kappa_batch(h, grade, weights), confidence),
-            "rho": spearman(h, j), "rho_ci": _interval(spearman_batch(h, j, weights), confidence),
-            "judge_mean": float(j.mean()), "human_mean": float(h.mean()), "bias": float(j.mean() - h.mean()),
-            "bias_ci": _interval(biases, confidence), "exact": float(np.mean(grade == h)),
-            "within_one": float(np.mean(np.abs(grade - h) <= 1)), "n_clusters": n_clusters}
+    return {
+        "kappa": weighted_kappa(h, grade),
+        "kappa_ci": _interval(kappa_batch(h, grade, weights), confidence),
+        "rho": spearman(h, j),
+        "rho_ci": _interval(spearman_batch(h, j, weights), confidence),
+        "judge_mean": float(j.mean()),
+        "human_mean": float(h.mean()),
+        "bias": float(j.mean() - h.mean()),
+        "bias_ci": _interval(biases, confidence),
+        "exact": float(np.mean(grade == h)),
+        "within_one": float(np.mean(np.abs(grade - h) <= 1)),
+        "n_clusters": n_clusters,
+    }
 
 
 _QUADRATIC = np.array([[(a - b) ** 2 for b in LABELS] for a in LABELS], dtype=float) / (len(LABELS) - 1) ** 2
@@ -192,8 +206,7 @@ def judge_grades(store: Store) -> dict[tuple[str, str], dict[tuple[str, str, str
     return out
 
 
-def _match(grades: dict[tuple[str, str, str | None], tuple[float, int]], rating: HumanRating, sha: str
-           ) -> float | None:
+def _match(grades: dict[tuple[str, str, str | None], tuple[float, int]], rating: HumanRating, sha: str) -> float | None:
     if rating.suite_hash:
         hit = grades.get((rating.item_id, sha, rating.suite_hash))
         return hit[0] if hit else None
@@ -203,8 +216,15 @@ def _match(grades: dict[tuple[str, str, str | None], tuple[float, int]], rating:
     return sum(mean * n for mean, n in hits) / sum(n for _, n in hits)
 
 
-def calibrate(store: Store, ratings: Sequence[HumanRating], *, n_resamples: int = 1000, seed: int = 12345,
-              confidence: float = 0.95, min_answers: int = 2) -> CalibrationReport:
+def calibrate(
+    store: Store,
+    ratings: Sequence[HumanRating],
+    *,
+    n_resamples: int = 1000,
+    seed: int = 12345,
+    confidence: float = 0.95,
+    min_answers: int = 2,
+) -> CalibrationReport:
     """Agreement of every judge and rubric version in the store with the given human ratings."""
     grades_all = judge_grades(store)
     meta = judging.judge_models(store)
@@ -212,8 +232,10 @@ def calibrate(store: Store, ratings: Sequence[HumanRating], *, n_resamples: int 
     shas = [candidate_sha256(r.candidate) for r in ratings]
     # a rating that names its run but not its suite belongs to that run's suite
     run_suites = run_records.run_suite_hashes(store)
-    ratings = [r if r.suite_hash or not r.run_id or r.run_id not in run_suites
-               else replace(r, suite_hash=run_suites[r.run_id]) for r in ratings]
+    ratings = [
+        r if r.suite_hash or not r.run_id or r.run_id not in run_suites else replace(r, suite_hash=run_suites[r.run_id])
+        for r in ratings
+    ]
     agreements, unmatched = [], {}
     for (identity, rubric_hash), grades in sorted(grades_all.items()):
         human, judge, clusters, items, raters = [], [], [], set(), set()
@@ -244,14 +266,35 @@ def calibrate(store: Store, ratings: Sequence[HumanRating], *, n_resamples: int 
         if stats["rho"] is None and n_answers >= min_answers:
             notes.append("ρ undefined: one side gives every answer the same grade")
         if len(human) < 100:
-            notes.append(f"{len(human)} ratings: expect wide intervals (even 100 ratings leave about ±0.14 "
-                         "on a ρ near 0.6)")
-        agreements.append(Agreement(
-            judge_provider=provider, judge_model=model, judge_identity=identity, rubric_hash=rubric_hash,
-            rubric_name=name, rubric_version=version, n_ratings=len(human), n_answers=n_answers,
-            n_items=len(items), n_raters=len(raters), kappa=stats["kappa"], kappa_ci=stats["kappa_ci"],
-            rho=stats["rho"], rho_ci=stats["rho_ci"], judge_mean=stats["judge_mean"],
-            human_mean=stats["human_mean"], bias=stats["bias"], bias_ci=stats["bias_ci"], exact=stats["exact"],
-            within_one=stats["within_one"], confidence=confidence, n_resamples=n_resamples, seed=seed,
-            notes=tuple(notes)))  # type: ignore[arg-type]
+            notes.append(
+                f"{len(human)} ratings: expect wide intervals (even 100 ratings leave about ±0.14 on a ρ near 0.6)"
+            )
+        agreements.append(
+            Agreement(
+                judge_provider=provider,
+                judge_model=model,
+                judge_identity=identity,
+                rubric_hash=rubric_hash,
+                rubric_name=name,
+                rubric_version=version,
+                n_ratings=len(human),
+                n_answers=n_answers,
+                n_items=len(items),
+                n_raters=len(raters),
+                kappa=stats["kappa"],
+                kappa_ci=stats["kappa_ci"],
+                rho=stats["rho"],
+                rho_ci=stats["rho_ci"],
+                judge_mean=stats["judge_mean"],
+                human_mean=stats["human_mean"],
+                bias=stats["bias"],
+                bias_ci=stats["bias_ci"],
+                exact=stats["exact"],
+                within_one=stats["within_one"],
+                confidence=confidence,
+                n_resamples=n_resamples,
+                seed=seed,
+                notes=tuple(notes),
+            )
+        )  # type: ignore[arg-type]
     return CalibrationReport(agreements=agreements, n_ratings=len(ratings), unmatched=unmatched)

@@ -48,11 +48,17 @@ class GeminiJudge:
         from google.genai import types
 
         response = await self._client.aio.models.generate_content(
-            model=self.model, contents=prompt.user,
+            model=self.model,
+            contents=prompt.user,
             config=types.GenerateContentConfig(
-                system_instruction=prompt.system, temperature=self.config.temperature,
-                max_output_tokens=self.config.max_output_tokens, candidate_count=1,
-                response_mime_type="application/json", response_json_schema=schema))
+                system_instruction=prompt.system,
+                temperature=self.config.temperature,
+                max_output_tokens=self.config.max_output_tokens,
+                candidate_count=1,
+                response_mime_type="application/json",
+                response_json_schema=schema,
+            ),
+        )
         meta = response.usage_metadata
         usage = Usage(getattr(meta, "prompt_token_count", None), getattr(meta, "candidates_token_count", None))
         feedback = response.prompt_feedback
@@ -76,8 +82,7 @@ class OpenAIJudge:
         self.provider = config.provider
         self.model = str(config.model)
         self.config = config
-        self._client = openai_client(api_key=api_key, base_url=config.base_url, timeout_s=timeout_s,
-                                     max_connections=64)
+        self._client = openai_client(api_key=api_key, base_url=config.base_url, timeout_s=timeout_s, max_connections=64)
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self.config.response_format == "json_object":
@@ -86,11 +91,17 @@ class OpenAIJudge:
 
     async def ask(self, prompt: JudgePrompt, schema: dict[str, Any]) -> tuple[str, Usage]:
         response = await self._client.chat.completions.create(
-            model=self.model, temperature=self.config.temperature, max_tokens=self.config.max_output_tokens,
+            model=self.model,
+            temperature=self.config.temperature,
+            max_tokens=self.config.max_output_tokens,
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
-            response_format=self._response_format(schema))  # type: ignore[arg-type]
-        usage = Usage(getattr(response.usage, "prompt_tokens", None),
-                      getattr(response.usage, "completion_tokens", None)) if response.usage else Usage()
+            response_format=self._response_format(schema),
+        )  # type: ignore[arg-type]
+        usage = (
+            Usage(getattr(response.usage, "prompt_tokens", None), getattr(response.usage, "completion_tokens", None))
+            if response.usage
+            else Usage()
+        )
         if not response.choices:
             raise MalformedResponse("no choices in the judge's answer")
         message = response.choices[0].message

@@ -29,8 +29,8 @@ from ..providers.keys import Secret, resolve_api_key, scrub
 from ..providers.session import ProviderSession, run_all
 from ..providers.settings import ProviderSettings, provider_settings
 from ..store import Store
-from ..suites import Item, Suite
 from ..store import judging as records
+from ..suites import Item, Suite
 from .clients import JudgeClient, make_judge_client
 from .prompt import PROMPT_VERSION, build_prompt
 from .rubric import Rubric
@@ -50,15 +50,29 @@ def _sha(obj: Any) -> str:
 
 def judge_identity(config: JudgeConfig) -> str:
     """What determines a verdict besides the rubric and the texts."""
-    return _sha({"provider": config.provider, "model": config.model, "temperature": config.temperature,
-                 "base_url": config.base_url if config.provider == "openai_compatible" else None,
-                 "prompt": PROMPT_VERSION})
+    return _sha(
+        {
+            "provider": config.provider,
+            "model": config.model,
+            "temperature": config.temperature,
+            "base_url": config.base_url if config.provider == "openai_compatible" else None,
+            "prompt": PROMPT_VERSION,
+        }
+    )
 
 
 def item_key(item: Item) -> str:
     """Hash of everything the judge sees of an item (its id is not part of it)."""
-    return _sha({"system": item.system, "prompt": item.prompt, "reference": item.reference,
-                 "narrative": item.narrative, "disallowed": item.disallowed, "direction": item.direction})
+    return _sha(
+        {
+            "system": item.system,
+            "prompt": item.prompt,
+            "reference": item.reference,
+            "narrative": item.narrative,
+            "disallowed": item.disallowed,
+            "direction": item.direction,
+        }
+    )
 
 
 def candidate_sha256(candidate: str) -> str:
@@ -134,8 +148,15 @@ class Judge:
         self.settings = provider_settings(self.providers, self.config.section)
 
     @classmethod
-    def from_config(cls, config: JudgeConfig, rubric: Rubric, store: Store, *,
-                    providers: dict[str, ProviderSettings] | None = None, default_concurrency: int = 8) -> Judge:
+    def from_config(
+        cls,
+        config: JudgeConfig,
+        rubric: Rubric,
+        store: Store,
+        *,
+        providers: dict[str, ProviderSettings] | None = None,
+        default_concurrency: int = 8,
+    ) -> Judge:
         """Resolve the key now, so a missing one stops everything before a request is sent."""
         key = resolve_api_key(config.provider, config.api_key_env)
         return cls(config, rubric, store, providers or {}, default_concurrency, key)
@@ -152,8 +173,10 @@ class Judge:
         """Judge each (item, candidate) pair `samples` times. Governance is checked before anything is sent."""
         started = time.monotonic()
         k = self.config.samples
-        keyed = {item.id: (item, nfc(candidate), [self.cache_key(item, candidate, s) for s in range(k)])
-                 for item, candidate in pairs}
+        keyed = {
+            item.id: (item, nfc(candidate), [self.cache_key(item, candidate, s) for s in range(k)])
+            for item, candidate in pairs
+        }
         all_keys = list(dict.fromkeys(key for _, _, keys in keyed.values() for key in keys))
         cached = records.cached_verdicts(self.store, all_keys)
         tasks: dict[str, _Task] = {}
@@ -168,19 +191,29 @@ class Judge:
             records.record_rubric(self.store, self.rubric)
             results = self._send(list(tasks.values()), suite=suite, run_id=run_id)
         verdicts = {**cached, **{key: row.verdict for key, row in results.items() if row.verdict is not None}}
-        judgements = {item_id: self._aggregate(item_id, keys, verdicts, results)
-                      for item_id, (_, _, keys) in keyed.items()}
+        judgements = {
+            item_id: self._aggregate(item_id, keys, verdicts, results) for item_id, (_, _, keys) in keyed.items()
+        }
         return JudgeReport(
-            judgements=judgements, samples_needed=len(all_keys), cache_hits=len(cached), sent=len(results),
+            judgements=judgements,
+            samples_needed=len(all_keys),
+            cache_hits=len(cached),
+            sent=len(results),
             attempts=sum(r.attempts for r in results.values()),
             invalid=sum(1 for r in results.values() if r.status == "invalid"),
             failed=sum(1 for r in results.values() if r.status == "failed"),
-            seconds=time.monotonic() - started)
+            seconds=time.monotonic() - started,
+        )
 
     # -- sending -----------------------------------------------------------------------------------
     def _send(self, tasks: list[_Task], *, suite: Suite, run_id: str | None) -> dict[str, records.JudgeCallRow]:
-        context = AuditContext(provider=self.config.provider, model=str(self.config.model), purpose="judging",
-                               run_id=run_id, suite_hash=suite.content_hash)
+        context = AuditContext(
+            provider=self.config.provider,
+            model=str(self.config.model),
+            purpose="judging",
+            run_id=run_id,
+            suite_hash=suite.content_hash,
+        )
         workers = self.config.concurrency or self.settings.concurrency or self.default_concurrency
         results: dict[str, records.JudgeCallRow] = {}
         pending: list[records.JudgeCallRow] = []
@@ -188,12 +221,17 @@ class Judge:
         loop = LoopThread(name="evalharness-judge-loop")
         try:
             with AuditLog(self.store) as audit:
+
                 async def producer(emit: Callable[[records.JudgeCallRow], None]) -> None:
                     client = self.client_factory(self.config, self.api_key, timeout_s=self.settings.timeout_s)
                     try:
                         session = ProviderSession(self.settings, context, audit=audit, concurrency=workers)
-                        await run_all(tasks, lambda task: self._one(session, client, task), emit,
-                                      workers=session.limiter.max_limit)
+                        await run_all(
+                            tasks,
+                            lambda task: self._one(session, client, task),
+                            emit,
+                            workers=session.limiter.max_limit,
+                        )
                     finally:
                         await client.aclose()
 
@@ -217,40 +255,87 @@ class Judge:
         raw: str | None = None
         error = "no answer"
         for _ in range(1 + self.config.invalid_retries):
-            outcome = await session.call(lambda: client.ask(prompt, self.schema), item_id=task.item.id,
-                                         endpoint=client.endpoint, estimated_tokens=estimate)
+            outcome = await session.call(
+                lambda: client.ask(prompt, self.schema),
+                item_id=task.item.id,
+                endpoint=client.endpoint,
+                estimated_tokens=estimate,
+            )
             attempts += outcome.attempts
             prompt_tokens += outcome.usage.prompt_tokens or 0
             completion_tokens += outcome.usage.completion_tokens or 0
             if not outcome.ok:
                 assert outcome.failure is not None
-                return self._row(task, "failed", None, f"judge request failed: {outcome.failure.reason}", raw,
-                                 attempts, prompt_tokens, completion_tokens, None)
+                return self._row(
+                    task,
+                    "failed",
+                    None,
+                    f"judge request failed: {outcome.failure.reason}",
+                    raw,
+                    attempts,
+                    prompt_tokens,
+                    completion_tokens,
+                    None,
+                )
             raw = outcome.value
             try:
                 verdict = self.parser.parse(raw)
             except InvalidVerdict as exc:
                 error = str(exc)
                 continue
-            return self._row(task, "ok", verdict, None, None, attempts, prompt_tokens, completion_tokens,
-                             outcome.latency_s)
+            return self._row(
+                task, "ok", verdict, None, None, attempts, prompt_tokens, completion_tokens, outcome.latency_s
+            )
         tries = 1 + self.config.invalid_retries
-        return self._row(task, "invalid", None, f"invalid verdict after {tries} answer(s): {error}", raw, attempts,
-                         prompt_tokens, completion_tokens, None)
+        return self._row(
+            task,
+            "invalid",
+            None,
+            f"invalid verdict after {tries} answer(s): {error}",
+            raw,
+            attempts,
+            prompt_tokens,
+            completion_tokens,
+            None,
+        )
 
-    def _row(self, task: _Task, status: str, verdict: Verdict | None, error: str | None, raw: str | None,
-             attempts: int, prompt_tokens: int, completion_tokens: int, latency: float | None) -> records.JudgeCallRow:
+    def _row(
+        self,
+        task: _Task,
+        status: str,
+        verdict: Verdict | None,
+        error: str | None,
+        raw: str | None,
+        attempts: int,
+        prompt_tokens: int,
+        completion_tokens: int,
+        latency: float | None,
+    ) -> records.JudgeCallRow:
         return records.JudgeCallRow(
-            cache_key=task.key, judge_identity=self.identity, judge_provider=self.config.provider,
-            judge_model=str(self.config.model), rubric_hash=self.rubric.sha256, item_id=task.item.id,
-            item_key=item_key(task.item), candidate_sha256=candidate_sha256(task.candidate),
-            candidate_text=task.candidate, sample_index=task.sample, status=status, verdict=verdict,
-            error=scrub(error), raw_response=scrub(raw[:RAW_KEEP]) if raw is not None else None, attempts=attempts,
-            prompt_tokens=prompt_tokens or None, completion_tokens=completion_tokens or None, latency_s=latency)
+            cache_key=task.key,
+            judge_identity=self.identity,
+            judge_provider=self.config.provider,
+            judge_model=str(self.config.model),
+            rubric_hash=self.rubric.sha256,
+            item_id=task.item.id,
+            item_key=item_key(task.item),
+            candidate_sha256=candidate_sha256(task.candidate),
+            candidate_text=task.candidate,
+            sample_index=task.sample,
+            status=status,
+            verdict=verdict,
+            error=scrub(error),
+            raw_response=scrub(raw[:RAW_KEEP]) if raw is not None else None,
+            attempts=attempts,
+            prompt_tokens=prompt_tokens or None,
+            completion_tokens=completion_tokens or None,
+            latency_s=latency,
+        )
 
     # -- aggregation -------------------------------------------------------------------------------
-    def _aggregate(self, item_id: str, keys: list[str], verdicts: dict[str, Verdict],
-                   results: dict[str, records.JudgeCallRow]) -> ItemJudgement:
+    def _aggregate(
+        self, item_id: str, keys: list[str], verdicts: dict[str, Verdict], results: dict[str, records.JudgeCallRow]
+    ) -> ItemJudgement:
         found = [verdicts.get(key) for key in keys]
         if any(v is None for v in found):
             sample = next(i for i, v in enumerate(found) if v is None)
@@ -259,12 +344,32 @@ class Judge:
             return ItemJudgement(item_id, "failed", f"sample {sample + 1} of {len(keys)}: {why}", tuple(keys))
         scores = [v.overall for v in found if v is not None]
         spread = max(scores) - min(scores)
-        return ItemJudgement(item_id, "scored", None, tuple(keys), tuple(v for v in found if v is not None),
-                             spread=spread, unstable=spread >= self.config.unstable_spread)
+        return ItemJudgement(
+            item_id,
+            "scored",
+            None,
+            tuple(keys),
+            tuple(v for v in found if v is not None),
+            spread=spread,
+            unstable=spread >= self.config.unstable_spread,
+        )
 
     def run_rows(self, run_id: str, report: JudgeReport) -> list[records.JudgeRunItemRow]:
-        return [records.JudgeRunItemRow(
-            run_id=run_id, item_id=j.item_id, judge_identity=self.identity, judge_model=str(self.config.model),
-            rubric_hash=self.rubric.sha256, status=j.status, reason=j.reason, cache_keys=j.cache_keys,
-            overall_scores=j.overall_scores if j.status == "scored" else None, cas=j.cas, spread=j.spread,
-            unstable=j.unstable, flags=j.flags) for j in report.judgements.values()]
+        return [
+            records.JudgeRunItemRow(
+                run_id=run_id,
+                item_id=j.item_id,
+                judge_identity=self.identity,
+                judge_model=str(self.config.model),
+                rubric_hash=self.rubric.sha256,
+                status=j.status,
+                reason=j.reason,
+                cache_keys=j.cache_keys,
+                overall_scores=j.overall_scores if j.status == "scored" else None,
+                cas=j.cas,
+                spread=j.spread,
+                unstable=j.unstable,
+                flags=j.flags,
+            )
+            for j in report.judgements.values()
+        ]

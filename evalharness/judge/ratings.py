@@ -61,8 +61,13 @@ def _row(obj: dict[str, Any], *, path: Path, line: int) -> HumanRating:
     data = {ALIASES.get(k.strip(), k.strip()): v for k, v in obj.items() if k is not None}
     unknown = sorted(set(data) - KNOWN)
     if unknown:
-        raise InputError(f"unknown field(s) {unknown}", path=path, line=line, field=unknown[0],
-                         hint=f"allowed: {sorted(KNOWN | set(ALIASES))}")
+        raise InputError(
+            f"unknown field(s) {unknown}",
+            path=path,
+            line=line,
+            field=unknown[0],
+            hint=f"allowed: {sorted(KNOWN | set(ALIASES))}",
+        )
     for key in ("item_id", "candidate", "rating", "rater"):
         if data.get(key) is None or (isinstance(data[key], str) and key != "candidate" and not data[key].strip()):
             raise InputError("missing required field", path=path, line=line, field=key)
@@ -74,9 +79,15 @@ def _row(obj: dict[str, Any], *, path: Path, line: int) -> HumanRating:
         value = data.get(key)
         return value.strip() or None if isinstance(value, str) else None
 
-    return HumanRating(item_id=nfc(data["item_id"].strip()), candidate=nfc(data["candidate"]),
-                       rating=_parse_rating(data["rating"], path=path, line=line), rater=data["rater"].strip(),
-                       suite_hash=opt("suite_hash"), run_id=opt("run_id"), checkpoint=opt("checkpoint"))
+    return HumanRating(
+        item_id=nfc(data["item_id"].strip()),
+        candidate=nfc(data["candidate"]),
+        rating=_parse_rating(data["rating"], path=path, line=line),
+        rater=data["rater"].strip(),
+        suite_hash=opt("suite_hash"),
+        run_id=opt("run_id"),
+        checkpoint=opt("checkpoint"),
+    )
 
 
 def read_ratings(path: str | Path) -> list[HumanRating]:
@@ -106,10 +117,23 @@ def import_ratings(store: Store, ratings: list[HumanRating], *, source: str) -> 
         return 0
     latest = {r.rating_id: r for r in ratings}  # a file that rates twice: its last row wins
     rows = list(latest.values())
-    store_rows.import_ratings(store, [
-        {"rating_id": r.rating_id, "run_id": r.run_id, "suite_hash": r.suite_hash, "item_id": r.item_id,
-         "checkpoint_name": r.checkpoint, "candidate_text": r.candidate, "cas_rating": r.rating, "rater": r.rater,
-         "source": source} for r in rows])
+    store_rows.import_ratings(
+        store,
+        [
+            {
+                "rating_id": r.rating_id,
+                "run_id": r.run_id,
+                "suite_hash": r.suite_hash,
+                "item_id": r.item_id,
+                "checkpoint_name": r.checkpoint,
+                "candidate_text": r.candidate,
+                "cas_rating": r.rating,
+                "rater": r.rater,
+                "source": source,
+            }
+            for r in rows
+        ],
+    )
     return len(rows)
 
 
@@ -118,7 +142,12 @@ def stored_ratings(store: Store) -> list[HumanRating]:
     rows = store_rows.cas_ratings(store)
     bad = [r for r in rows if not 1 <= int(r[2]) <= 5]
     if bad:
-        raise InputError(f"{len(bad)} stored rating(s) outside 1–5 (first: item '{bad[0][0]}' by '{bad[0][3]}')",
-                         field="ratings.cas_rating", hint="fix or delete those rows; CAS ratings are 1–5")
-    return [HumanRating(item_id=i, candidate=nfc(c), rating=int(r), rater=who, suite_hash=s, run_id=run, checkpoint=ck)
-            for i, c, r, who, s, run, ck in rows]
+        raise InputError(
+            f"{len(bad)} stored rating(s) outside 1–5 (first: item '{bad[0][0]}' by '{bad[0][3]}')",
+            field="ratings.cas_rating",
+            hint="fix or delete those rows; CAS ratings are 1–5",
+        )
+    return [
+        HumanRating(item_id=i, candidate=nfc(c), rating=int(r), rater=who, suite_hash=s, run_id=run, checkpoint=ck)
+        for i, c, r, who, s, run, ck in rows
+    ]

@@ -128,14 +128,18 @@ def parse_rubric(data: bytes, *, path: str | Path | None = None) -> Rubric:
         if err["type"] == "extra_forbidden":
             message = "unknown key (check its spelling; see docs/judge.md for the rubric format)"
         raise InputError(message, path=path, field=key or None) from None
-    return Rubric(spec=spec, sha256=hashlib.sha256(data).hexdigest(), text=text,
-                  path=str(path) if path is not None else None)
+    return Rubric(
+        spec=spec, sha256=hashlib.sha256(data).hexdigest(), text=text, path=str(path) if path is not None else None
+    )
 
 
 def load_rubric(path: str | Path) -> Rubric:
     path = Path(path)
     if not path.is_file():
-        raise InputError("rubric file not found", path=path,
-                         hint="set [judge] rubric in the config to a rubric TOML (default "
-                              "rubrics/cultural_authenticity.toml, relative to the config file)")
+        raise InputError(
+            "rubric file not found",
+            path=path,
+            hint="set [judge] rubric in the config to a rubric TOML (default "
+            "rubrics/cultural_authenticity.toml, relative to the config file)",
+        )
     return parse_rubric(path.read_bytes(), path=path)

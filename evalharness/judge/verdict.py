@@ -43,8 +43,12 @@ class Verdict:
         return overall_to_cas(self.overall)
 
     def to_json(self) -> dict[str, Any]:
-        return {"rationale": self.rationale, "criteria": self.criteria_dict, "flags": list(self.flags),
-                "overall": self.overall}
+        return {
+            "rationale": self.rationale,
+            "criteria": self.criteria_dict,
+            "flags": list(self.flags),
+            "overall": self.overall,
+        }
 
 
 def overall_to_cas(overall: float) -> float:
@@ -63,8 +67,9 @@ def response_schema(rubric: Rubric) -> dict[str, Any]:
         "required": list(rubric.criteria_ids),
         "additionalProperties": False,
     }
-    flag_items: dict[str, Any] = {"type": "string", "enum": list(rubric.flag_ids)} if rubric.flag_ids else \
-        {"type": "string", "enum": ["none"]}
+    flag_items: dict[str, Any] = (
+        {"type": "string", "enum": list(rubric.flag_ids)} if rubric.flag_ids else {"type": "string", "enum": ["none"]}
+    )
     return {
         "type": "object",
         "properties": {
@@ -81,14 +86,16 @@ def response_schema(rubric: Rubric) -> dict[str, Any]:
 def _validator(rubric: Rubric) -> type[BaseModel]:
     strict = ConfigDict(extra="forbid", strict=True)
     score = (int, Field(ge=SCORE_MIN, le=SCORE_MAX))
-    criteria_model = create_model("Criteria", __config__=strict,
-                                  **dict.fromkeys(rubric.criteria_ids, score))  # type: ignore[call-overload]
+    criteria_model = create_model("Criteria", __config__=strict, **dict.fromkeys(rubric.criteria_ids, score))  # type: ignore[call-overload]
     flag_type: Any = Literal[tuple(rubric.flag_ids)] if rubric.flag_ids else Literal["none"]  # type: ignore[valid-type]
-    return create_model("VerdictModel", __config__=strict,
-                        rationale=(str, Field(min_length=1, max_length=RATIONALE_MAX)),
-                        criteria=(criteria_model, ...),
-                        flags=(list[flag_type], ...),
-                        overall=score)  # type: ignore[call-overload]
+    return create_model(
+        "VerdictModel",
+        __config__=strict,
+        rationale=(str, Field(min_length=1, max_length=RATIONALE_MAX)),
+        criteria=(criteria_model, ...),
+        flags=(list[flag_type], ...),
+        overall=score,
+    )  # type: ignore[call-overload]
 
 
 class VerdictParser:
@@ -116,8 +123,12 @@ class VerdictParser:
             raise InvalidVerdict("rationale: empty")
         criteria = model.criteria  # type: ignore[attr-defined]
         flags = tuple(dict.fromkeys(f for f in model.flags if f != "none"))  # type: ignore[attr-defined]
-        return Verdict(criteria=tuple((cid, int(getattr(criteria, cid))) for cid in self.rubric.criteria_ids),
-                       overall=int(model.overall), rationale=rationale, flags=flags)  # type: ignore[attr-defined]
+        return Verdict(
+            criteria=tuple((cid, int(getattr(criteria, cid))) for cid in self.rubric.criteria_ids),
+            overall=int(model.overall),
+            rationale=rationale,
+            flags=flags,
+        )  # type: ignore[attr-defined]
 
 
 def _describe(exc: ValidationError) -> str:

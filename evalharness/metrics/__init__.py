@@ -14,8 +14,17 @@ from .perplexity import BitsPerChar, TokenPerplexity
 if TYPE_CHECKING:
     from ..config import Config
 
-METRIC_NAMES = ("chrf", "chrf++", "bits_per_char", "token_perplexity", "embedding_cosine", "exact_match",
-                "word_accuracy", "edit_similarity", "cas")
+METRIC_NAMES = (
+    "chrf",
+    "chrf++",
+    "bits_per_char",
+    "token_perplexity",
+    "embedding_cosine",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "cas",
+)
 
 
 def build_metric(name: str, *, embedding_batch_size: int = 64, config: Config | None = None) -> Metric:
@@ -32,8 +41,9 @@ def build_metric(name: str, *, embedding_batch_size: int = 64, config: Config | 
         "cas": lambda: _cas(config),
     }
     if name not in factories:
-        raise ConfigError(f"unknown metric '{name}'", field="metrics.enabled",
-                          hint=f"allowed: {', '.join(METRIC_NAMES)}")
+        raise ConfigError(
+            f"unknown metric '{name}'", field="metrics.enabled", hint=f"allowed: {', '.join(METRIC_NAMES)}"
+        )
     return factories[name]()
 
 
@@ -43,5 +53,4 @@ def _cas(config: Config | None) -> Metric:
     return CulturalAuthenticity.from_config(config) if config is not None else CulturalAuthenticity(None)
 
 
-__all__ = ["ContextualMetric", "ItemStat", "Metric", "ScoringContext", "ScoringInput", "METRIC_NAMES",
-           "build_metric"]
+__all__ = ["ContextualMetric", "ItemStat", "Metric", "ScoringContext", "ScoringInput", "METRIC_NAMES", "build_metric"]

@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from ..providers.keys import Secret
     from ..providers.settings import ProviderSettings
 
-NO_JUDGE = ("no judge configured: set [judge] enabled = true with a provider and model in the config "
-            "(see docs/judge.md)")
+NO_JUDGE = "no judge configured: set [judge] enabled = true with a provider and model in the config (see docs/judge.md)"
 
 
 class CulturalAuthenticity(MeanMetric):
@@ -34,9 +33,16 @@ class CulturalAuthenticity(MeanMetric):
     higher_is_better = True
     stat_names = ("sum_cas", "n")
 
-    def __init__(self, judge: JudgeConfig | None = None, *, rubric: Rubric | None = None,
-                 api_key: Secret | None = None, providers: dict[str, ProviderSettings] | None = None,
-                 default_concurrency: int = 8, client_factory: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        judge: JudgeConfig | None = None,
+        *,
+        rubric: Rubric | None = None,
+        api_key: Secret | None = None,
+        providers: dict[str, ProviderSettings] | None = None,
+        default_concurrency: int = 8,
+        client_factory: Callable[..., Any] | None = None,
+    ) -> None:
         if judge is not None and rubric is None:
             raise ValueError("a configured judge needs its rubric")
         self.judge = judge
@@ -57,8 +63,9 @@ class CulturalAuthenticity(MeanMetric):
 
         rubric = load_rubric(config.resolve(settings.rubric))
         key = resolve_api_key(settings.provider, settings.api_key_env)
-        return cls(settings, rubric=rubric, api_key=key, providers=config.providers,
-                   default_concurrency=config.run.concurrency)
+        return cls(
+            settings, rubric=rubric, api_key=key, providers=config.providers, default_concurrency=config.run.concurrency
+        )
 
     def signature(self) -> str:
         if self.judge is None or self.rubric is None:
@@ -67,13 +74,17 @@ class CulturalAuthenticity(MeanMetric):
 
         j = self.judge
         where = f"@{j.base_url}" if j.provider == "openai_compatible" else ""
-        return (f"cas|judge:{j.provider}:{j.model}{where}|t:{j.temperature:g}|k:{j.samples}|rubric:{self.rubric.label}"
-                f"|prompt:{PROMPT_VERSION}|overall 1-5 → 0-1, mean|scale:100")
+        return (
+            f"cas|judge:{j.provider}:{j.model}{where}|t:{j.temperature:g}|k:{j.samples}|rubric:{self.rubric.label}"
+            f"|prompt:{PROMPT_VERSION}|overall 1-5 → 0-1, mean|scale:100"
+        )
 
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
         """Without a run (no store for the cache, no suite for governance) nothing is judged."""
-        return [ItemStat("not_scored", None, "the judge scores only inside a run (it needs the store and suite)")
-                for _ in inputs]
+        return [
+            ItemStat("not_scored", None, "the judge scores only inside a run (it needs the store and suite)")
+            for _ in inputs
+        ]
 
     def item_stats_in(self, context: ScoringContext, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
         from ..store import judging as records
@@ -86,8 +97,15 @@ class CulturalAuthenticity(MeanMetric):
         from ..judge.engine import Judge
 
         assert self.judge is not None and self.rubric is not None
-        judge = Judge(self.judge, self.rubric, context.store, self.providers, self.default_concurrency, self.api_key,
-                      **({"client_factory": self.client_factory} if self.client_factory else {}))
+        judge = Judge(
+            self.judge,
+            self.rubric,
+            context.store,
+            self.providers,
+            self.default_concurrency,
+            self.api_key,
+            **({"client_factory": self.client_factory} if self.client_factory else {}),
+        )
         pairs = [(inp.item, inp.hypothesis) for inp in inputs if inp.hypothesis is not None]
         report = judge.judge(pairs, suite=context.suite, run_id=context.run_id)
         records.replace_run_items(context.store, context.run_id, judge.run_rows(context.run_id, report))
@@ -96,16 +114,20 @@ class CulturalAuthenticity(MeanMetric):
             from ..providers.pricing import calls_cost
 
             # every judging call audited under this run (all its scorings), priced from [providers.<name>]
-            context.summary["judge"]["cost"] = calls_cost(context.store, self.providers, run_id=context.run_id,
-                                                          purposes=("judging",)).to_json()
+            context.summary["judge"]["cost"] = calls_cost(
+                context.store, self.providers, run_id=context.run_id, purposes=("judging",)
+            ).to_json()
         out = []
         for inp in inputs:
             if inp.hypothesis is None:
                 out.append(failed_generation(inp))
                 continue
             j = report.judgements[inp.item.id]
-            out.append(ItemStat.scored(j.cas, 1.0) if j.status == "scored" and j.cas is not None
-                       else ItemStat("failed", None, f"judge: {j.reason}"))
+            out.append(
+                ItemStat.scored(j.cas, 1.0)
+                if j.status == "scored" and j.cas is not None
+                else ItemStat("failed", None, f"judge: {j.reason}")
+            )
         return out
 
     def _refusal(self, context: ScoringContext) -> str | None:
@@ -113,8 +135,11 @@ class CulturalAuthenticity(MeanMetric):
             return NO_JUDGE
         if self.judge.is_external:
             try:
-                require(context.suite, "external_judging",
-                        purpose=f"sending answers to the {self.judge.provider} judge '{self.judge.model}'")
+                require(
+                    context.suite,
+                    "external_judging",
+                    purpose=f"sending answers to the {self.judge.provider} judge '{self.judge.model}'",
+                )
             except GovernanceError as exc:
                 return f"not judged: {exc}"
         return None
@@ -122,8 +147,18 @@ class CulturalAuthenticity(MeanMetric):
 
 def _summary(label: str, rubric: Rubric, samples: int, report: JudgeReport) -> dict[str, Any]:
     failed = sorted(i for i, j in report.judgements.items() if j.status != "scored")
-    return {"status": "scored" if not failed else ("failed" if len(failed) == len(report.judgements) else "partial"),
-            "judge": label, "rubric": rubric.label, "rubric_hash": rubric.sha256, "samples": samples,
-            "unstable_items": report.unstable, "failed_items": failed, "requests_needed": report.samples_needed,
-            "cache_hits": report.cache_hits, "sent": report.sent, "http_attempts": report.attempts,
-            "invalid_verdicts": report.invalid, "failed_requests": report.failed}
+    return {
+        "status": "scored" if not failed else ("failed" if len(failed) == len(report.judgements) else "partial"),
+        "judge": label,
+        "rubric": rubric.label,
+        "rubric_hash": rubric.sha256,
+        "samples": samples,
+        "unstable_items": report.unstable,
+        "failed_items": failed,
+        "requests_needed": report.samples_needed,
+        "cache_hits": report.cache_hits,
+        "sent": report.sent,
+        "http_attempts": report.attempts,
+        "invalid_verdicts": report.invalid,
+        "failed_requests": report.failed,
+    }

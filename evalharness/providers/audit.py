@@ -19,6 +19,7 @@ from ..store import Store
 from ..store.audit import ExternalCallRow, write_calls
 from .keys import scrub
 
+
 @dataclass(frozen=True)
 class AuditContext:
     """What a batch of calls is for. `purpose`: generation | loglikelihood | judging | review."""
@@ -29,8 +30,10 @@ class AuditContext:
     run_id: str | None = None
     suite_hash: str | None = None
 
+
 #: One row type per table: an audit record is the store's `external_calls` row.
 CallRecord = ExternalCallRow
+
 
 class AuditLog:
     """Thread-safe, batched writer of CallRecords. Use as a context manager or call `close()`."""
@@ -94,4 +97,3 @@ class AuditLog:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-

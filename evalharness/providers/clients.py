@@ -8,17 +8,24 @@ from typing import Any
 from .keys import NO_KEY, Secret
 
 
-def openai_client(*, api_key: Secret | None, base_url: str | None = None, timeout_s: float = 60.0,
-                  max_connections: int = 1000) -> Any:
+def openai_client(
+    *, api_key: Secret | None, base_url: str | None = None, timeout_s: float = 60.0, max_connections: int = 1000
+) -> Any:
     """An `openai.AsyncOpenAI` for OpenAI itself (base_url None) or any OpenAI-compatible server."""
     import httpx2
     import openai
 
     http_client = openai.DefaultAsyncHttpxClient(
         timeout=httpx2.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-        limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
-    return openai.AsyncOpenAI(api_key=api_key.reveal() if api_key else NO_KEY, base_url=base_url,
-                              timeout=timeout_s, max_retries=0, http_client=http_client)
+        limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+    )
+    return openai.AsyncOpenAI(
+        api_key=api_key.reveal() if api_key else NO_KEY,
+        base_url=base_url,
+        timeout=timeout_s,
+        max_retries=0,
+        http_client=http_client,
+    )
 
 
 def gemini_client(*, api_key: Secret, base_url: str | None = None, timeout_s: float = 60.0) -> Any:

@@ -50,8 +50,9 @@ class AdaptiveLimiter:
                     return self._epoch
                 await cond.wait()
 
-    async def release(self, ticket: int, *, rate_limited: bool = False, ok: bool = False,
-                      retry_after_s: float | None = None) -> None:
+    async def release(
+        self, ticket: int, *, rate_limited: bool = False, ok: bool = False, retry_after_s: float | None = None
+    ) -> None:
         cond = self._condition()
         async with cond:
             self.in_flight -= 1

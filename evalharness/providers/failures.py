@@ -83,8 +83,11 @@ def _status_failure(status: int, message: str, headers: Any) -> Failure:
     if status in RETRYABLE_STATUS or status >= 500:
         return Failure("server_error", reason, True, http_status=status, retry_after_s=retry_after)
     if status in FATAL_STATUS:
-        hint = {401: " — check the API key variable", 403: " — the key may lack access to this model",
-                404: " — check the model id and base_url"}[status]
+        hint = {
+            401: " — check the API key variable",
+            403: " — the key may lack access to this model",
+            404: " — check the model id and base_url",
+        }[status]
         return Failure("fatal", reason + hint, False, fatal=True, http_status=status)
     return Failure("client_error", reason, False, http_status=status)
 

@@ -98,4 +98,5 @@ def resolve_api_key(provider: str, api_key_env: str | None = None, *, required: 
     raise MissingCredentialError(
         f"{provider} needs an API key and {wanted} is not set. Export it in the environment that runs "
         f"evalharness (e.g. `export {names[0]}=...`, or a CI secret), or name another variable with "
-        f"api_key_env in the checkpoint manifest. Nothing was sent.")
+        f"api_key_env in the checkpoint manifest. Nothing was sent."
+    )

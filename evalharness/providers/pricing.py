@@ -45,12 +45,19 @@ class CostSummary:
     reason: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"calls": self.calls, "ok_calls": self.ok_calls, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "usd": self.usd, "reason": self.reason}
+        return {
+            "calls": self.calls,
+            "ok_calls": self.ok_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "usd": self.usd,
+            "reason": self.reason,
+        }
 
 
-def calls_cost(store: Store, providers: dict[str, ProviderSettings], *, run_id: str,
-               purposes: tuple[str, ...] | None = None) -> CostSummary:
+def calls_cost(
+    store: Store, providers: dict[str, ProviderSettings], *, run_id: str, purposes: tuple[str, ...] | None = None
+) -> CostSummary:
     """Cost of every audited call made for `run_id` (optionally only some purposes), retries included."""
     rows = usage_by_model(store, run_id=run_id, purposes=purposes)
     calls = ok = prompt = completion = 0
@@ -60,13 +67,21 @@ def calls_cost(store: Store, providers: dict[str, ProviderSettings], *, run_id: 
         calls, ok, prompt, completion = calls + n, ok + n_ok, prompt + int(p_tok), completion + int(c_tok)
         price = price_for(provider_settings(providers, provider), model)
         if price is None:
-            reasons.append(f"no price for {provider} model '{model}' (set [providers.{provider}] prompt_per_1m and "
-                           f"completion_per_1m, or [providers.{provider}.prices.\"{model}\"])")
+            reasons.append(
+                f"no price for {provider} model '{model}' (set [providers.{provider}] prompt_per_1m and "
+                f'completion_per_1m, or [providers.{provider}.prices."{model}"])'
+            )
         if no_usage:
             reasons.append(f"{no_usage} answered call(s) to '{model}' reported no token usage")
         if price is not None and not no_usage and usd is not None:
             usd += price.cost(int(p_tok), int(c_tok))
     if reasons:
         usd = None
-    return CostSummary(calls=calls, ok_calls=ok, prompt_tokens=prompt, completion_tokens=completion, usd=usd,
-                       reason="; ".join(reasons) or None)
+    return CostSummary(
+        calls=calls,
+        ok_calls=ok,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        usd=usd,
+        reason="; ".join(reasons) or None,
+    )

@@ -53,8 +53,10 @@ class RateLimiter:
             self._lock = asyncio.Lock()
         async with self._lock:
             while True:
-                delay = max(self.requests.wait_for(1) if self.requests else 0.0,
-                            self.tokens.wait_for(estimated_tokens) if self.tokens else 0.0)
+                delay = max(
+                    self.requests.wait_for(1) if self.requests else 0.0,
+                    self.tokens.wait_for(estimated_tokens) if self.tokens else 0.0,
+                )
                 if delay <= 0:
                     break
                 self.waited_s += delay

@@ -18,8 +18,12 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: ProviderSettings) -> RetryPolicy:
-        return cls(max_retries=settings.max_retries, backoff_s=settings.backoff_s,
-                   max_backoff_s=settings.max_backoff_s, max_retry_after_s=settings.max_retry_after_s)
+        return cls(
+            max_retries=settings.max_retries,
+            backoff_s=settings.backoff_s,
+            max_backoff_s=settings.max_backoff_s,
+            max_retry_after_s=settings.max_retry_after_s,
+        )
 
     def should_retry(self, failure: Failure, attempt: int) -> bool:
         """`attempt` counts from 1. Fatal and non-retryable failures never retry."""

@@ -57,8 +57,15 @@ class CallOutcome(Generic[T]):
 class ProviderSession:
     """Create it inside the event loop that will use it (its locks belong to that loop)."""
 
-    def __init__(self, settings: ProviderSettings, context: AuditContext, *, audit: AuditLog | None,
-                 concurrency: int = 8, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        context: AuditContext,
+        *,
+        audit: AuditLog | None,
+        concurrency: int = 8,
+        rng: random.Random | None = None,
+    ) -> None:
         self.settings = settings
         self.context = context
         self.audit = audit
@@ -71,14 +78,28 @@ class ProviderSession:
         self.attempts = 0
         self.failures_by_kind: dict[str, int] = {}
 
-    async def call(self, fn: Callable[[], Awaitable[tuple[T, Usage]]], *, item_id: str | None = None,
-                   endpoint: str | None = None, estimated_tokens: int = 0) -> CallOutcome[T]:
+    async def call(
+        self,
+        fn: Callable[[], Awaitable[tuple[T, Usage]]],
+        *,
+        item_id: str | None = None,
+        endpoint: str | None = None,
+        estimated_tokens: int = 0,
+    ) -> CallOutcome[T]:
         attempt = 0
         while True:
             if self.fatal is not None:
-                return CallOutcome(None, Failure(self.fatal.kind, f"not sent: an earlier call failed with "
-                                                 f"{self.fatal.reason}", False, fatal=True,
-                                                 http_status=self.fatal.http_status), attempt)
+                return CallOutcome(
+                    None,
+                    Failure(
+                        self.fatal.kind,
+                        f"not sent: an earlier call failed with {self.fatal.reason}",
+                        False,
+                        fatal=True,
+                        http_status=self.fatal.http_status,
+                    ),
+                    attempt,
+                )
             attempt += 1
             value, usage, failure, latency = await self._attempt(fn, item_id, endpoint, attempt, estimated_tokens)
             if failure is None:
@@ -91,9 +112,14 @@ class ProviderSession:
                 return CallOutcome(None, replace(failure, reason=failure.reason + suffix), attempt)
             await asyncio.sleep(self.policy.delay(failure, attempt, self.rng))
 
-    async def _attempt(self, fn: Callable[[], Awaitable[tuple[T, Usage]]], item_id: str | None,
-                       endpoint: str | None, attempt: int, estimated_tokens: int
-                       ) -> tuple[T | None, Usage, Failure | None, float | None]:
+    async def _attempt(
+        self,
+        fn: Callable[[], Awaitable[tuple[T, Usage]]],
+        item_id: str | None,
+        endpoint: str | None,
+        attempt: int,
+        estimated_tokens: int,
+    ) -> tuple[T | None, Usage, Failure | None, float | None]:
         await self.rate.acquire(estimated_tokens)
         ticket = await self.limiter.acquire()
         self.attempts += 1
@@ -105,35 +131,64 @@ class ProviderSession:
             async with asyncio.timeout(self.timeout_s):  # a backstop for servers that trickle bytes
                 value, usage = await fn()
         except asyncio.CancelledError:  # the run was stopped: the request may have been sent, so record it
-            self._record(item_id, endpoint, attempt, Failure("cancelled", "cancelled before a reply arrived", False),
-                         usage, time.monotonic() - started)
+            self._record(
+                item_id,
+                endpoint,
+                attempt,
+                Failure("cancelled", "cancelled before a reply arrived", False),
+                usage,
+                time.monotonic() - started,
+            )
             await self.limiter.release(ticket)
             raise
         except Exception as exc:  # every provider problem becomes a Failure; bugs in our code too, with a reason
             failure = classify(exc)
         latency = time.monotonic() - started
-        await self.limiter.release(ticket, ok=failure is None, rate_limited=failure is not None
-                                   and failure.kind == "rate_limited",
-                                   retry_after_s=failure.retry_after_s if failure else None)
+        await self.limiter.release(
+            ticket,
+            ok=failure is None,
+            rate_limited=failure is not None and failure.kind == "rate_limited",
+            retry_after_s=failure.retry_after_s if failure else None,
+        )
         self.rate.settle(estimated_tokens, usage.total)
         self._record(item_id, endpoint, attempt, failure, usage, latency)
         return value, usage, failure, latency
 
-    def _record(self, item_id: str | None, endpoint: str | None, attempt: int, failure: Failure | None,
-                usage: Usage, latency: float) -> None:
+    def _record(
+        self,
+        item_id: str | None,
+        endpoint: str | None,
+        attempt: int,
+        failure: Failure | None,
+        usage: Usage,
+        latency: float,
+    ) -> None:
         if self.audit is None:
             return
         c = self.context
-        self.audit.record(CallRecord(
-            provider=c.provider, model=c.model, purpose=c.purpose, run_id=c.run_id, suite_hash=c.suite_hash,
-            item_id=item_id, endpoint=endpoint, attempt=attempt, status="ok" if failure is None else failure.kind,
-            http_status=200 if failure is None else failure.http_status, prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens, latency_s=latency,
-            error=None if failure is None else failure.reason))
+        self.audit.record(
+            CallRecord(
+                provider=c.provider,
+                model=c.model,
+                purpose=c.purpose,
+                run_id=c.run_id,
+                suite_hash=c.suite_hash,
+                item_id=item_id,
+                endpoint=endpoint,
+                attempt=attempt,
+                status="ok" if failure is None else failure.kind,
+                http_status=200 if failure is None else failure.http_status,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                latency_s=latency,
+                error=None if failure is None else failure.reason,
+            )
+        )
 
 
-async def run_all(items: Iterable[ItemT], work: Callable[[ItemT], Awaitable[T]], emit: Callable[[T], None], *,
-                  workers: int) -> None:
+async def run_all(
+    items: Iterable[ItemT], work: Callable[[ItemT], Awaitable[T]], emit: Callable[[T], None], *, workers: int
+) -> None:
     """Run `work` over `items` with `workers` concurrent workers; `emit` each result as soon as it is ready.
 
     `work` must not raise for expected failures (ProviderSession.call does not); an unexpected exception

@@ -18,8 +18,18 @@ from .corpus import Corpus, CorpusBuilder
 from .passages import Passage
 from .retrieval import Ranked, Retriever, default_retriever
 
-__all__ = ["Answer", "Corpus", "CorpusBuilder", "Passage", "Ranked", "Reply", "Retriever", "ReviewSession",
-           "corpus_builder", "open_session"]
+__all__ = [
+    "Answer",
+    "Corpus",
+    "CorpusBuilder",
+    "Passage",
+    "Ranked",
+    "Reply",
+    "Retriever",
+    "ReviewSession",
+    "corpus_builder",
+    "open_session",
+]
 
 
 def corpus_builder(config: Config) -> CorpusBuilder:
@@ -36,5 +46,9 @@ def embedding_cache_path(config: Config) -> Path | None:
 
 def open_session(config: Config, *, retriever: Retriever | None = None, **kwargs) -> ReviewSession:
     """A new conversation; the key comes from GOOGLE_API_KEY or GEMINI_API_KEY unless `api_key=` is given."""
-    return ReviewSession(config=config.reviewer, corpus=corpus_builder(config),
-                         retriever=retriever or default_retriever(embedding_cache_path(config)), **kwargs)
+    return ReviewSession(
+        config=config.reviewer,
+        corpus=corpus_builder(config),
+        retriever=retriever or default_retriever(embedding_cache_path(config)),
+        **kwargs,
+    )

@@ -35,11 +35,20 @@ class Answer:
         return list(self.cited) if self.cited else [r.passage.label for r in self.passages]
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "question": self.question, "status": self.status,
-                "model_answered": self.status != "retrieval_only", "model": self.model, "note": self.note,
-                "answer": self.text, "cited": list(self.cited), "sources": self.sources,
-                "passages": [r.to_json() for r in self.passages], "usage": self.usage,
-                "history_turns_dropped": self.history_turns_dropped}
+        return {
+            "kind": self.kind,
+            "question": self.question,
+            "status": self.status,
+            "model_answered": self.status != "retrieval_only",
+            "model": self.model,
+            "note": self.note,
+            "answer": self.text,
+            "cited": list(self.cited),
+            "sources": self.sources,
+            "passages": [r.to_json() for r in self.passages],
+            "usage": self.usage,
+            "history_turns_dropped": self.history_turns_dropped,
+        }
 
 
 def retrieval_only_chunks(note: str, passages: Sequence[Ranked]) -> Iterable[str]:

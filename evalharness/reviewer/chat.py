@@ -104,8 +104,9 @@ class ReviewSession:
         cfg = self.config
         if kind == "assessment":
             pinned = [p for p in corpus.results if not p.heading]  # run, decision and champion summaries
-            return self.retriever.select(ASSESSMENT_QUERY, corpus.passages, top_k=cfg.top_k,
-                                         context_chars=cfg.context_chars, pinned=pinned)
+            return self.retriever.select(
+                ASSESSMENT_QUERY, corpus.passages, top_k=cfg.top_k, context_chars=cfg.context_chars, pinned=pinned
+            )
         return self.retriever.select(question, corpus.passages, top_k=cfg.top_k, context_chars=cfg.context_chars)
 
     def _turn(self, reply: Reply, kind: Literal["assessment", "question"], question: str) -> Iterator[str]:
@@ -126,13 +127,18 @@ class ReviewSession:
         finish: str | None = None
         started = time.monotonic()
         try:
-            for chunk in stream_with_retries(lambda: self._open(contents, attempts), self._policy(),
-                                             attempts=attempts, sleep=self.sleep,
-                                             on_retry=lambda exc: self._audit("retried", http_status(exc), {},
-                                                                              started)):
+            for chunk in stream_with_retries(
+                lambda: self._open(contents, attempts),
+                self._policy(),
+                attempts=attempts,
+                sleep=self.sleep,
+                on_retry=lambda exc: self._audit("retried", http_status(exc), {}, started),
+            ):
                 if chunk.usage_metadata is not None:
-                    usage = {"prompt_tokens": chunk.usage_metadata.prompt_token_count,
-                             "completion_tokens": chunk.usage_metadata.candidates_token_count}
+                    usage = {
+                        "prompt_tokens": chunk.usage_metadata.prompt_token_count,
+                        "completion_tokens": chunk.usage_metadata.candidates_token_count,
+                    }
                 if chunk.candidates and chunk.candidates[0].finish_reason is not None:
                     finish = str(chunk.candidates[0].finish_reason.value)
                 text = _chunk_text(chunk)
@@ -147,29 +153,55 @@ class ReviewSession:
                 return
             note = f"The reply was interrupted: {reason}. It is incomplete and was not added to the history."
             yield f"\n\n_{note}_"
-            reply.answer = Answer(status="interrupted", text="".join(pieces), model=self.config.model, note=note,
-                                  cited=self._cited("".join(pieces), corpus), usage=usage,
-                                  history_turns_dropped=dropped, **base)
+            reply.answer = Answer(
+                status="interrupted",
+                text="".join(pieces),
+                model=self.config.model,
+                note=note,
+                cited=self._cited("".join(pieces), corpus),
+                usage=usage,
+                history_turns_dropped=dropped,
+                **base,
+            )
             return
         text = "".join(pieces)
         if not text.strip():
             note = f"The model returned no text (finish reason: {finish or 'not given'})."
             self._audit("empty", 200, usage, started)
             yield f"_{note}_"
-            reply.answer = Answer(status="interrupted", text="", model=self.config.model, note=note, usage=usage,
-                                  history_turns_dropped=dropped, **base)
+            reply.answer = Answer(
+                status="interrupted",
+                text="",
+                model=self.config.model,
+                note=note,
+                usage=usage,
+                history_turns_dropped=dropped,
+                **base,
+            )
             return
         self._audit("ok", 200, usage, started)
         self.history += [Turn("user", asked), Turn("model", text)]
-        reply.answer = Answer(status="answered", text=text, model=self.config.model, cited=self._cited(text, corpus),
-                              usage=usage, history_turns_dropped=dropped, **base)
+        reply.answer = Answer(
+            status="answered",
+            text=text,
+            model=self.config.model,
+            cited=self._cited(text, corpus),
+            usage=usage,
+            history_turns_dropped=dropped,
+            **base,
+        )
 
     def _retrieval_only(self, reply: Reply, note: str, base: dict, *, dropped: int = 0) -> Iterator[str]:
         chunks = list(retrieval_only_chunks(note, base["passages"]))
         yield from chunks
-        reply.answer = Answer(status="retrieval_only", text="".join(chunks), note=note,
-                              cited=tuple(r.passage.label for r in base["passages"]),
-                              history_turns_dropped=dropped, **base)
+        reply.answer = Answer(
+            status="retrieval_only",
+            text="".join(chunks),
+            note=note,
+            cited=tuple(r.passage.label for r in base["passages"]),
+            history_turns_dropped=dropped,
+            **base,
+        )
 
     # -- the SDK ---------------------------------------------------------------------------------------
 
@@ -186,11 +218,14 @@ class ReviewSession:
 
     def _open(self, contents: list[types.Content], attempts: Attempts) -> Iterator[types.GenerateContentResponse]:
         log.debug("reviewer request: model=%s attempt=%d turns=%d", self.config.model, attempts.count, len(contents))
-        config = types.GenerateContentConfig(system_instruction=SYSTEM_INSTRUCTION,
-                                             temperature=self.config.temperature,
-                                             max_output_tokens=self.config.max_output_tokens)
-        return iter(self.client().models.generate_content_stream(model=self.config.model, contents=contents,
-                                                                 config=config))
+        config = types.GenerateContentConfig(
+            system_instruction=SYSTEM_INSTRUCTION,
+            temperature=self.config.temperature,
+            max_output_tokens=self.config.max_output_tokens,
+        )
+        return iter(
+            self.client().models.generate_content_stream(model=self.config.model, contents=contents, config=config)
+        )
 
     def _describe(self, exc: BaseException, attempts: int) -> str:
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
@@ -211,11 +246,20 @@ class ReviewSession:
         if store is None:
             return
         try:
-            record_review_call(store, provider="gemini", model=self.config.model, status=status, http_status=code,
-                               prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"),
-                               latency_s=round(time.monotonic() - started, 3))
+            record_review_call(
+                store,
+                provider="gemini",
+                model=self.config.model,
+                status=status,
+                http_status=code,
+                prompt_tokens=usage.get("prompt_tokens"),
+                completion_tokens=usage.get("completion_tokens"),
+                latency_s=round(time.monotonic() - started, 3),
+            )
         except EvalHarnessError as exc:
-            log.warning("reviewer: the call could not be recorded in the audit table: %s", redact(str(exc), self.api_key))
+            log.warning(
+                "reviewer: the call could not be recorded in the audit table: %s", redact(str(exc), self.api_key)
+            )
 
     def _cited(self, text: str, corpus: Corpus) -> tuple[str, ...]:
         return find_cited(text, (p.label for p in corpus.passages))

@@ -58,8 +58,14 @@ def _heading(line: str, previous: str, current_body: list[str]) -> tuple[int, st
         return len(atx.group(1)), (atx.group(2) or "").strip()
     setext = _SETEXT.match(line)
     # A setext underline needs a paragraph line right above it that is still part of the current body.
-    if setext and previous.strip() and current_body and current_body[-1] == previous \
-            and not _ATX.match(previous) and not previous.lstrip().startswith(("|", "-", "*", ">")):
+    if (
+        setext
+        and previous.strip()
+        and current_body
+        and current_body[-1] == previous
+        and not _ATX.match(previous)
+        and not previous.lstrip().startswith(("|", "-", "*", ">"))
+    ):
         return (1 if setext.group(1).startswith("=") else 2), previous.strip()
     return None
 

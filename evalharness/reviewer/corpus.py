@@ -46,10 +46,13 @@ class Corpus:
         return tuple(p for p in self.passages if p.is_result)
 
     def summary(self) -> dict:
-        return {"passages": len(self.passages), "files": list(self.files),
-                "results": sorted({p.source for p in self.results}),
-                "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
-                "fingerprint": self.fingerprint}
+        return {
+            "passages": len(self.passages),
+            "files": list(self.files),
+            "results": sorted({p.source for p in self.results}),
+            "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
+            "fingerprint": self.fingerprint,
+        }
 
 
 @dataclass
@@ -78,8 +81,12 @@ class CorpusBuilder:
             passages, read_skips = self._read(files)
             if results is not None:
                 passages.extend(result_passages(results, max_chars=self.config.chunk_chars))
-            self._cached = Corpus(tuple(passages), tuple(file_skips + read_skips + result_skips), fingerprint,
-                                  tuple(self._rel(p) for p in files))
+            self._cached = Corpus(
+                tuple(passages),
+                tuple(file_skips + read_skips + result_skips),
+                fingerprint,
+                tuple(self._rel(p) for p in files),
+            )
             self.builds += 1
             return self._cached
 
@@ -144,8 +151,7 @@ class CorpusBuilder:
         if not self.store.exists():
             return None, [Skipped("store", f"no store at {self.store.path} yet (run `evalharness run` first)")]
         try:
-            return latest_results(self.store, runs=self.config.latest_runs,
-                                  decisions=self.config.latest_decisions), []
+            return latest_results(self.store, runs=self.config.latest_runs, decisions=self.config.latest_decisions), []
         except EvalHarnessError as exc:
             return None, [Skipped("store", f"latest results could not be read: {exc}")]
 

@@ -41,8 +41,9 @@ class EmbeddingCache:
                     return
                 self._vectors = dict(zip((str(d) for d in data["digests"]), data["vectors"].astype(np.float32)))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            log.warning("reviewer: ignoring the embedding cache %s (%s); it will be rewritten", self.path,
-                        type(exc).__name__)
+            log.warning(
+                "reviewer: ignoring the embedding cache %s (%s); it will be rewritten", self.path, type(exc).__name__
+            )
             self._vectors = {}
 
     def missing(self, digests: Iterable[str]) -> list[str]:
@@ -55,7 +56,7 @@ class EmbeddingCache:
             self._vectors.pop(digest, None)
             self._vectors[digest] = vector  # newest last: the oldest are evicted first
         overflow = len(self._vectors) - self.max_entries
-        for digest in list(self._vectors)[:max(overflow, 0)]:
+        for digest in list(self._vectors)[: max(overflow, 0)]:
             del self._vectors[digest]
         self._dirty = True
 
@@ -70,8 +71,12 @@ class EmbeddingCache:
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".embeddings-", suffix=".npz")
         try:
             with os.fdopen(handle, "wb") as out:
-                np.savez(out, model=np.array(self.model), digests=np.array(list(self._vectors)),
-                         vectors=np.stack(list(self._vectors.values())))
+                np.savez(
+                    out,
+                    model=np.array(self.model),
+                    digests=np.array(list(self._vectors)),
+                    vectors=np.stack(list(self._vectors.values())),
+                )
             os.replace(tmp, self.path)
             self._dirty = False
         except OSError as exc:

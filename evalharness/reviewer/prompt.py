@@ -39,11 +39,14 @@ A metric marked unsupported or not scored has no value; never call it zero.
 ASSESSMENT_REQUEST = (
     "Give your opening assessment of this project for someone who has just arrived: what it is for, how it "
     "evaluates and gates checkpoints, what the latest results and gate decisions show, and its main strengths, "
-    "weaknesses and open questions. Keep it under 400 words and cite every claim.")
+    "weaknesses and open questions. Keep it under 400 words and cite every claim."
+)
 
 #: what the retriever is asked when the opening assessment is prepared
-ASSESSMENT_QUERY = ("project purpose and overview; how checkpoints are evaluated and gated; latest evaluation "
-                    "results, gate decisions and champion; governance; known limitations")
+ASSESSMENT_QUERY = (
+    "project purpose and overview; how checkpoints are evaluated and gated; latest evaluation "
+    "results, gate decisions and champion; governance; known limitations"
+)
 
 _BLOCK_TAG = re.compile(r"<(?=\s*/?\s*(?:project_data|passage|question|request)\b)", re.IGNORECASE)
 
@@ -63,8 +66,9 @@ def data_block(passages: Sequence[Ranked]) -> str:
     parts = ["<project_data>"]
     for ranked in passages:
         label = neutralise(ranked.passage.label).replace('"', "&quot;")
-        parts.append(f'<passage source="{label}" kind="{ranked.passage.kind}">\n'
-                     f"{neutralise(ranked.passage.text)}\n</passage>")
+        parts.append(
+            f'<passage source="{label}" kind="{ranked.passage.kind}">\n{neutralise(ranked.passage.text)}\n</passage>'
+        )
     parts.append("</project_data>")
     return "\n".join(parts)
 

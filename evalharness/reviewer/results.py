@@ -25,10 +25,12 @@ def result_passages(results: LatestResults, *, max_chars: int) -> list[Passage]:
 
 
 def _run_text(run: RunSummary) -> str:
-    lines = [f"Run {run.run_id}: checkpoint {run.checkpoint_name} on suite {run.suite_name} {run.suite_version} "
-             f"(suite hash {run.suite_hash[:12]}).",
-             f"Status: {run.status}. Items: {run.n_items}, answered: {_n(run.n_ok)}, failed: {_n(run.n_failed)}. "
-             f"Started {_t(run.started_at)}, finished {_t(run.finished_at)}."]
+    lines = [
+        f"Run {run.run_id}: checkpoint {run.checkpoint_name} on suite {run.suite_name} {run.suite_version} "
+        f"(suite hash {run.suite_hash[:12]}).",
+        f"Status: {run.status}. Items: {run.n_items}, answered: {_n(run.n_ok)}, failed: {_n(run.n_failed)}. "
+        f"Started {_t(run.started_at)}, finished {_t(run.finished_at)}.",
+    ]
     if run.prompt_tokens is not None or run.completion_tokens is not None or run.cost_usd is not None:
         cost = f"{run.cost_usd:.4f} USD" if run.cost_usd is not None else "not recorded"
         lines.append(f"Tokens: prompt {_n(run.prompt_tokens)}, completion {_n(run.completion_tokens)}; cost {cost}.")
@@ -39,8 +41,10 @@ def _run_text(run: RunSummary) -> str:
             if m["corpus_score"] is None:
                 value = f"no score ({m['status']}" + (f": {m['reason']}" if m["reason"] else "") + ")"
             else:
-                value = f"{m['corpus_score']:.3f} ({direction}; {m['status']}, {m['n_scored']} scored, " \
-                        f"{m['n_unscored']} unscored" + (f"; {m['reason']}" if m["reason"] else "") + ")"
+                value = (
+                    f"{m['corpus_score']:.3f} ({direction}; {m['status']}, {m['n_scored']} scored, "
+                    f"{m['n_unscored']} unscored" + (f"; {m['reason']}" if m["reason"] else "") + ")"
+                )
             lines.append(f"- {m['metric']}: {value} [signature {m['signature']}]")
     else:
         lines.append("No metrics recorded for this run.")
@@ -58,11 +62,13 @@ def _run_text(run: RunSummary) -> str:
 def _decision_passages(decision: DecisionSummary, max_chars: int) -> list[Passage]:
     source = f"decision:{decision.decision_id}"
     against = f"champion {decision.champion}" if decision.champion else "no champion (first candidate)"
-    lines = [f"Gate decision {decision.decision_id} at {_t(decision.created_at)}: candidate {decision.candidate} "
-             f"against {against} → {decision.decision} (exit code {decision.exit_code}).",
-             f"Candidate runs: {', '.join(decision.candidate_run_ids) or 'none'}; champion runs: "
-             f"{', '.join(decision.champion_run_ids) or 'none'}.",
-             "It moved the champion." if decision.recorded else "It did not move the champion."]
+    lines = [
+        f"Gate decision {decision.decision_id} at {_t(decision.created_at)}: candidate {decision.candidate} "
+        f"against {against} → {decision.decision} (exit code {decision.exit_code}).",
+        f"Candidate runs: {', '.join(decision.candidate_run_ids) or 'none'}; champion runs: "
+        f"{', '.join(decision.champion_run_ids) or 'none'}.",
+        "It moved the champion." if decision.recorded else "It did not move the champion.",
+    ]
     if decision.reasons:
         lines.append("Reasons:")
         lines.extend(f"- {reason}" for reason in decision.reasons)
@@ -73,8 +79,11 @@ def _decision_passages(decision: DecisionSummary, max_chars: int) -> list[Passag
 
 def _champions_text(champions: tuple[ChampionRow, ...]) -> str:
     current = champions[0]
-    lines = [f"Current champion: {current.checkpoint_name} (since {_t(current.set_at)}, set by {current.set_by}"
-             + (f" through decision {current.decision_id}" if current.decision_id else "") + f": {current.reason})."]
+    lines = [
+        f"Current champion: {current.checkpoint_name} (since {_t(current.set_at)}, set by {current.set_by}"
+        + (f" through decision {current.decision_id}" if current.decision_id else "")
+        + f": {current.reason})."
+    ]
     if len(champions) > 1:
         lines.append("Earlier champions, newest first:")
         lines.extend(f"- {c.checkpoint_name} (from {_t(c.set_at)}, {c.set_by}: {c.reason})" for c in champions[1:])

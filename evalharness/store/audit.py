@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .connection import Store
 
@@ -16,8 +16,8 @@ from .connection import Store
 class ExternalCallRow:
     provider: str
     model: str
-    purpose: str                 # generation | loglikelihood | judging | review
-    status: str                  # ok, or the failure kind (rate_limited, server_error, timeout, …)
+    purpose: str  # generation | loglikelihood | judging | review
+    status: str  # ok, or the failure kind (rate_limited, server_error, timeout, …)
     run_id: str | None = None
     suite_hash: str | None = None
     item_id: str | None = None
@@ -28,12 +28,28 @@ class ExternalCallRow:
     completion_tokens: int | None = None
     latency_s: float | None = None
     error: str | None = None
-    called_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+    called_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
     call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-_COLUMNS = ("call_id", "provider", "model", "purpose", "run_id", "suite_hash", "item_id", "status", "http_status",
-            "prompt_tokens", "completion_tokens", "latency_s", "called_at", "attempt", "endpoint", "error")
+_COLUMNS = (
+    "call_id",
+    "provider",
+    "model",
+    "purpose",
+    "run_id",
+    "suite_hash",
+    "item_id",
+    "status",
+    "http_status",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_s",
+    "called_at",
+    "attempt",
+    "endpoint",
+    "error",
+)
 
 
 def write_calls(store: Store, records: Sequence[ExternalCallRow]) -> None:
@@ -53,13 +69,17 @@ def list_calls(store: Store, *, run_id: str | None = None, purpose: str | None =
     if purpose is not None:
         where.append("purpose = ?")
         params.append(purpose)
-    sql = (f"SELECT {', '.join(_COLUMNS)} FROM external_calls" + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY called_at, call_id")
+    sql = (
+        f"SELECT {', '.join(_COLUMNS)} FROM external_calls"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY called_at, call_id"
+    )
     return [ExternalCallRow(**dict(zip(_COLUMNS, r))) for r in store.query(sql, params)]
 
 
-def usage_by_model(store: Store, *, run_id: str, purposes: Sequence[str] | None = None
-                   ) -> list[tuple[str, str, int, int, int, int, int]]:
+def usage_by_model(
+    store: Store, *, run_id: str, purposes: Sequence[str] | None = None
+) -> list[tuple[str, str, int, int, int, int, int]]:
     """(provider, model, calls, answered calls, answered calls without token usage, prompt tokens, completion
     tokens) of a run's audited calls, retries included."""
     where = "run_id = ?"
@@ -67,8 +87,13 @@ def usage_by_model(store: Store, *, run_id: str, purposes: Sequence[str] | None 
     if purposes:
         where += " AND purpose = ANY(?)"
         params.append(list(purposes))
-    return [(p, m, int(n), int(ok), int(nu), int(pt), int(ct)) for p, m, n, ok, nu, pt, ct in store.query(
-        "SELECT provider, model, count(*), count(*) FILTER (WHERE status = 'ok'), "
-        "count(*) FILTER (WHERE status = 'ok' AND (prompt_tokens IS NULL OR completion_tokens IS NULL)), "
-        f"coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM external_calls WHERE {where} "
-        "GROUP BY provider, model ORDER BY provider, model", params)]
+    return [
+        (p, m, int(n), int(ok), int(nu), int(pt), int(ct))
+        for p, m, n, ok, nu, pt, ct in store.query(
+            "SELECT provider, model, count(*), count(*) FILTER (WHERE status = 'ok'), "
+            "count(*) FILTER (WHERE status = 'ok' AND (prompt_tokens IS NULL OR completion_tokens IS NULL)), "
+            f"coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM external_calls WHERE {where} "
+            "GROUP BY provider, model ORDER BY provider, model",
+            params,
+        )
+    ]

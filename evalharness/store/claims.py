@@ -37,7 +37,7 @@ class ClaimRow:
     lease_until: datetime
 
 
-_COLUMNS = ("checkpoint_identity, settings_hash, suite_hash, run_id, owner, host, pid, claimed_at, lease_until")
+_COLUMNS = "checkpoint_identity, settings_hash, suite_hash, run_id, owner, host, pid, claimed_at, lease_until"
 
 
 def _alive(row: ClaimRow, now: datetime) -> bool:
@@ -57,18 +57,25 @@ def _try(store: Store, key: tuple[str, str, str], owner: str) -> ClaimRow | None
     host, pid = socket.gethostname(), os.getpid()
     with store.transaction() as con:
         now = con.one("SELECT current_timestamp::TIMESTAMP")[0]  # type: ignore[index]
-        row = con.one(f"SELECT {_COLUMNS} FROM run_claims WHERE checkpoint_identity = ? AND settings_hash = ? "
-                      "AND suite_hash = ?", list(key))
+        row = con.one(
+            f"SELECT {_COLUMNS} FROM run_claims WHERE checkpoint_identity = ? AND settings_hash = ? AND suite_hash = ?",
+            list(key),
+        )
         if row is None:
-            got = con.one("INSERT INTO run_claims (checkpoint_identity, settings_hash, suite_hash, owner, host, pid, "
-                          "lease_until) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING owner",
-                          [*key, owner, host, pid, now + LEASE])
+            got = con.one(
+                "INSERT INTO run_claims (checkpoint_identity, settings_hash, suite_hash, owner, host, pid, "
+                "lease_until) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING owner",
+                [*key, owner, host, pid, now + LEASE],
+            )
             return None if got else _BUSY
         holder = ClaimRow(*row)
         if holder.owner == owner or not _alive(holder, now):
-            got = con.one("UPDATE run_claims SET owner = ?, host = ?, pid = ?, claimed_at = ?, lease_until = ? "
-                          "WHERE checkpoint_identity = ? AND settings_hash = ? AND suite_hash = ? AND owner = ? "
-                          "RETURNING owner", [owner, host, pid, now, now + LEASE, *key, holder.owner])
+            got = con.one(
+                "UPDATE run_claims SET owner = ?, host = ?, pid = ?, claimed_at = ?, lease_until = ? "
+                "WHERE checkpoint_identity = ? AND settings_hash = ? AND suite_hash = ? AND owner = ? "
+                "RETURNING owner",
+                [owner, host, pid, now, now + LEASE, *key, holder.owner],
+            )
             return None if got else _BUSY
         return holder
 
@@ -79,21 +86,30 @@ _BUSY = ClaimRow("", "", "", None, "another process", "?", 0, datetime.min, date
 
 def set_run(store: Store, key: tuple[str, str, str], owner: str, run_id: str) -> None:
     with store.transaction() as con:
-        con.execute("UPDATE run_claims SET run_id = ? WHERE checkpoint_identity = ? AND settings_hash = ? AND "
-                    "suite_hash = ? AND owner = ?", [run_id, *key, owner])
+        con.execute(
+            "UPDATE run_claims SET run_id = ? WHERE checkpoint_identity = ? AND settings_hash = ? AND "
+            "suite_hash = ? AND owner = ?",
+            [run_id, *key, owner],
+        )
 
 
 def _renew(store: Store, key: tuple[str, str, str], owner: str) -> None:
     with store.transaction() as con:
         now = con.one("SELECT current_timestamp::TIMESTAMP")[0]  # type: ignore[index]
-        con.execute("UPDATE run_claims SET lease_until = ? WHERE checkpoint_identity = ? AND settings_hash = ? AND "
-                    "suite_hash = ? AND owner = ?", [now + LEASE, *key, owner])
+        con.execute(
+            "UPDATE run_claims SET lease_until = ? WHERE checkpoint_identity = ? AND settings_hash = ? AND "
+            "suite_hash = ? AND owner = ?",
+            [now + LEASE, *key, owner],
+        )
 
 
 def _release(store: Store, key: tuple[str, str, str], owner: str) -> None:
     with store.transaction() as con:
-        con.execute("DELETE FROM run_claims WHERE checkpoint_identity = ? AND settings_hash = ? AND suite_hash = ? "
-                    "AND owner = ?", [*key, owner])
+        con.execute(
+            "DELETE FROM run_claims WHERE checkpoint_identity = ? AND settings_hash = ? AND suite_hash = ? "
+            "AND owner = ?",
+            [*key, owner],
+        )
 
 
 def live_claims(store: Store) -> list[ClaimRow]:
@@ -105,8 +121,9 @@ def live_claims(store: Store) -> list[ClaimRow]:
 
 
 @contextmanager
-def claim(store: Store, key: tuple[str, str, str], *, on_wait: Callable[[ClaimRow], None] | None = None,
-          poll_s: float = 0.2) -> Iterator[str]:
+def claim(
+    store: Store, key: tuple[str, str, str], *, on_wait: Callable[[ClaimRow], None] | None = None, poll_s: float = 0.2
+) -> Iterator[str]:
     """Hold the claim on `key` for the duration of the block (waiting for a live holder first); yields the owner
     token. The lease is renewed in the background and the claim released at the end, also on errors."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -43,8 +43,8 @@ class RunPair:
 @dataclass(frozen=True)
 class CompareFilters:
     metric: str
-    suite_hash: str | None = None    # None: every paired suite
-    direction: str | None = None     # e.g. en-sto
+    suite_hash: str | None = None  # None: every paired suite
+    direction: str | None = None  # e.g. en-sto
     tag: str | None = None
     show: Show = "all"
 
@@ -66,14 +66,18 @@ _FINISHED = "status IN ('complete', 'incomplete')"
 
 def checkpoints(store: Store) -> list[CheckpointChoice]:
     """Checkpoints with finished runs, newest first. A name retrained under a new identity is shown twice."""
-    rows = store.query(f"SELECT checkpoint_name, checkpoint_identity, max(started_at) AS last_run FROM runs "
-                       f"WHERE {_FINISHED} GROUP BY checkpoint_name, checkpoint_identity "
-                       "ORDER BY last_run DESC, checkpoint_name")
+    rows = store.query(
+        f"SELECT checkpoint_name, checkpoint_identity, max(started_at) AS last_run FROM runs "
+        f"WHERE {_FINISHED} GROUP BY checkpoint_name, checkpoint_identity "
+        "ORDER BY last_run DESC, checkpoint_name"
+    )
     counts: dict[str, int] = {}
     for name, _, _ in rows:
         counts[name] = counts.get(name, 0) + 1
-    return [CheckpointChoice(name, ident, last, name if counts[name] == 1 else f"{name} ({ident[:8]})")
-            for name, ident, last in rows]
+    return [
+        CheckpointChoice(name, ident, last, name if counts[name] == 1 else f"{name} ({ident[:8]})")
+        for name, ident, last in rows
+    ]
 
 
 def run_pairs(store: Store, candidate_identity: str, champion_identity: str) -> list[RunPair]:
@@ -86,7 +90,8 @@ def run_pairs(store: Store, candidate_identity: str, champion_identity: str) -> 
         "SELECT c.suite_name, c.suite_version, c.suite_hash, c.run_id, k.run_id FROM ranked c JOIN ranked k "
         "ON c.suite_hash = k.suite_hash AND c.rn = 1 AND k.rn = 1 AND c.checkpoint_identity = ? "
         "AND k.checkpoint_identity = ? ORDER BY c.suite_name, c.suite_version",
-        [candidate_identity, champion_identity, candidate_identity, champion_identity])
+        [candidate_identity, champion_identity, candidate_identity, champion_identity],
+    )
     return [RunPair(*r) for r in rows]
 
 
@@ -96,9 +101,14 @@ def metrics_for(store: Store, pairs: list[RunPair]) -> list[tuple[str, bool]]:
         return []
     runs = [p.candidate_run for p in pairs] + [p.champion_run for p in pairs]
     marks = ", ".join("?" for _ in runs)
-    return [(m, bool(h)) for m, h in store.query(
-        f"SELECT metric, bool_and(higher_is_better) FROM run_metrics WHERE run_id IN ({marks}) "
-        "AND n_scored > 0 GROUP BY metric HAVING count(DISTINCT run_id) >= 2 ORDER BY metric", runs)]
+    return [
+        (m, bool(h))
+        for m, h in store.query(
+            f"SELECT metric, bool_and(higher_is_better) FROM run_metrics WHERE run_id IN ({marks}) "
+            "AND n_scored > 0 GROUP BY metric HAVING count(DISTINCT run_id) >= 2 ORDER BY metric",
+            runs,
+        )
+    ]
 
 
 def facets(store: Store, pairs: list[RunPair]) -> tuple[list[str], list[str]]:
@@ -147,8 +157,9 @@ def _paired_sql(pairs: list[RunPair], filters: CompareFilters, higher_is_better:
     if filters.tag:
         tag_filter = "? = ANY(si.tags)"
         params.append(filters.tag)
-    sql = _PAIRED.format(values=values, suite_filter=suite_filter, direction_filter=direction_filter,
-                         tag_filter=tag_filter)
+    sql = _PAIRED.format(
+        values=values, suite_filter=suite_filter, direction_filter=direction_filter, tag_filter=tag_filter
+    )
     return sql, params
 
 
@@ -157,22 +168,54 @@ def summary(store: Store, pairs: list[RunPair], filters: CompareFilters, higher_
     if not pairs:
         return CompareSummary(0, 0, 0, 0, 0, None, higher_is_better)
     sql, params = _paired_sql(pairs, filters, higher_is_better)
-    row = store.query(sql + "SELECT count(*), count(*) FILTER (WHERE outcome = 'worse'), count(*) FILTER "
-                      "(WHERE outcome = 'better'), count(*) FILTER (WHERE outcome = 'same'), count(*) FILTER "
-                      "(WHERE outcome = 'unscored'), avg(change) FROM paired", params)[0]
-    return CompareSummary(int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]),
-                          None if row[5] is None else float(row[5]), higher_is_better)
+    row = store.query(
+        sql + "SELECT count(*), count(*) FILTER (WHERE outcome = 'worse'), count(*) FILTER "
+        "(WHERE outcome = 'better'), count(*) FILTER (WHERE outcome = 'same'), count(*) FILTER "
+        "(WHERE outcome = 'unscored'), avg(change) FROM paired",
+        params,
+    )[0]
+    return CompareSummary(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        int(row[3]),
+        int(row[4]),
+        None if row[5] is None else float(row[5]),
+        higher_is_better,
+    )
 
 
-def page(store: Store, pairs: list[RunPair], filters: CompareFilters, higher_is_better: bool, *,
-         limit: int = 50, offset: int = 0) -> pd.DataFrame:
+def page(
+    store: Store,
+    pairs: list[RunPair],
+    filters: CompareFilters,
+    higher_is_better: bool,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> pd.DataFrame:
     """One page of items, biggest regressions first (unscored items last), with both answers.
 
     `change` is the delta signed so that negative always means worse, whatever the metric's direction;
     `delta` is the raw candidate − champion difference.
     """
-    columns = ["suite_hash", "suite", "item_id", "direction", "tags", "prompt", "reference", "champion_score",
-               "candidate_score", "delta", "change", "outcome", "reason", "champion_answer", "candidate_answer"]
+    columns = [
+        "suite_hash",
+        "suite",
+        "item_id",
+        "direction",
+        "tags",
+        "prompt",
+        "reference",
+        "champion_score",
+        "candidate_score",
+        "delta",
+        "change",
+        "outcome",
+        "reason",
+        "champion_answer",
+        "candidate_answer",
+    ]
     if not pairs:
         return pd.DataFrame(columns=columns)
     sql, params = _paired_sql(pairs, filters, higher_is_better)
@@ -195,7 +238,8 @@ def page(store: Store, pairs: list[RunPair], filters: CompareFilters, higher_is_
         "LEFT JOIN generations gc ON gc.cache_key = rc.cache_key "
         "LEFT JOIN run_items rk ON rk.run_id = runs_of.champ_run AND rk.item_id = cut.item_id "
         "LEFT JOIN generations gk ON gk.cache_key = rk.cache_key "
-        "ORDER BY cut.change ASC NULLS LAST, cut.suite_label, cut.position")
+        "ORDER BY cut.change ASC NULLS LAST, cut.suite_label, cut.position"
+    )
     frame = store.frame(sql, params)
     frame["tags"] = frame["tags"].map(lambda v: list(v) if v is not None else [])
     return frame[columns]
@@ -203,5 +247,10 @@ def page(store: Store, pairs: list[RunPair], filters: CompareFilters, higher_is_
 
 def count(summary_: CompareSummary, show: str) -> int:
     """Rows the current filter shows (for paging) — from the summary, without another query."""
-    return {"all": summary_.n_items, "worse": summary_.worse, "better": summary_.better, "same": summary_.same,
-            "unscored": summary_.unscored}[show]
+    return {
+        "all": summary_.n_items,
+        "worse": summary_.worse,
+        "better": summary_.better,
+        "same": summary_.same,
+        "unscored": summary_.unscored,
+    }[show]

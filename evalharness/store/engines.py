@@ -57,8 +57,15 @@ class Con:
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:  # pandas.DataFrame
         raise NotImplementedError
 
-    def insert(self, table: str, rows: Rows, *, columns: Sequence[str] | None = None, conflict: Conflict = "error",
-               key: Sequence[str] = ()) -> None:
+    def insert(
+        self,
+        table: str,
+        rows: Rows,
+        *,
+        columns: Sequence[str] | None = None,
+        conflict: Conflict = "error",
+        key: Sequence[str] = (),
+    ) -> None:
         """Insert many rows at once. `conflict`: fail on a duplicate key, keep the stored row, or replace it
         (`key` names the primary key columns; required for "replace")."""
         raise NotImplementedError
@@ -87,6 +94,7 @@ def _columns_of(rows: Rows, columns: Sequence[str] | None) -> list[str]:
 
 # -- DuckDB ------------------------------------------------------------------------------------------------
 
+
 class DuckCon(Con):
     kind = "duckdb"
 
@@ -99,8 +107,15 @@ class DuckCon(Con):
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         return self.raw.execute(sql, list(params) if params else []).df()
 
-    def insert(self, table: str, rows: Rows, *, columns: Sequence[str] | None = None, conflict: Conflict = "error",
-               key: Sequence[str] = ()) -> None:
+    def insert(
+        self,
+        table: str,
+        rows: Rows,
+        *,
+        columns: Sequence[str] | None = None,
+        conflict: Conflict = "error",
+        key: Sequence[str] = (),
+    ) -> None:
         names = _columns_of(rows, columns)
         if not names or len(rows) == 0:
             return
@@ -159,8 +174,10 @@ class DuckDBEngine:
                 return con
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise StoreError(f"cannot open {self.path}: {exc}. Another program may hold it; close it "
-                                     "or point EVALHARNESS_DB / [store] url at another store.") from None
+                    raise StoreError(
+                        f"cannot open {self.path}: {exc}. Another program may hold it; close it "
+                        "or point EVALHARNESS_DB / [store] url at another store."
+                    ) from None
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
@@ -194,6 +211,7 @@ class DuckDBEngine:
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=4096)
 def to_pyformat(sql: str) -> str:
@@ -236,8 +254,15 @@ class PgCon(Con):
         names = [d.name for d in cur.description or ()]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names, coerce_float=True)
 
-    def insert(self, table: str, rows: Rows, *, columns: Sequence[str] | None = None, conflict: Conflict = "error",
-               key: Sequence[str] = ()) -> None:
+    def insert(
+        self,
+        table: str,
+        rows: Rows,
+        *,
+        columns: Sequence[str] | None = None,
+        conflict: Conflict = "error",
+        key: Sequence[str] = (),
+    ) -> None:
         names = _columns_of(rows, columns)
         if not names or len(rows) == 0:
             return
@@ -321,8 +346,10 @@ class PostgresEngine:
             raw = psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(self.connect_timeout_s)))
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"cannot connect to the store {self.display}: {reason}. Check that the server is "
-                             "running and the URL (EVALHARNESS_DB or [store] url) is right.") from None
+            raise StoreError(
+                f"cannot connect to the store {self.display}: {reason}. Check that the server is "
+                "running and the URL (EVALHARNESS_DB or [store] url) is right."
+            ) from None
         # avg() and sum() of integers are NUMERIC in PostgreSQL; the store's numbers are floats on both engines.
         raw.adapters.register_loader("numeric", FloatLoader)
         # Set here, not in the URL's `options`, which a team's URL may use for its own settings (search_path).

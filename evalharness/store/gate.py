@@ -54,9 +54,11 @@ class DecisionRow:
 
 
 _CHAMPION = "seq, checkpoint_name, checkpoint_identity, decision_id, set_at, set_by, reason"
-_DECISION = ("decision_id, created_at, candidate, candidate_identity, champion, champion_identity, "
-             "candidate_run_ids, champion_run_ids, decision, exit_code, reasons_json, stats_json, policy_json, "
-             "seed, report_md, recorded")
+_DECISION = (
+    "decision_id, created_at, candidate, candidate_identity, champion, champion_identity, "
+    "candidate_run_ids, champion_run_ids, decision, exit_code, reasons_json, stats_json, policy_json, "
+    "seed, report_md, recorded"
+)
 
 
 def _champion(row: tuple) -> ChampionRow:
@@ -72,8 +74,14 @@ def _reasons(text: str | None) -> tuple[str, ...]:
     out = []
     for reason in value if isinstance(value, list) else [value]:
         if isinstance(reason, dict):
-            out.append(str(reason.get("message") or reason.get("text") or reason.get("reason")
-                           or json.dumps(reason, ensure_ascii=False)))
+            out.append(
+                str(
+                    reason.get("message")
+                    or reason.get("text")
+                    or reason.get("reason")
+                    or json.dumps(reason, ensure_ascii=False)
+                )
+            )
         else:
             out.append(str(reason))
     return tuple(out)
@@ -88,11 +96,42 @@ def _json(text: str | None) -> dict[str, Any]:
 
 
 def _decision(r: tuple) -> DecisionRow:
-    (decision_id, created_at, candidate, cand_id, champion, champ_id, cand_runs, champ_runs, decision, exit_code,
-     reasons, stats, policy, seed, report_md, recorded) = r
-    return DecisionRow(decision_id, created_at, candidate, cand_id, champion, champ_id, tuple(cand_runs or ()),
-                       tuple(champ_runs or ()), decision, int(exit_code), _reasons(reasons), _json(stats),
-                       _json(policy), int(seed), report_md or "", bool(recorded))
+    (
+        decision_id,
+        created_at,
+        candidate,
+        cand_id,
+        champion,
+        champ_id,
+        cand_runs,
+        champ_runs,
+        decision,
+        exit_code,
+        reasons,
+        stats,
+        policy,
+        seed,
+        report_md,
+        recorded,
+    ) = r
+    return DecisionRow(
+        decision_id,
+        created_at,
+        candidate,
+        cand_id,
+        champion,
+        champ_id,
+        tuple(cand_runs or ()),
+        tuple(champ_runs or ()),
+        decision,
+        int(exit_code),
+        _reasons(reasons),
+        _json(stats),
+        _json(policy),
+        int(seed),
+        report_md or "",
+        bool(recorded),
+    )
 
 
 def current_champion(store: Store) -> ChampionRow | None:
@@ -103,29 +142,46 @@ def current_champion(store: Store) -> ChampionRow | None:
 
 def champion_history(store: Store, limit: int = 100) -> list[ChampionRow]:
     """Newest first."""
-    return [_champion(r) for r in store.query(f"SELECT {_CHAMPION} FROM champions ORDER BY seq DESC LIMIT ?",
-                                              [limit])]
+    return [_champion(r) for r in store.query(f"SELECT {_CHAMPION} FROM champions ORDER BY seq DESC LIMIT ?", [limit])]
 
 
-def _insert_champion(con: Any, expected_seq: int | None, name: str, identity: str, *, decision_id: str | None,
-                     set_by: str, reason: str) -> int:
+def _insert_champion(
+    con: Any, expected_seq: int | None, name: str, identity: str, *, decision_id: str | None, set_by: str, reason: str
+) -> int:
     """Compare-and-set: write champion number expected+1, or raise ChampionChanged if the history moved."""
     newest = con.one("SELECT max(seq) FROM champions")
     now = int(newest[0]) if newest and newest[0] is not None else 0
     if (expected_seq or 0) != now:
-        raise ChampionChanged("the recorded champion changed while this comparison ran; nothing was recorded",
-                              field="champion", hint="run `evalharness gate` again to compare with the new champion")
+        raise ChampionChanged(
+            "the recorded champion changed while this comparison ran; nothing was recorded",
+            field="champion",
+            hint="run `evalharness gate` again to compare with the new champion",
+        )
     seq = now + 1
-    row = con.one(f"INSERT INTO champions ({_CHAMPION}) VALUES (?, ?, ?, ?, current_timestamp, ?, ?) "
-                  "ON CONFLICT DO NOTHING RETURNING seq", [seq, name, identity, decision_id, set_by, reason])
+    row = con.one(
+        f"INSERT INTO champions ({_CHAMPION}) VALUES (?, ?, ?, ?, current_timestamp, ?, ?) "
+        "ON CONFLICT DO NOTHING RETURNING seq",
+        [seq, name, identity, decision_id, set_by, reason],
+    )
     if row is None:  # another writer took this number between our read and our insert
-        raise ChampionChanged("the recorded champion changed while this comparison ran; nothing was recorded",
-                              field="champion", hint="run `evalharness gate` again to compare with the new champion")
+        raise ChampionChanged(
+            "the recorded champion changed while this comparison ran; nothing was recorded",
+            field="champion",
+            hint="run `evalharness gate` again to compare with the new champion",
+        )
     return seq
 
 
-def set_champion(store: Store, name: str, identity: str, *, set_by: str, reason: str,
-                 expected_seq: int | None = None, check: bool = False) -> ChampionRow:
+def set_champion(
+    store: Store,
+    name: str,
+    identity: str,
+    *,
+    set_by: str,
+    reason: str,
+    expected_seq: int | None = None,
+    check: bool = False,
+) -> ChampionRow:
     """Make a checkpoint the champion by hand (the first one, or a deliberate roll-back).
 
     With `check`, only if the champion is still row `expected_seq` (None: there is none); without, the
@@ -140,8 +196,9 @@ def set_champion(store: Store, name: str, identity: str, *, set_by: str, reason:
     return _champion(rows[0])
 
 
-def record_decision(store: Store, row: dict[str, Any], *, move_champion: bool, expected_seq: int | None,
-                    set_by: str) -> str:
+def record_decision(
+    store: Store, row: dict[str, Any], *, move_champion: bool, expected_seq: int | None, set_by: str
+) -> str:
     """Store a decision; when `move_champion`, make its candidate the champion in the same transaction.
 
     `expected_seq` is the champion row the comparison assumed (None: there was none). If another gate or
@@ -150,16 +207,37 @@ def record_decision(store: Store, row: dict[str, Any], *, move_champion: bool, e
     """
     decision_id = row.get("decision_id") or "dec-" + uuid.uuid4().hex[:12]
     with store.transaction() as con:
-        con.execute(f"INSERT INTO decisions ({_DECISION}) VALUES (?, current_timestamp, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?)",
-                    [decision_id, row["candidate"], row["candidate_identity"], row["champion"],
-                     row["champion_identity"], list(row["candidate_run_ids"]), list(row["champion_run_ids"]),
-                     row["decision"], row["exit_code"], json.dumps(row["reasons"], ensure_ascii=False),
-                     json.dumps(row["stats"], ensure_ascii=False, default=str),
-                     json.dumps(row["policy"], ensure_ascii=False), row["seed"], row["report_md"], move_champion])
+        con.execute(
+            f"INSERT INTO decisions ({_DECISION}) VALUES (?, current_timestamp, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?)",
+            [
+                decision_id,
+                row["candidate"],
+                row["candidate_identity"],
+                row["champion"],
+                row["champion_identity"],
+                list(row["candidate_run_ids"]),
+                list(row["champion_run_ids"]),
+                row["decision"],
+                row["exit_code"],
+                json.dumps(row["reasons"], ensure_ascii=False),
+                json.dumps(row["stats"], ensure_ascii=False, default=str),
+                json.dumps(row["policy"], ensure_ascii=False),
+                row["seed"],
+                row["report_md"],
+                move_champion,
+            ],
+        )
         if move_champion:
-            _insert_champion(con, expected_seq, row["candidate"], row["candidate_identity"], decision_id=decision_id,
-                             set_by=set_by, reason=row["champion_reason"])
+            _insert_champion(
+                con,
+                expected_seq,
+                row["candidate"],
+                row["candidate_identity"],
+                decision_id=decision_id,
+                set_by=set_by,
+                reason=row["champion_reason"],
+            )
     return decision_id
 
 
@@ -170,8 +248,12 @@ def get_decision(store: Store, decision_id: str) -> DecisionRow | None:
 
 def list_decisions(store: Store, limit: int = 50) -> list[DecisionRow]:
     """Newest first."""
-    return [_decision(r) for r in store.query(f"SELECT {_DECISION} FROM decisions ORDER BY created_at DESC, "
-                                              "decision_id LIMIT ?", [limit])]
+    return [
+        _decision(r)
+        for r in store.query(
+            f"SELECT {_DECISION} FROM decisions ORDER BY created_at DESC, decision_id LIMIT ?", [limit]
+        )
+    ]
 
 
 def count_decisions(store: Store) -> int:
@@ -182,6 +264,9 @@ def recent_advance_gains(store: Store, limit: int) -> list[dict[str, float]]:
     """Primary-metric gains of the most recent advances that moved the champion, newest first."""
     if limit <= 0:
         return []
-    rows = store.query("SELECT stats_json FROM decisions WHERE recorded AND decision IN ('advance', 'converged') "
-                       "ORDER BY created_at DESC LIMIT ?", [limit])
+    rows = store.query(
+        "SELECT stats_json FROM decisions WHERE recorded AND decision IN ('advance', 'converged') "
+        "ORDER BY created_at DESC LIMIT ?",
+        [limit],
+    )
     return [_json(r[0]).get("primary_gains", {}) for r in rows]

@@ -16,7 +16,8 @@ def item_text(store: Store, suite_hash: str, item_id: str) -> tuple[Any, ...] | 
         "SELECT si.suite_hash, s.name, s.version, s.kind, si.item_id, si.prompt, si.reference, si.system, "
         "si.direction, si.tags, si.disallowed, si.narrative FROM suite_items si "
         "JOIN suites s ON s.suite_hash = si.suite_hash WHERE si.suite_hash = ? AND si.item_id = ?",
-        [suite_hash, item_id])
+        [suite_hash, item_id],
+    )
     return rows[0] if rows else None
 
 
@@ -32,7 +33,8 @@ def newest_answers(store: Store, suite_hash: str, item_id: str) -> list[tuple[An
         "CASE WHEN ri.status = 'ok' AND g.text IS NULL THEN 'cached generation missing' ELSE ri.error END "
         "FROM newest n LEFT JOIN run_items ri ON ri.run_id = n.run_id AND ri.item_id = ? "
         "LEFT JOIN generations g ON g.cache_key = ri.cache_key WHERE n.rn = 1 ORDER BY n.started_at, n.run_id",
-        [suite_hash, item_id])
+        [suite_hash, item_id],
+    )
 
 
 def item_scores(store: Store, item_id: str, run_ids: Sequence[str]):  # -> pandas.DataFrame
@@ -40,4 +42,6 @@ def item_scores(store: Store, item_id: str, run_ids: Sequence[str]):  # -> panda
     return store.frame(
         "SELECT s.run_id, r.checkpoint_name AS checkpoint, s.metric, s.status, s.score, s.reason "
         "FROM item_scores s JOIN runs r ON r.run_id = s.run_id WHERE s.item_id = ? AND s.run_id = ANY(?) "
-        "ORDER BY r.started_at, s.metric", [item_id, list(run_ids)])
+        "ORDER BY r.started_at, s.metric",
+        [item_id, list(run_ids)],
+    )

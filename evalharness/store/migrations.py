@@ -34,8 +34,10 @@ def _migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
-          "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+    "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+)
 
 
 def apply_migrations(con: Con) -> list[str]:

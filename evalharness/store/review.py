@@ -54,29 +54,69 @@ def latest_results(store: Store, *, runs: int, decisions: int, champions: int = 
     decisions; the champion history."""
     found = _list_decisions(store, decisions)
     referenced = sorted({rid for d in found for rid in (*d.candidate_run_ids, *d.champion_run_ids)})
-    newest = [_run_row(r) for r in store.query(
-        f"SELECT {RUN_COLUMNS} FROM (SELECT {RUN_COLUMNS}, row_number() OVER (PARTITION BY checkpoint_name, "
-        "suite_name ORDER BY started_at DESC, run_id) AS newest FROM runs) t "
-        "WHERE newest = 1 ORDER BY started_at DESC, run_id LIMIT ?", [runs])]
+    newest = [
+        _run_row(r)
+        for r in store.query(
+            f"SELECT {RUN_COLUMNS} FROM (SELECT {RUN_COLUMNS}, row_number() OVER (PARTITION BY checkpoint_name, "
+            "suite_name ORDER BY started_at DESC, run_id) AS newest FROM runs) t "
+            "WHERE newest = 1 ORDER BY started_at DESC, run_id LIMIT ?",
+            [runs],
+        )
+    ]
     have = {r.run_id for r in newest}
     run_rows = newest + runs_by_id(store, [rid for rid in referenced if rid not in have])
     metrics: dict[str, list[dict[str, Any]]] = {}
     for m in metrics_of_runs(store, [r.run_id for r in run_rows]):
         metrics.setdefault(m.run_id, []).append({k: v for k, v in m.as_dict().items() if k != "stat_names"})
-    return LatestResults(runs=tuple(_summary(r, metrics.get(r.run_id, [])) for r in run_rows), decisions=tuple(found),
-                         champions=tuple(champion_history(store, champions)))
+    return LatestResults(
+        runs=tuple(_summary(r, metrics.get(r.run_id, [])) for r in run_rows),
+        decisions=tuple(found),
+        champions=tuple(champion_history(store, champions)),
+    )
 
 
 def _summary(r: RunRow, metrics: list[dict[str, Any]]) -> RunSummary:
-    return RunSummary(r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.suite_hash, r.status, r.n_items,
-                      r.n_ok, r.n_failed, r.started_at, r.finished_at, r.prompt_tokens, r.completion_tokens,
-                      r.cost_usd, r.summary, tuple(metrics))
+    return RunSummary(
+        r.run_id,
+        r.checkpoint_name,
+        r.suite_name,
+        r.suite_version,
+        r.suite_hash,
+        r.status,
+        r.n_items,
+        r.n_ok,
+        r.n_failed,
+        r.started_at,
+        r.finished_at,
+        r.prompt_tokens,
+        r.completion_tokens,
+        r.cost_usd,
+        r.summary,
+        tuple(metrics),
+    )
 
 
-def record_review_call(store: Store, *, provider: str, model: str, status: str, http_status: int | None,
-                       prompt_tokens: int | None, completion_tokens: int | None, latency_s: float | None) -> str:
+def record_review_call(
+    store: Store,
+    *,
+    provider: str,
+    model: str,
+    status: str,
+    http_status: int | None,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    latency_s: float | None,
+) -> str:
     """One row in the external-call audit for a reviewer request (purpose `review`; no item ids, no key)."""
-    record = ExternalCallRow(provider=provider, model=model, purpose="review", status=status, http_status=http_status,
-                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, latency_s=latency_s)
+    record = ExternalCallRow(
+        provider=provider,
+        model=model,
+        purpose="review",
+        status=status,
+        http_status=http_status,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        latency_s=latency_s,
+    )
     write_calls(store, [record])
     return record.call_id

@@ -54,10 +54,14 @@ class AccountMissing(LookupError):
         self.name, self.role, self.found_role = name, role, found_role
 
 
-CORRECTION_COLUMNS = ("correction_id, run_id, suite_hash, item_id, prompt, disallowed, narrative, author, "
-                      "created_at, status, reviewed_by, reviewed_at, note")
-_RATING = ("rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, verdict, cas_rating, rater, "
-           "source, created_at")
+CORRECTION_COLUMNS = (
+    "correction_id, run_id, suite_hash, item_id, prompt, disallowed, narrative, author, "
+    "created_at, status, reviewed_by, reviewed_at, note"
+)
+_RATING = (
+    "rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, verdict, cas_rating, rater, "
+    "source, created_at"
+)
 
 
 def _check_account(con: Any, name: str, role: str) -> None:
@@ -68,8 +72,10 @@ def _check_account(con: Any, name: str, role: str) -> None:
 
 # -- ratings and corrections -----------------------------------------------------------------------------
 
-def save_review(store: Store, reviewer: str, *, rating: dict[str, Any] | None, correction: dict[str, Any] | None
-                ) -> datetime:
+
+def save_review(
+    store: Store, reviewer: str, *, rating: dict[str, Any] | None, correction: dict[str, Any] | None
+) -> datetime:
     """Write a rating and/or a correction of one answer in one transaction; returns the database's time.
 
     Raises AccountMissing (nothing written) if the reviewer's account is gone. The commit happens before
@@ -103,7 +109,8 @@ def cas_ratings(store: Store) -> list[tuple[str, str, int, str, str | None, str 
         " SELECT item_id, candidate_text, cas_rating, rater, suite_hash, run_id, checkpoint_name, "
         " row_number() OVER (PARTITION BY coalesce(suite_hash, ''), item_id, candidate_text, rater"
         " ORDER BY created_at DESC, rating_id DESC) AS newest FROM ratings WHERE cas_rating IS NOT NULL"
-        ") t WHERE newest = 1 ORDER BY item_id, rater")
+        ") t WHERE newest = 1 ORDER BY item_id, rater"
+    )
 
 
 def list_ratings(store: Store) -> list[RatingRow]:
@@ -113,8 +120,12 @@ def list_ratings(store: Store) -> list[RatingRow]:
 def list_corrections(store: Store, status: str | None = None, limit: int = 1000) -> list[CorrectionRow]:
     where = "WHERE status = ? " if status else ""
     params: list[Any] = ([status] if status else []) + [limit]
-    return [CorrectionRow(*r) for r in store.query(
-        f"SELECT {CORRECTION_COLUMNS} FROM corrections {where}ORDER BY created_at, correction_id LIMIT ?", params)]
+    return [
+        CorrectionRow(*r)
+        for r in store.query(
+            f"SELECT {CORRECTION_COLUMNS} FROM corrections {where}ORDER BY created_at, correction_id LIMIT ?", params
+        )
+    ]
 
 
 def correction_ids(store: Store) -> set[str]:
@@ -131,7 +142,8 @@ def accepted_with_items(store: Store) -> list[tuple[CorrectionRow, str | None, t
     rows = store.query(
         f"SELECT {columns}, si.direction, si.tags, si.system FROM corrections c LEFT JOIN suite_items si "
         "ON si.suite_hash = c.suite_hash AND si.item_id = c.item_id WHERE c.status = 'accepted' "
-        "ORDER BY c.created_at, c.correction_id")
+        "ORDER BY c.created_at, c.correction_id"
+    )
     return [(CorrectionRow(*r[:13]), r[13], tuple(r[14]) if r[14] is not None else None, r[15]) for r in rows]
 
 
@@ -142,12 +154,17 @@ def set_correction_status(store: Store, admin: str, correction_id: str, status: 
     with store.transaction() as con:
         _check_account(con, admin, "admin")
         if status == "pending":
-            row = con.one("UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "
-                          "note = ? WHERE correction_id = ? RETURNING correction_id", [note, correction_id])
+            row = con.one(
+                "UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "
+                "note = ? WHERE correction_id = ? RETURNING correction_id",
+                [note, correction_id],
+            )
         else:
-            row = con.one("UPDATE corrections SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, "
-                          "note = ? WHERE correction_id = ? RETURNING correction_id",
-                          [status, admin, note, correction_id])
+            row = con.one(
+                "UPDATE corrections SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, "
+                "note = ? WHERE correction_id = ? RETURNING correction_id",
+                [status, admin, note, correction_id],
+            )
     return row is not None
 
 
@@ -158,6 +175,7 @@ def now(store: Store) -> datetime:
 
 # -- the review queue --------------------------------------------------------------------------------------
 
+
 def review_target(store: Store, run_id: str, item_id: str) -> tuple[str, str, str, str, str, str] | None:
     """(run_id, suite_hash, item_id, checkpoint_name, prompt, answer) of an answered item of a run."""
     rows = store.query(
@@ -165,7 +183,9 @@ def review_target(store: Store, run_id: str, item_id: str) -> tuple[str, str, st
         "JOIN run_items ri ON ri.run_id = r.run_id AND ri.item_id = ? "
         "JOIN generations g ON g.cache_key = ri.cache_key "
         "JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = ri.item_id "
-        "WHERE r.run_id = ? AND ri.status = 'ok'", [item_id, run_id])
+        "WHERE r.run_id = ? AND ri.status = 'ok'",
+        [item_id, run_id],
+    )
     return rows[0] if rows else None
 
 
@@ -183,8 +203,10 @@ def review_queue(store: Store, run_id: str, reviewer: str, *, metric: str, limit
         "LEFT JOIN (SELECT run_id, item_id FROM ratings WHERE rater = ? UNION "
         "SELECT run_id, item_id FROM corrections WHERE author = ?) rv "
         "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id "
-        "WHERE ri.run_id = ? AND ri.status = 'ok' " + ("" if include_done else "AND rv.item_id IS NULL ") +
-        "ORDER BY done, unstable DESC, (s.score IS NULL) DESC, s.score ASC, si.position LIMIT ?")
+        "WHERE ri.run_id = ? AND ri.status = 'ok' "
+        + ("" if include_done else "AND rv.item_id IS NULL ")
+        + "ORDER BY done, unstable DESC, (s.score IS NULL) DESC, s.score ASC, si.position LIMIT ?"
+    )
     return store.frame(sql, [metric, reviewer, reviewer, run_id, limit])
 
 
@@ -195,7 +217,9 @@ def queue_counts(store: Store, run_id: str, reviewer: str) -> tuple[int, int, in
         "count(DISTINCT rv.item_id) FILTER (WHERE ri.status = 'ok') FROM run_items ri "
         "LEFT JOIN (SELECT run_id, item_id FROM ratings WHERE rater = ? UNION "
         "SELECT run_id, item_id FROM corrections WHERE author = ?) rv "
-        "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id WHERE ri.run_id = ?", [reviewer, reviewer, run_id])[0]
+        "ON rv.run_id = ri.run_id AND rv.item_id = ri.item_id WHERE ri.run_id = ?",
+        [reviewer, reviewer, run_id],
+    )[0]
     return int(row[0]), int(row[1]), int(row[2])
 
 
@@ -204,7 +228,8 @@ def reviewable_runs(store: Store):
     return store.frame(
         "SELECT r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.started_at FROM runs r "
         "WHERE EXISTS (SELECT 1 FROM run_items ri WHERE ri.run_id = r.run_id AND ri.status = 'ok') "
-        "ORDER BY r.started_at DESC, r.run_id")
+        "ORDER BY r.started_at DESC, r.run_id"
+    )
 
 
 def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str):
@@ -214,4 +239,5 @@ def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str):
         "CAST(NULL AS VARCHAR) AS status FROM ratings WHERE rater = ? AND run_id = ? AND item_id = ? UNION ALL "
         "SELECT 'correction', created_at, NULL, NULL, narrative, status FROM corrections "
         "WHERE author = ? AND run_id = ? AND item_id = ? ORDER BY created_at",
-        [reviewer, run_id, item_id, reviewer, run_id, item_id])
+        [reviewer, run_id, item_id, reviewer, run_id, item_id],
+    )

@@ -55,34 +55,53 @@ class RunItemRow:
 
     run_id: str
     item_id: str
-    status: str            # ok | failed
+    status: str  # ok | failed
     text: str | None
     error: str | None
     cache_key: str | None = None
 
 
-RUN_COLUMNS = ("run_id, checkpoint_name, checkpoint_identity, settings_hash, suite_name, suite_hash, suite_version, "
-               "status, n_items, n_ok, n_failed, started_at, finished_at, summary_json, prompt_tokens, "
-               "completion_tokens, cost_usd")
+RUN_COLUMNS = (
+    "run_id, checkpoint_name, checkpoint_identity, settings_hash, suite_name, suite_hash, suite_version, "
+    "status, n_items, n_ok, n_failed, started_at, finished_at, summary_json, prompt_tokens, "
+    "completion_tokens, cost_usd"
+)
 
 
 def _run(row: tuple) -> RunRow:
     head, summary, tail = row[:13], row[13], row[14:]
-    return RunRow(*head, summary=json.loads(summary) if summary else None, prompt_tokens=tail[0],
-                  completion_tokens=tail[1], cost_usd=tail[2])
+    return RunRow(
+        *head,
+        summary=json.loads(summary) if summary else None,
+        prompt_tokens=tail[0],
+        completion_tokens=tail[1],
+        cost_usd=tail[2],
+    )
 
 
 def record_checkpoint(store: Store, checkpoint: Checkpoint) -> None:
     with store.transaction() as con:
-        con.execute("INSERT INTO checkpoints (identity, name, backend, model, adapter, parent, manifest_json)"
-                    " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                    [checkpoint.identity, checkpoint.name, checkpoint.backend, checkpoint.model, checkpoint.adapter,
-                     checkpoint.parent, checkpoint.model_dump_json()])
+        con.execute(
+            "INSERT INTO checkpoints (identity, name, backend, model, adapter, parent, manifest_json)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [
+                checkpoint.identity,
+                checkpoint.name,
+                checkpoint.backend,
+                checkpoint.model,
+                checkpoint.adapter,
+                checkpoint.parent,
+                checkpoint.model_dump_json(),
+            ],
+        )
 
 
 def get_checkpoint(store: Store, identity: str) -> CheckpointRow | None:
-    rows = store.query("SELECT identity, name, backend, model, adapter, parent, manifest_json, first_seen "
-                       "FROM checkpoints WHERE identity = ?", [identity])
+    rows = store.query(
+        "SELECT identity, name, backend, model, adapter, parent, manifest_json, first_seen "
+        "FROM checkpoints WHERE identity = ?",
+        [identity],
+    )
     if not rows:
         return None
     *head, manifest, first_seen = rows[0]
@@ -91,22 +110,34 @@ def get_checkpoint(store: Store, identity: str) -> CheckpointRow | None:
 
 def find_run(store: Store, checkpoint: Checkpoint, suite: Suite) -> RunRow | None:
     """The newest run of this checkpoint (identity and settings) on this suite version, if any."""
-    rows = store.query(f"SELECT {RUN_COLUMNS} FROM runs WHERE checkpoint_identity = ? AND settings_hash = ? "
-                       "AND suite_hash = ? ORDER BY started_at DESC, run_id DESC LIMIT 1",
-                       [checkpoint.identity, checkpoint.settings_hash, suite.content_hash])
+    rows = store.query(
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE checkpoint_identity = ? AND settings_hash = ? "
+        "AND suite_hash = ? ORDER BY started_at DESC, run_id DESC LIMIT 1",
+        [checkpoint.identity, checkpoint.settings_hash, suite.content_hash],
+    )
     return _run(rows[0]) if rows else None
 
 
-def create_run(store: Store, checkpoint: Checkpoint, suite: Suite, *, code_version: str,
-               config: dict[str, Any]) -> str:
+def create_run(store: Store, checkpoint: Checkpoint, suite: Suite, *, code_version: str, config: dict[str, Any]) -> str:
     run_id = "run-" + uuid.uuid4().hex[:12]
     with store.transaction() as con:
-        con.execute("INSERT INTO runs (run_id, checkpoint_name, checkpoint_identity, settings_hash, suite_name, "
-                    "suite_hash, suite_version, status, code_version, config_json, n_items) "
-                    "VALUES (?,?,?,?,?,?,?,'running',?,?,?)",
-                    [run_id, checkpoint.name, checkpoint.identity, checkpoint.settings_hash, suite.name,
-                     suite.content_hash, suite.meta.version, code_version, json.dumps(config, sort_keys=True),
-                     len(suite.items)])
+        con.execute(
+            "INSERT INTO runs (run_id, checkpoint_name, checkpoint_identity, settings_hash, suite_name, "
+            "suite_hash, suite_version, status, code_version, config_json, n_items) "
+            "VALUES (?,?,?,?,?,?,?,'running',?,?,?)",
+            [
+                run_id,
+                checkpoint.name,
+                checkpoint.identity,
+                checkpoint.settings_hash,
+                suite.name,
+                suite.content_hash,
+                suite.meta.version,
+                code_version,
+                json.dumps(config, sort_keys=True),
+                len(suite.items),
+            ],
+        )
     return run_id
 
 
@@ -118,8 +149,12 @@ def get_run(store: Store, run_id: str) -> RunRow | None:
 def list_runs(store: Store, limit: int = 50, *, status: str | None = None) -> list[RunRow]:
     """Newest first; optionally only runs in one status (e.g. `running`)."""
     where, params = ("WHERE status = ? ", [status]) if status else ("", [])
-    return [_run(r) for r in store.query(f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY started_at DESC, run_id "
-                                         "LIMIT ?", [*params, limit])]
+    return [
+        _run(r)
+        for r in store.query(
+            f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY started_at DESC, run_id LIMIT ?", [*params, limit]
+        )
+    ]
 
 
 def set_run_status(store: Store, run_id: str, status: str) -> None:
@@ -129,8 +164,11 @@ def set_run_status(store: Store, run_id: str, status: str) -> None:
 
 def newest_complete_run(store: Store, identity: str, suite_hash: str) -> str | None:
     """The newest complete run of a checkpoint identity on a suite version (any settings)."""
-    rows = store.query("SELECT run_id FROM runs WHERE checkpoint_identity = ? AND suite_hash = ? AND status = "
-                       "'complete' ORDER BY started_at DESC, run_id DESC LIMIT 1", [identity, suite_hash])
+    rows = store.query(
+        "SELECT run_id FROM runs WHERE checkpoint_identity = ? AND suite_hash = ? AND status = "
+        "'complete' ORDER BY started_at DESC, run_id DESC LIMIT 1",
+        [identity, suite_hash],
+    )
     return rows[0][0] if rows else None
 
 
@@ -141,22 +179,37 @@ def run_suite_hashes(store: Store) -> dict[str, str]:
 
 def run_items(store: Store, run_id: str) -> dict[str, tuple[str, str | None, str | None]]:
     """item_id → (status, text or None, error or None) for a run."""
-    rows = store.query("SELECT r.item_id, r.status, g.text, r.error FROM run_items r "
-                       "LEFT JOIN generations g ON g.cache_key = r.cache_key WHERE r.run_id = ?", [run_id])
-    return {item_id: (status if (status != "ok" or text is not None) else "failed", text,
-                      error if text is not None or status != "ok" else "cached generation missing")
-            for item_id, status, text, error in rows}
+    rows = store.query(
+        "SELECT r.item_id, r.status, g.text, r.error FROM run_items r "
+        "LEFT JOIN generations g ON g.cache_key = r.cache_key WHERE r.run_id = ?",
+        [run_id],
+    )
+    return {
+        item_id: (
+            status if (status != "ok" or text is not None) else "failed",
+            text,
+            error if text is not None or status != "ok" else "cached generation missing",
+        )
+        for item_id, status, text, error in rows
+    }
 
 
 def token_totals(store: Store, run_id: str) -> tuple[int | None, int | None]:
     """Prompt and completion tokens of the generations a run's items use."""
-    row = store.query("SELECT sum(g.prompt_tokens), sum(g.completion_tokens) FROM run_items r JOIN generations g "
-                      "ON g.cache_key = r.cache_key WHERE r.run_id = ?", [run_id])[0]
+    row = store.query(
+        "SELECT sum(g.prompt_tokens), sum(g.completion_tokens) FROM run_items r JOIN generations g "
+        "ON g.cache_key = r.cache_key WHERE r.run_id = ?",
+        [run_id],
+    )[0]
     return (int(row[0]) if row[0] is not None else None, int(row[1]) if row[1] is not None else None)
 
 
 def runs_by_id(store: Store, run_ids: Sequence[str]) -> list[RunRow]:
     if not run_ids:
         return []
-    return [_run(r) for r in store.query(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ANY(?) "
-                                         "ORDER BY started_at DESC, run_id", [list(run_ids)])]
+    return [
+        _run(r)
+        for r in store.query(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ANY(?) ORDER BY started_at DESC, run_id", [list(run_ids)]
+        )
+    ]

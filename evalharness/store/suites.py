@@ -57,22 +57,36 @@ def record_suite(store: Store, suite: Suite) -> None:
     with store.transaction() as con:
         if con.one("SELECT 1 FROM suites WHERE suite_hash = ?", [suite.content_hash]):
             return
-        con.execute("INSERT INTO suites (suite_hash, name, version, kind, meta_json, n_items) VALUES (?,?,?,?,?,?) "
-                    "ON CONFLICT DO NOTHING",
-                    [suite.content_hash, suite.name, suite.meta.version, suite.meta.kind,
-                     suite.meta.model_dump_json(), len(suite.items)])
-        con.insert("suite_items", pa.table({
-            "suite_hash": [suite.content_hash] * len(suite.items),
-            "item_id": [i.id for i in suite.items],
-            "prompt": [i.prompt for i in suite.items],
-            "reference": [i.reference for i in suite.items],
-            "system": pa.array([i.system for i in suite.items], pa.string()),
-            "direction": [i.direction for i in suite.items],
-            "tags": pa.array([list(i.tags) for i in suite.items], pa.list_(pa.string())),
-            "disallowed": pa.array([i.disallowed for i in suite.items], pa.string()),
-            "narrative": pa.array([i.narrative for i in suite.items], pa.string()),
-            "position": pa.array(range(len(suite.items)), pa.int32()),
-        }), conflict="ignore")
+        con.execute(
+            "INSERT INTO suites (suite_hash, name, version, kind, meta_json, n_items) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT DO NOTHING",
+            [
+                suite.content_hash,
+                suite.name,
+                suite.meta.version,
+                suite.meta.kind,
+                suite.meta.model_dump_json(),
+                len(suite.items),
+            ],
+        )
+        con.insert(
+            "suite_items",
+            pa.table(
+                {
+                    "suite_hash": [suite.content_hash] * len(suite.items),
+                    "item_id": [i.id for i in suite.items],
+                    "prompt": [i.prompt for i in suite.items],
+                    "reference": [i.reference for i in suite.items],
+                    "system": pa.array([i.system for i in suite.items], pa.string()),
+                    "direction": [i.direction for i in suite.items],
+                    "tags": pa.array([list(i.tags) for i in suite.items], pa.list_(pa.string())),
+                    "disallowed": pa.array([i.disallowed for i in suite.items], pa.string()),
+                    "narrative": pa.array([i.narrative for i in suite.items], pa.string()),
+                    "position": pa.array(range(len(suite.items)), pa.int32()),
+                }
+            ),
+            conflict="ignore",
+        )
 
 
 def get_suite(store: Store, suite_hash: str) -> SuiteRow | None:
@@ -88,14 +102,20 @@ def list_suites(store: Store) -> list[SuiteRow]:
 def suites_by_hash(store: Store, hashes: Sequence[str]) -> list[SuiteRow]:
     if not hashes:
         return []
-    return [_suite(r) for r in store.query(f"SELECT {_SUITE} FROM suites WHERE suite_hash = ANY(?) "
-                                              "ORDER BY name, version, suite_hash", [list(hashes)])]
+    return [
+        _suite(r)
+        for r in store.query(
+            f"SELECT {_SUITE} FROM suites WHERE suite_hash = ANY(?) ORDER BY name, version, suite_hash", [list(hashes)]
+        )
+    ]
 
 
 def suite_items(store: Store, suite_hash: str) -> list[SuiteItemRow]:
     """The items of a suite version in suite order."""
-    return [_item(r) for r in store.query(f"SELECT {_ITEM} FROM suite_items WHERE suite_hash = ? ORDER BY position",
-                                          [suite_hash])]
+    return [
+        _item(r)
+        for r in store.query(f"SELECT {_ITEM} FROM suite_items WHERE suite_hash = ? ORDER BY position", [suite_hash])
+    ]
 
 
 def get_item(store: Store, suite_hash: str, item_id: str) -> SuiteItemRow | None:
@@ -107,12 +127,22 @@ def find_items(store: Store, suite_hash: str, search: str = "", limit: int = 200
     """(item_id, prompt) of a suite, optionally those whose id, prompt or reference contain `search`."""
     text = search.strip()
     if not text:
-        return [(i, p) for i, p in store.query(
-            "SELECT item_id, prompt FROM suite_items WHERE suite_hash = ? ORDER BY position LIMIT ?", [suite_hash, limit])]
+        return [
+            (i, p)
+            for i, p in store.query(
+                "SELECT item_id, prompt FROM suite_items WHERE suite_hash = ? ORDER BY position LIMIT ?",
+                [suite_hash, limit],
+            )
+        ]
     like = f"%{text}%"
-    return [(i, p) for i, p in store.query(
-        "SELECT item_id, prompt FROM suite_items WHERE suite_hash = ? AND (item_id ILIKE ? OR prompt ILIKE ? "
-        "OR reference ILIKE ?) ORDER BY position LIMIT ?", [suite_hash, like, like, like, limit])]
+    return [
+        (i, p)
+        for i, p in store.query(
+            "SELECT item_id, prompt FROM suite_items WHERE suite_hash = ? AND (item_id ILIKE ? OR prompt ILIKE ? "
+            "OR reference ILIKE ?) ORDER BY position LIMIT ?",
+            [suite_hash, like, like, like, limit],
+        )
+    ]
 
 
 def facets(store: Store, hashes: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -120,9 +150,18 @@ def facets(store: Store, hashes: Sequence[str]) -> tuple[list[str], list[str]]:
     if not hashes:
         return [], []
     with store.connect() as con:
-        directions = [r[0] for r in con.rows(
-            "SELECT DISTINCT direction FROM suite_items WHERE suite_hash = ANY(?) ORDER BY 1", [list(hashes)])]
-        tags = [r[0] for r in con.rows(
-            "SELECT DISTINCT tag FROM (SELECT unnest(tags) AS tag FROM suite_items WHERE suite_hash = ANY(?)) t "
-            "ORDER BY 1", [list(hashes)])]
+        directions = [
+            r[0]
+            for r in con.rows(
+                "SELECT DISTINCT direction FROM suite_items WHERE suite_hash = ANY(?) ORDER BY 1", [list(hashes)]
+            )
+        ]
+        tags = [
+            r[0]
+            for r in con.rows(
+                "SELECT DISTINCT tag FROM (SELECT unnest(tags) AS tag FROM suite_items WHERE suite_hash = ANY(?)) t "
+                "ORDER BY 1",
+                [list(hashes)],
+            )
+        ]
     return directions, tags

@@ -92,8 +92,9 @@ class FakeProviderServer:
         self.keep_bodies = keep_bodies
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-provider", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -134,7 +135,7 @@ class FakeProviderServer:
         if b.fault_rate <= 0 or not b.fault_kinds:
             return "ok"
         digest = hashlib.sha256(f"{b.fault_seed}|{content_key}|{nth}".encode()).digest()
-        if int.from_bytes(digest[:4], "big") / 2 ** 32 >= b.fault_rate:
+        if int.from_bytes(digest[:4], "big") / 2**32 >= b.fault_rate:
             return "ok"
         return b.fault_kinds[digest[4] % len(b.fault_kinds)]
 
@@ -219,14 +220,30 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             if outcome == "ok":
                 return False
             if outcome == "429":
-                self._send(429, {"error": {"code": 429, "message": "rate limit reached, slow down",
-                                           "status": "RESOURCE_EXHAUSTED" if gemini else None}},
-                           {"Retry-After": f"{b.retry_after_s:g}"})
+                self._send(
+                    429,
+                    {
+                        "error": {
+                            "code": 429,
+                            "message": "rate limit reached, slow down",
+                            "status": "RESOURCE_EXHAUSTED" if gemini else None,
+                        }
+                    },
+                    {"Retry-After": f"{b.retry_after_s:g}"},
+                )
             elif outcome == "500":
                 # Some proxies echo what they got, credentials included: the client must scrub it.
                 auth = self.headers.get("Authorization") or self.headers.get("x-goog-api-key") or ""
-                self._send(500, {"error": {"code": 500, "message": f"upstream failure (request had {auth})",
-                                           "status": "INTERNAL" if gemini else None}})
+                self._send(
+                    500,
+                    {
+                        "error": {
+                            "code": 500,
+                            "message": f"upstream failure (request had {auth})",
+                            "status": "INTERNAL" if gemini else None,
+                        }
+                    },
+                )
             elif outcome == "timeout":
                 time.sleep(b.timeout_sleep_s)
                 try:
@@ -250,12 +267,24 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             text = fake.behaviour.reply(prompt, system)
             p_tok = sum(len(tokenize(m.get("content") or "")) for m in messages)
             c_tok = len(tokenize(text))
-            self._send(200, {
-                "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-                "model": body.get("model"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": "stop", "logprobs": None}],
-                "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok}})
+            self._send(
+                200,
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text},
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                        }
+                    ],
+                    "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok},
+                },
+            )
 
         # -- OpenAI / vLLM completions --------------------------------------------------------------
         def _completions(self, path: str, body: dict[str, Any]) -> None:
@@ -272,23 +301,41 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             if echo and body.get("logprobs") is not None:
                 values: list[float | None] = [token_logprob(t) for t, _ in tokens]
                 values[0] = None  # vLLM: no logprob for the first prompt token
-                logprobs = {"tokens": [t for t, _ in tokens], "token_logprobs": values,
-                            "text_offset": [o for _, o in tokens],
-                            "top_logprobs": [None] + [{t: v} for (t, _), v in zip(tokens[1:], values[1:])]}
+                logprobs = {
+                    "tokens": [t for t, _ in tokens],
+                    "token_logprobs": values,
+                    "text_offset": [o for _, o in tokens],
+                    "top_logprobs": [None] + [{t: v} for (t, _), v in zip(tokens[1:], values[1:])],
+                }
             p_tok = len(tokenize(prompt))
             c_tok = len(tokenize(generated))
-            self._send(200, {
-                "id": "cmpl-fake", "object": "text_completion", "created": int(time.time()),
-                "model": body.get("model"),
-                "choices": [{"index": 0, "text": text, "logprobs": logprobs, "finish_reason": "length",
-                             "stop_reason": None, "prompt_logprobs": None}],
-                "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok}})
+            self._send(
+                200,
+                {
+                    "id": "cmpl-fake",
+                    "object": "text_completion",
+                    "created": int(time.time()),
+                    "model": body.get("model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "text": text,
+                            "logprobs": logprobs,
+                            "finish_reason": "length",
+                            "stop_reason": None,
+                            "prompt_logprobs": None,
+                        }
+                    ],
+                    "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok},
+                },
+            )
 
         # -- Gemini ---------------------------------------------------------------------------------
         def _gemini(self, path: str, body: dict[str, Any]) -> None:
             contents = body.get("contents") or []
-            prompt = " ".join(p.get("text", "") for c in contents if c.get("role", "user") == "user"
-                              for p in c.get("parts", []))
+            prompt = " ".join(
+                p.get("text", "") for c in contents if c.get("role", "user") == "user" for p in c.get("parts", [])
+            )
             system_parts = (body.get("systemInstruction") or {}).get("parts") or []
             system = " ".join(p.get("text", "") for p in system_parts) or None
             if self._fault(path, body, prompt, gemini=True):
@@ -297,11 +344,19 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             model = path.split("/models/", 1)[1].split(":", 1)[0]
             p_tok = len(tokenize(prompt)) + len(tokenize(system or ""))
             c_tok = len(tokenize(text))
-            self._send(200, {
-                "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP",
-                                "index": 0}],
-                "usageMetadata": {"promptTokenCount": p_tok, "candidatesTokenCount": c_tok,
-                                  "totalTokenCount": p_tok + c_tok},
-                "modelVersion": model})
+            self._send(
+                200,
+                {
+                    "candidates": [
+                        {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}
+                    ],
+                    "usageMetadata": {
+                        "promptTokenCount": p_tok,
+                        "candidatesTokenCount": c_tok,
+                        "totalTokenCount": p_tok + c_tok,
+                    },
+                    "modelVersion": model,
+                },
+            )
 
     return Handler
