@@ -20,14 +20,14 @@ def repo_root() -> Path:
     return ROOT
 
 
-#: Every store test runs on both engines: the DuckDB file and PostgreSQL (a throwaway cluster, see pgserver.py).
+#: Every store test runs on both engines: the DuckDB file and PostgreSQL (a throwaway cluster: evalharness/testing/postgres.py).
 ENGINES = ("duckdb", "postgresql")
 
 
 @pytest.fixture(scope="session")
 def pg_base():
     """The URL of a PostgreSQL database for this test session (started here, stopped at the end)."""
-    from .pgserver import Cluster
+    from evalharness.testing.postgres import Cluster
 
     cluster = Cluster()
     try:
@@ -47,7 +47,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytes
     if request.param == "duckdb":
         url = str(tmp_path / "test.duckdb")
     else:
-        from .pgserver import drop_schema, new_schema
+        from evalharness.testing.postgres import drop_schema, new_schema
 
         base = request.getfixturevalue("pg_base")
         schema, url = new_schema(base)

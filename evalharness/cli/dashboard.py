@@ -26,6 +26,14 @@ def command(
     host: Annotated[
         str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a reverse proxy (docs/hosting.md)")
     ] = "127.0.0.1",
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="a name people reach the dashboard by (repeat); other Host headers are refused. Set it when "
+            "serving behind a proxy (docs/hosting.md)",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -66,6 +74,8 @@ def command(
         "--client.toolbarMode",
         "minimal",
     ]
+    for name in allowed_host or ():
+        cmd += ["--server.allowedHosts", name]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -13,8 +13,8 @@ from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..checkpoints import find_checkpoint
-from ..errors import ConfigError
-from ..gate import rounds_exit_code, run_rounds, to_json, to_markdown
+from ..errors import ConfigError, InputError
+from ..gate import current_champion, rounds_exit_code, run_rounds, to_json, to_markdown
 from ..suites import load_suite
 from .common import console, err_console, load, print_json
 from .run import ConfigOpt, DbOpt, RichProgress
@@ -45,6 +45,14 @@ def gate(
         list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat (default: the config's suites)")
     ] = None,
     record: Annotated[bool, typer.Option(help="on advance, make the candidate the recorded champion")] = False,
+    require_champion: Annotated[
+        bool,
+        typer.Option(
+            "--require-champion",
+            help="refuse (exit 2) when no champion is recorded and none is given, instead of letting the first "
+            "candidate advance without a comparison (what CI should do)",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the JSON report on stdout")] = False,
     report_md: Annotated[Path | None, typer.Option("--report-md", help="write the Markdown report here")] = None,
     report_json: Annotated[Path | None, typer.Option("--report-json", help="write the JSON report here")] = None,
@@ -68,6 +76,13 @@ def gate(
     ckpt_dir = cfg.resolve(cfg.run.checkpoints_dir)
     candidates = [find_checkpoint(c, ckpt_dir) for c in candidate]
     champ = find_checkpoint(champion, ckpt_dir) if champion else None
+    if require_champion and champ is None and current_champion(store) is None:
+        raise InputError(
+            f"no champion is recorded in the store {store.display}, so there is nothing to compare with",
+            field="champion",
+            hint="set the checkpoint the community uses today as the first champion: "
+            '`evalharness champion set NAME --reason "..."` (with the same store: --db or EVALHARNESS_DB)',
+        )
     suites = [
         load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)
     ]

@@ -32,7 +32,7 @@ def _filled(store: Store, tmp_path: Path, tiny_suite: Path) -> str:
 
 
 def test_copy_file_to_server_and_back_keeps_every_row(tmp_path: Path, tiny_suite: Path, pg_base: str) -> None:
-    from ..pgserver import drop_schema, new_schema
+    from evalharness.testing.postgres import drop_schema, new_schema
 
     source = Store(tmp_path / "a.duckdb")
     _filled(source, tmp_path, tiny_suite)

@@ -45,8 +45,7 @@ def test_garbage_hash_never_verifies() -> None:
     assert not verify_password("x", "not a hash")
 
 
-def test_add_reviewer_checks_name_role_password_and_duplicates(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_add_reviewer_checks_name_role_password_and_duplicates(store: Store) -> None:
     acct = accounts.add_reviewer(store, "Mary Wesley", "reviewer", "long enough 1")
     assert acct.role == "reviewer" and acct.created_at is not None
     stored = store.query("SELECT password_hash FROM reviewers")[0][0]
@@ -70,12 +69,11 @@ def _expire_lock(store: Store, name: str) -> None:
 
 
 def _lock_seconds(store: Store, name: str) -> float:
-    return store.query("SELECT epoch(locked_until) - epoch(current_timestamp::TIMESTAMP) FROM reviewers "
-                       "WHERE name = ?", [name])[0][0]
+    return store.query("SELECT locked_until - current_timestamp::TIMESTAMP FROM reviewers "
+                       "WHERE name = ?", [name])[0][0].total_seconds()
 
 
-def test_sign_in_counts_failures_locks_and_doubles_the_lock(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_sign_in_counts_failures_locks_and_doubles_the_lock(store: Store) -> None:
     accounts.add_reviewer(store, demo_db.REVIEWER, "reviewer", demo_db.REVIEWER_PASSWORD)
     settings = DashboardConfig(max_failed_attempts=3, lockout_seconds=60, lockout_max_seconds=200)
 
@@ -109,16 +107,14 @@ def test_sign_in_counts_failures_locks_and_doubles_the_lock(tmp_path: Path) -> N
     assert acct.failed_attempts == 0 and acct.locked_until is None
 
 
-def test_unknown_name_and_wrong_password_get_the_same_message(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_unknown_name_and_wrong_password_get_the_same_message(store: Store) -> None:
     accounts.add_reviewer(store, "Known", "reviewer", "a good password")
     settings = DashboardConfig()
     assert accounts.sign_in(store, "Unknown", "x", settings).message == \
         accounts.sign_in(store, "Known", "x", settings).message
 
 
-def test_set_password_lifts_the_lock(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_set_password_lifts_the_lock(store: Store) -> None:
     accounts.add_reviewer(store, "Known", "reviewer", "a good password")
     settings = DashboardConfig(max_failed_attempts=1)
     assert accounts.sign_in(store, "Known", "bad", settings).locked_until is not None

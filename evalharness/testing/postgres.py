@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for the tests: initdb into a temp folder, loopback only, a free port.
+"""A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a temp folder, loopback only, a free port.
 
 `EVALHARNESS_TEST_PG` may name a server to use instead (a URL to a database the tests may create schemas in).
 Each test store is a schema of its own in that database, dropped afterwards. Without PostgreSQL installed the
@@ -17,8 +17,10 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-HOW = ("PostgreSQL tests need Debian's postgresql package (`apt-get install postgresql`): the tests then start "
-       "a throwaway cluster themselves; or set EVALHARNESS_TEST_PG=postgresql://user@host:port/db")
+HOW = (
+    "PostgreSQL tests need Debian's postgresql package (`apt-get install postgresql`): the tests then start "
+    "a throwaway cluster themselves; or set EVALHARNESS_TEST_PG=postgresql://user@host:port/db"
+)
 
 
 def _bindir() -> Path | None:
@@ -50,8 +52,10 @@ class Cluster:
             command = ["runuser", "-u", "postgres", "--", *command]
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> str:
-        """The URL of a database for the tests; raises RuntimeError saying why there is none."""
+    def start(self, *, durable: bool = False) -> str:
+        """The URL of a database for the tests; raises RuntimeError saying why there is none.
+
+        `durable`: keep PostgreSQL's default fsync and commit settings (benchmarks); tests turn them off."""
         given = os.environ.get("EVALHARNESS_TEST_PG")
         if given:
             self.url = given
@@ -68,8 +72,10 @@ class Cluster:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
         port = _free_port()
         # A throwaway cluster: no fsync (nothing here must survive a power cut), loopback only.
-        options = (f"-p {port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = (
+            f"-p {port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         done = self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
         if done.returncode != 0:
             log = (self.folder / "log").read_text(errors="replace")[-800:] if (self.folder / "log").exists() else ""
