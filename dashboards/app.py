@@ -46,6 +46,8 @@ else:
         st.Page(HERE / "pages" / "compare.py", title="Compare"),
         st.Page(HERE / "pages" / "item.py", title="Item"),
         st.Page(HERE / "pages" / "review.py", title="Review"),
+        st.Page(HERE / "pages" / "live.py", title="Live answers"),
+        st.Page(HERE / "pages" / "monitor.py", title="Monitor"),
     ]
     if account is not None and account.is_admin:
         pages.append(st.Page(HERE / "pages" / "corrections.py", title="Corrections"))

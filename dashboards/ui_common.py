@@ -21,6 +21,8 @@ from evalharness.community import accounts, compare, items, overview, reviews
 from evalharness.community.accounts import Account
 from evalharness.config import Config, load_config
 from evalharness.errors import EvalHarnessError, StoreError
+from evalharness.monitor.views import MonitorView
+from evalharness.monitor.views import monitor_views as views_of_monitors
 from evalharness.store import Store
 
 HERE = Path(__file__).resolve().parent
@@ -211,6 +213,11 @@ def item_detail(db: str, suite_hash: str, item_id: str) -> items.ItemDetail | No
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def reviewable_runs(db: str):
     return reviews.reviewable_runs(store(db))
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def monitor_views(db: str) -> list[MonitorView]:
+    return views_of_monitors(store(db))
 
 
 # Reviewer-specific reads are not cached: a reviewer must see their own save at once.

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
 from .metrics import METRIC_NAMES
+from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
 from .tomlfile import read_toml
 
@@ -46,6 +48,8 @@ class RunConfig(_Section):
     suites: list[str] = Field(default_factory=lambda: ["stoney-dictionary-qa", "stoney-narrative-demo"])
     checkpoints_dir: str = "checkpoints"
     suites_dir: str = "suites"
+    #: more monitors, one TOML file each (see docs/monitor.md); `[monitors.<name>]` in this file also works
+    monitors_dir: str = "monitors"
     batch_size: int = Field(16, ge=1, le=4096)
     concurrency: int = Field(8, ge=1, le=1024)
 
@@ -191,6 +195,8 @@ class Config(_Section):
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: `[monitors.<name>]`: deployed endpoints that `evalharness monitor check` watches (see docs/monitor.md)
+    monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
 
@@ -216,7 +222,7 @@ class Config(_Section):
         return Path(self.store_url())
 
 
-def _describe(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def _describe(error: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:
     loc = [str(p) for p in error["loc"]]
     key = ".".join(loc)
     message = error["msg"]

@@ -433,7 +433,7 @@ class Runner:
                 columns["metric"].append(metric.name)
                 columns["status"].append(s.status)
                 columns["reason"].append(s.reason)
-                columns["stats"].append(list(s.stats) if s.status == "scored" else None)
+                columns["stats"].append(list(s.stats) if s.status == "scored" and s.stats is not None else None)
                 columns["score"].append(float(value) if s.status == "scored" else None)
             metric_rows.append(_metric_row(metric, matrix, scored_mask, stats))
             summary["metrics"][metric.name] = metric_rows[-1]["corpus_score"]

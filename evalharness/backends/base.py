@@ -35,10 +35,23 @@ class Generation:
     completion_tokens: int | None = None
     latency_s: float | None = None
     attempts: int = 1
+    #: sum and count of the generated tokens' log-probabilities, when the backend was asked for them and the
+    #: provider returned them (a monitor compares them across checks); None otherwise
+    logprob_sum: float | None = None
+    logprob_tokens: int | None = None
 
     @classmethod
     def failed(cls, item_id: str, error: str, **kw: object) -> Generation:
         return cls(item_id=item_id, status="failed", text=None, error=error, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A generated text with the log-probabilities of its tokens (what `_generate_one` returns when asked)."""
+
+    text: str
+    logprob_sum: float | None = None
+    logprob_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,9 +76,15 @@ class Backend(Protocol):
     """What every backend implements. `supports_loglikelihood` is False when the provider cannot give the
     log-probabilities of a *given* text; the perplexity metric then records "unsupported"."""
 
-    name: str
-    supports_loglikelihood: bool
-    unsupported_reason: str | None
+    # read-only members: a class attribute or an instance attribute satisfies them
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def supports_loglikelihood(self) -> bool: ...
+
+    @property
+    def unsupported_reason(self) -> str | None: ...
 
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
         """Yield one Generation per request (any order), each as soon as it is finished."""

@@ -16,7 +16,7 @@ from ..checkpoints import Checkpoint
 from ..providers.clients import openai_client
 from ..providers.failures import ItemRefused, MalformedResponse, Unusable
 from ..providers.session import Usage
-from .base import LogLikelihood, Request
+from .base import LogLikelihood, Reply, Request
 from .remote import BackendContext, RemoteBackend
 
 
@@ -62,16 +62,21 @@ class OpenAIBackend(RemoteBackend):
             kwargs["extra_body"] = {"repetition_penalty": g.repetition_penalty}
         return kwargs
 
-    async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
+    async def _generate_one(self, client: Any, request: Request) -> tuple[str | Reply, Usage]:
         messages = []
         system = self.system_text(request)
         if system:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": self.user_text(request)})
-        response = await client.chat.completions.create(
-            model=self.checkpoint.model, messages=messages, **self._generation_kwargs()
-        )
-        return parse_chat(response)
+        kwargs = self._generation_kwargs()
+        if self.context.want_logprobs:
+            kwargs["logprobs"] = True
+        response = await client.chat.completions.create(model=self.checkpoint.model, messages=messages, **kwargs)
+        text, usage = parse_chat(response)
+        if not self.context.want_logprobs:
+            return text, usage
+        total, count = chat_logprobs(response)
+        return Reply(text, total, count), usage
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
         context = self.user_text(request)
@@ -112,6 +117,18 @@ def parse_chat(response: Any) -> tuple[str, Usage]:
     if not isinstance(content, str):
         raise MalformedResponse("the chat completion has no message content")
     return content, _usage(response)
+
+
+def chat_logprobs(response: Any) -> tuple[float | None, int | None]:
+    """Sum and count of the generated tokens' log-probabilities; (None, None) when the server sent none."""
+    choices = getattr(response, "choices", None) or []
+    content = getattr(getattr(choices[0], "logprobs", None), "content", None) if choices else None
+    if not content:
+        return None, None
+    values = [getattr(t, "logprob", None) for t in content]
+    if any(not isinstance(v, (int, float)) for v in values):
+        return None, None
+    return float(sum(v for v in values if v is not None)), len(values)
 
 
 def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: str) -> tuple[LogLikelihood, Usage]:

@@ -20,7 +20,7 @@ from ..providers.keys import Secret, resolve_api_key
 from ..providers.session import CallOutcome, ProviderSession, Usage, run_all
 from ..providers.settings import ProviderSettings, provider_settings
 from ..store import Store
-from .base import Generation, LogLikelihood, Request, render_prompt
+from .base import Generation, LogLikelihood, Reply, Request, render_prompt
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class BackendContext:
     store: Store | None = None
     run_id: str | None = None
     suite_hash: str | None = None
+    #: ask for the generated tokens' log-probabilities where the API offers them (OpenAI-style chat); a monitor
+    #: check does, a run does not (it would change nothing it measures and cost bandwidth)
+    want_logprobs: bool = False
 
 
 #: which key a backend needs; openai_compatible servers (vLLM, Ollama) need one only with api_key_env
@@ -100,8 +103,9 @@ class RemoteBackend(ABC):
         """The provider's async SDK client (built once, on the loop thread)."""
 
     @abstractmethod
-    async def _generate_one(self, client: Any, request: Request) -> tuple[str, Usage]:
-        """One request → (text, usage); raise to let the session classify and retry."""
+    async def _generate_one(self, client: Any, request: Request) -> tuple[str | Reply, Usage]:
+        """One request → (text, or a Reply with log-probabilities, and usage); raise to let the session
+        classify and retry."""
 
     async def _loglikelihood_one(self, client: Any, request: Request) -> tuple[LogLikelihood, Usage]:
         """Only backends that set `supports_loglikelihood` override this; the runner never calls it otherwise."""
@@ -201,16 +205,19 @@ class RemoteBackend(ABC):
                 self.audit.close()
 
 
-def _to_generation(request: Request, outcome: CallOutcome[str]) -> Generation:
+def _to_generation(request: Request, outcome: CallOutcome[str | Reply]) -> Generation:
     if outcome.ok and outcome.value is not None:
+        reply = outcome.value if isinstance(outcome.value, Reply) else Reply(outcome.value)
         return Generation(
             item_id=request.item_id,
             status="ok",
-            text=outcome.value,
+            text=reply.text,
             prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
             latency_s=outcome.latency_s,
             attempts=outcome.attempts,
+            logprob_sum=reply.logprob_sum,
+            logprob_tokens=reply.logprob_tokens,
         )
     reason = outcome.failure.reason if outcome.failure else "no text returned"
     return Generation.failed(request.item_id, reason, attempts=outcome.attempts)

@@ -225,7 +225,7 @@ class TransformersBackend:
 
     def close(self) -> None:
         """Drop the model so a long-lived process (the dashboard) can free its memory."""
-        self.model = None  # type: ignore[assignment]
+        self.model = None
 
 
 def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -250,7 +250,9 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
     extra: dict[str, Any] = {"gguf_file": gguf[0]} if gguf and not any(model_dir.glob("*.safetensors")) else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True, **extra)
-        model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32, **extra)
+        model: Any = AutoModelForCausalLM.from_pretrained(
+            model_dir, local_files_only=True, dtype=torch.float32, **extra
+        )
     except (OSError, ValueError) as exc:
         raise InputError(
             f"cannot load a model from {model_dir}: {exc}",

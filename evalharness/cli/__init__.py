@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
@@ -15,7 +16,7 @@ class _Group(TyperGroup):
     """Turns the library's typed errors into a message and the documented exit code (2 bad input,
     3 incomplete, …) for every sub-command — the only place the program exits on an error."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: Any) -> Any:  # typer passes its own click Context class
         try:
             return super().invoke(ctx)
         except EvalHarnessError as exc:
@@ -38,6 +39,7 @@ def _register() -> None:
     from . import dashboard as dashboard_cmd
     from . import gate as gate_cmd
     from . import judge as judge_cmd
+    from . import monitor as monitor_cmd
     from . import review as review_cmd
     from . import reviewers as reviewers_cmd
     from . import run as run_cmd
@@ -55,6 +57,7 @@ def _register() -> None:
     app.add_typer(reviewers_cmd.app, name="reviewers")
     app.add_typer(reviewers_cmd.corrections_app, name="corrections")
     app.command("review")(review_cmd.review)
+    app.add_typer(monitor_cmd.app, name="monitor")
     app.add_typer(store_cmd.app, name="store")
 
 

@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..checkpoints import find_checkpoint
-from ..gate import champion_history, current_champion, set_champion
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
 
@@ -20,6 +18,8 @@ app = typer.Typer(no_args_is_help=True, help="Show, set and trace the champion c
 @app.command("show")
 def show(config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The current champion."""
+    from ..gate import current_champion
+
     _, store = load(config, db)
     champion = current_champion(store) if store.exists() else None
     if json_out:
@@ -48,6 +48,9 @@ def set_(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Make a checkpoint the champion without a gate decision (a first champion, or a deliberate roll-back)."""
+    from ..checkpoints import find_checkpoint
+    from ..gate import set_champion
+
     cfg, store = load(config, db)
     checkpoint = find_checkpoint(name, cfg.resolve(cfg.run.checkpoints_dir))
     champion = set_champion(store, checkpoint.name, checkpoint.identity, set_by=by or getpass.getuser(), reason=reason)
@@ -65,6 +68,8 @@ def history(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every champion, newest first, with the decision that made it."""
+    from ..gate import champion_history
+
     _, store = load(config, db)
     rows = champion_history(store, limit) if store.exists() else []
     if json_out:

@@ -6,12 +6,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from ..config import Config, load_config
-from ..store import Store
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
 
 # Not a terminal (a CI log, a pipe): rich would wrap tables at 80 columns; logs have room for wider ones.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -20,6 +21,9 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 def load(config_path: Path | None, db: str | Path | None) -> tuple[Config, Store]:
     """Config from --config (or ./evalharness.toml), store from --db, EVALHARNESS_DB or the config."""
+    from ..config import load_config
+    from ..store import Store
+
     config = load_config(config_path)
     if db is not None:
         os.environ["EVALHARNESS_DB"] = str(db)

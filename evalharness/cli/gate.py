@@ -12,10 +12,7 @@ import typer
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..checkpoints import find_checkpoint
 from ..errors import ConfigError, InputError
-from ..gate import current_champion, rounds_exit_code, run_rounds, to_json, to_markdown
-from ..suites import load_suite
 from .common import console, err_console, load, print_json
 from .run import ConfigOpt, DbOpt, RichProgress
 
@@ -66,6 +63,10 @@ def gate(
     Runs whatever is missing (complete runs on the same suite versions are reused). The Markdown report
     is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
+    from ..checkpoints import find_checkpoint
+    from ..gate import current_champion, rounds_exit_code, run_rounds, to_json, to_markdown
+    from ..suites import load_suite
+
     cfg, store = load(config, db)
     overrides = {k: v for k, v in (("seed", seed), ("resamples", resamples)) if v is not None}
     if overrides:

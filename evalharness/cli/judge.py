@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..judge.calibrate import Agreement, Interval, calibrate
-from ..judge.ratings import import_ratings, read_ratings, stored_ratings
-from ..judge.rubric import load_rubric
-from ..store import judging as judge_records
-from ..store import runs as run_rows
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
+
+if TYPE_CHECKING:
+    from ..judge.calibrate import Agreement, Interval
 
 app = typer.Typer(no_args_is_help=True, help="The Cultural Authenticity judge: rubric, human ratings, agreement.")
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
@@ -34,6 +32,8 @@ def rubric(
     json_out: JsonOpt = False,
 ) -> None:
     """Check a rubric file and show its criteria, flags and sha256 (the hash stored with every score)."""
+    from ..judge.rubric import load_rubric
+
     cfg, _ = load(config, None)
     r = load_rubric(path if path is not None else cfg.resolve(cfg.judge.rubric))
     if json_out:
@@ -64,6 +64,8 @@ def import_cmd(
     db: DbOpt = None,
 ) -> None:
     """Store human CAS ratings (every file checked before anything is written)."""
+    from ..judge.ratings import import_ratings, read_ratings
+
     _, store = load(config, db)
     batches = [(f, read_ratings(f)) for f in files]
     for f, rows in batches:
@@ -91,6 +93,9 @@ def calibrate_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Judge–human agreement (quadratic-weighted κ, Spearman ρ, leniency bias) per judge model and rubric."""
+    from ..judge.calibrate import calibrate
+    from ..judge.ratings import import_ratings, read_ratings, stored_ratings
+
     _, store = load(config, db)
     batches = [(f, read_ratings(f)) for f in ratings or []]  # every file checked before anything is written
     for f, rows in batches:
@@ -155,8 +160,11 @@ def _rubric(a: Agreement) -> str:
 @app.command("unstable")
 def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Items of a run whose judge samples disagreed by 2 points or more (the configured spread)."""
+    from ..store import judging as judge_records
+    from ..store import runs as records
+
     _, store = load(config, db)
-    if run_rows.get_run(store, run_id) is None:
+    if records.get_run(store, run_id) is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
     rows = judge_records.unstable_items(store, run_id)
     if json_out:
@@ -183,6 +191,8 @@ def verdicts(
     json_out: JsonOpt = False,
 ) -> None:
     """Every judge sample behind a run's CAS: grades, rationale, flags."""
+    from ..store import judging as judge_records
+
     _, store = load(config, db)
     frame = judge_records.run_verdicts(store, run_id)
     if item is not None:

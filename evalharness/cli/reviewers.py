@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..community import accounts, exports, reviews
-from ..community.publish import publish_corrections
 from ..errors import InputError
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
@@ -21,6 +19,8 @@ corrections_app = typer.Typer(no_args_is_help=True, help="Reviewers' narrative c
 
 def _password(from_stdin: bool) -> str:
     """Asked for twice, never echoed, never taken from the command line (it would sit in shell history)."""
+    from ..community import accounts
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -45,6 +45,8 @@ def add(
     db: DbOpt = None,
 ) -> None:
     """Create an account. Admins also accept or reject corrections and publish them."""
+    from ..community import accounts
+
     if role not in accounts.ROLES:
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
@@ -55,6 +57,8 @@ def add(
 @app.command("password")
 def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
     """Set a new password for an account (this also lifts a lock after wrong passwords)."""
+    from ..community import accounts
+
     _, store = load(config, db)
     accounts.set_password(store, name, _password(password_stdin))
     console.print(f"new password set for '{name}'")
@@ -65,6 +69,8 @@ def list_(
     config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Every account with its role and whether it is locked. Passwords are never shown."""
+    from ..community import accounts
+
     _, store = load(config, db)
     rows = accounts.list_accounts(store) if store.exists() else []
     if json_out:
@@ -103,6 +109,8 @@ def corrections_list(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
+    from ..community import reviews
+
     _, store = load(config, db)
     rows = reviews.list_corrections(store, status, limit=1_000_000) if store.exists() else []
     if json_out:
@@ -132,6 +140,8 @@ def corrections_export(
     db: DbOpt = None,
 ) -> None:
     """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
+    from ..community import exports
+
     _, store = load(config, db)
     n = exports.export_file(store, fmt, out)
     console.print(f"wrote {n} accepted correction(s) as {fmt} to {out}")
@@ -150,6 +160,9 @@ def corrections_publish(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Write accepted corrections as the next version of the narrative-correction suite."""
+    from ..community import accounts
+    from ..community.publish import publish_corrections
+
     cfg, store = load(config, db)
     accounts.require_role(store, by, "admin")
     folder = out or cfg.resolve(cfg.dashboard.corrections_suite_dir)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..backends.remote import preflight
-from ..checkpoints import find_checkpoint
 from ..errors import IncompleteRunError, InputError
-from ..runner import Runner, RunResult
-from ..suites import load_suite
 from .common import console, load, print_json
+
+if TYPE_CHECKING:
+    from ..runner import RunResult
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
 DbOpt = Annotated[
@@ -31,7 +30,7 @@ class RichProgress:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task = None
+        self.task: TaskID | None = None
 
     def start(self, description: str, total: int) -> None:
         self.task = self.progress.add_task(description, total=total)
@@ -128,6 +127,11 @@ def run(
     json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
 ) -> None:
     """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
+    from ..backends.remote import preflight
+    from ..checkpoints import find_checkpoint
+    from ..runner import Runner
+    from ..suites import load_suite
+
     cfg, store = load(config, db)
     checkpoints = [
         find_checkpoint(c, cfg.resolve(cfg.run.checkpoints_dir)) for c in (checkpoint or cfg.run.checkpoints)
@@ -177,7 +181,8 @@ def run(
             console.print(table)
         unknown = [r for r in results if r.cost is not None and r.cost.get("usd") is None]
         for r in unknown:
-            console.print(f"cost of {r.checkpoint} on {r.suite} unknown: {r.cost['reason']}", highlight=False)
+            reason = (r.cost or {}).get("reason")
+            console.print(f"cost of {r.checkpoint} on {r.suite} unknown: {reason}", highlight=False)
         if any(m["status"] == "partial" for r in results for m in r.metrics.values()):
             console.print("* scored on the items that did not fail; see `evalharness runs show RUN`.")
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):

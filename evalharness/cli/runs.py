@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from ..store import runs as run_rows
-from ..store import scores as score_rows
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..store import Store
 
 app = typer.Typer(no_args_is_help=True, help="List, show and export recorded runs.")
 
@@ -26,7 +29,9 @@ def list_runs(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest runs first."""
-    _, store = load(config, db)
+    from ..store import runs as run_rows
+
+    cfg, store = load(config, db)
     rows = run_rows.list_runs(store, limit) if store.exists() else []
     if json_out:
         print_json([asdict(r) for r in rows])
@@ -46,6 +51,15 @@ def list_runs(
             str(r.started_at)[:19],
         )
     console.print(table)
+    _print_retirement(cfg, store, [r.checkpoint_name for r in rows])
+
+
+def _print_retirement(cfg: Config, store: Store, checkpoints: list[str]) -> None:
+    """Checkpoints whose model retires within the horizon (or is gone), from the monitor's last lookups."""
+    from ..monitor.notices import retirement_notices
+
+    for notice in retirement_notices(cfg, store, dict.fromkeys(checkpoints)).values():
+        console.print(f"[bold yellow]warning:[/] {escape(notice.text(notice.checkpoint))}", highlight=False)
 
 
 @app.command("show")
@@ -53,18 +67,27 @@ def show(
     run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
-    _, store = load(config, db)
+    from ..store import runs as run_rows
+    from ..store import scores as score_rows
+
+    cfg, store = load(config, db)
     row = run_rows.get_run(store, run_id)
     if row is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
     metrics = [m.as_dict() for m in score_rows.run_metrics(store, run_id)]
     if json_out:
-        print_json({**asdict(row), "metrics": metrics})
+        from ..monitor.notices import retirement_notices
+
+        notice = retirement_notices(cfg, store, [row.checkpoint_name]).get(row.checkpoint_name)
+        print_json(
+            {**asdict(row), "metrics": metrics, "retirement": notice.text(notice.checkpoint) if notice else None}
+        )
         return
     console.print(
         f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
         f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed"
     )
+    _print_retirement(cfg, store, [row.checkpoint_name])
     cost = (row.summary or {}).get("cost")
     if cost:
         spent = f"${cost['usd']:.4f}" if cost.get("usd") is not None else f"unknown ({cost.get('reason')})"
@@ -107,6 +130,9 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Every item score of the given runs, with the answers, as CSV or Parquet."""
+    from ..store import runs as run_rows
+    from ..store import scores as score_rows
+
     _, store = load(config, db)
     missing = [r for r in run_ids if run_rows.get_run(store, r) is None]
     if missing:

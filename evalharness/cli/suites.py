@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ..contamination import check
 from ..errors import IncompleteRunError, InputError
-from ..importers import IMPORTERS
-from ..jsonl import write_jsonl
-from ..split import shared_headwords, split_by_headword
-from ..suites import Governance, Provenance, SuiteMeta, load_suite, make_suite, save_suite
 from .common import console, print_json
 
 app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check suites.")
@@ -32,6 +27,9 @@ def import_(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Import a seed-format file as a dictionary-Q&A suite. Every record becomes an item or an error."""
+    from ..importers import IMPORTERS
+    from ..suites import Governance, Provenance, SuiteMeta, make_suite, save_suite
+
     if fmt not in IMPORTERS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(IMPORTERS)}")
     items = IMPORTERS[fmt](source)
@@ -65,6 +63,10 @@ def split(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Seeded held-out split by headword: no headword is on both sides."""
+    from ..jsonl import write_jsonl
+    from ..split import shared_headwords, split_by_headword
+    from ..suites import load_suite, make_suite, save_suite
+
     suite = load_suite(suite_dir)
     result = split_by_headword(suite.items, test_size=test_size, seed=seed)
     meta = suite.meta.model_copy(
@@ -91,7 +93,9 @@ def split(
 @app.command("validate")
 def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Load and check suites: schema, every line, unique ids. Exit 2 on the first problem."""
-    report = []
+    from ..suites import load_suite
+
+    report: list[dict[str, Any]] = []
     for d in suite_dirs:
         suite = load_suite(d)
         report.append(
@@ -123,6 +127,9 @@ def contamination(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Flag suite items that (nearly) appear in a training file; exit 1 above --max-fraction."""
+    from ..contamination import check
+    from ..suites import load_suite
+
     report = check(load_suite(suite_dir), training, threshold=threshold, max_fraction=max_fraction)
     if json_out:
         print_json(report.to_json())

@@ -132,10 +132,12 @@ def sign_in(store: Store, name: str, password: str, settings: DashboardConfig) -
         return SignInResult(Account(name=name, role=role), f"Signed in as {name}.")
     with store.transaction() as con:
         # Count in SQL, not from the value read above: two wrong tries at once must both count.
-        failed = con.execute(
+        row = con.execute(
             "UPDATE reviewers SET failed_attempts = failed_attempts + 1 WHERE name = ? RETURNING failed_attempts",
             [name],
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None  # the reviewer was read above, inside the same sign-in
+        failed = row[0]
         seconds = lock_length(failed, settings)
         if seconds > 0:
             until = now + timedelta(seconds=seconds)

@@ -65,7 +65,7 @@ def triplet(item: Item) -> dict[str, Any]:
 
 
 def openai_chat(item: Item) -> dict[str, Any]:
-    messages = [{"role": "system", "content": item.system}] if item.system else []
+    messages: list[dict[str, str | None]] = [{"role": "system", "content": item.system}] if item.system else []
     messages += [{"role": "user", "content": item.prompt}, {"role": "assistant", "content": item.narrative}]
     return {"messages": messages}
 

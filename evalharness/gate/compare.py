@@ -181,6 +181,9 @@ def sacrebleu_paired_bs(
     """(candidate score, champion score, p) from sacrebleu's own paired bootstrap on the texts."""
     from sacrebleu.significance import PairedTest
 
+    from ..metrics.chrf import ChrF
+
+    assert isinstance(metric, ChrF), "only chrF metrics have sacrebleu's paired bootstrap"
     chrf = metric.sacrebleu
     with _sacrebleu_seed(seed):
         test = PairedTest(
@@ -192,6 +195,7 @@ def sacrebleu_paired_bs(
         )
         _, scores = test()
     ((champ, cand),) = [v for k, v in scores.items() if k != "System"]
+    assert not isinstance(cand, str) and not isinstance(champ, str) and cand.p_value is not None
     return float(cand.score), float(champ.score), float(cand.p_value)
 
 
@@ -305,7 +309,7 @@ def _not_compared(name: str, why: str, rows: dict[str, dict], suites: list[Suite
     )
 
 
-def _corpus(metric: Metric, rows: list[MetricRows | None]) -> float | None:
+def _corpus(metric: Metric, rows: Sequence[MetricRows | None]) -> float | None:
     present = [r for r in rows if r is not None]
     if not present or not any(r.scored.any() for r in present):
         return None
@@ -348,12 +352,13 @@ def _compare_metric(
             crosscheck=(),
             **common,
         )
-    masks = [c.scored & h.scored for c, h in zip(cand, champ)]  # type: ignore[union-attr]
+    champ_rows_ok = [h for h in champ if h is not None]  # none is None past the check above
+    masks = [c.scored & h.scored for c, h in zip(cand, champ_rows_ok)]
     dropped = tuple(
         d
-        for s, c, h, m in zip(suites, cand, champ, masks)
+        for s, c, h, m in zip(suites, cand, champ_rows_ok, masks)
         for d in drops("candidate", s, c, m) + drops("champion", s, h, m)
-    )  # type: ignore[arg-type]
+    )
     sizes = [int(m.sum()) for m in masks]
     if sum(sizes) == 0:
         top = dropped[0] if dropped else None

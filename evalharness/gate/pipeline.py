@@ -70,6 +70,20 @@ def _recorded_champion(
     )
 
 
+def _retirement_notices(config: Config, store: Store, candidate: str, champion: Side | None) -> tuple[str, ...]:
+    """ "The champion retires in N days: gate a replacement" — from what `monitor check` last looked up."""
+    from ..monitor.notices import retirement_notices
+
+    names = [candidate] + ([champion.name] if champion is not None else [])
+    found = retirement_notices(config, store, names)
+    out = []
+    if champion is not None and champion.name in found:
+        out.append(found[champion.name].text(f"The champion `{champion.name}`"))
+    if candidate in found and candidate != (champion.name if champion else None):
+        out.append(found[candidate].text(f"The candidate `{candidate}`"))
+    return tuple(out)
+
+
 def _champion_reason(decision: Decision, champion: Side | None) -> str:
     if champion is None:
         return "first champion: no champion was recorded before"
@@ -102,8 +116,7 @@ def run_gate(
             hint="drop --champion to compare with the recorded champion, or set the "
             f"champion first with `evalharness champion set {champion.name}`",
         )
-    kwargs = {"progress": progress} | ({"backend_factory": backend_factory} if backend_factory else {})
-    runner = Runner(config, store, **kwargs)
+    runner = Runner(config, store, progress=progress, backend_factory=backend_factory)
     champion_side: Side | None
     champion_runs: list[str] | None
     if champion is not None:
@@ -139,6 +152,7 @@ def run_gate(
         decision_id=decision_id,
         recorded=move,
         record_note=note,
+        notices=_retirement_notices(config, store, candidate.name, champion_side),
     )
     report_md = to_markdown(result)
     gate_records.record_decision(

@@ -36,6 +36,8 @@ class GateResult:
     decision_id: str | None = None
     recorded: bool = False  # the champion moved to the candidate
     record_note: str = ""  # what happened to the champion, in words
+    #: warnings beside the decision (a checkpoint's model retires soon or is gone), from the monitor's lookups
+    notices: tuple[str, ...] = ()
 
 
 def _clean(value: Any) -> Any:
@@ -80,6 +82,7 @@ def to_json(result: GateResult) -> dict[str, Any]:
             "decision_id": result.decision_id,
             "recorded": result.recorded,
             "record_note": result.record_note,
+            "notices": list(result.notices),
             "policy": result.policy.model_dump(),
             **stats_dict(result.comparison, d),
         }
@@ -135,6 +138,8 @@ def to_markdown(result: GateResult) -> str:
         lines.append(f"- {ICON[check.verdict]} {check.message}")
     if result.record_note:
         lines += ["", result.record_note]
+    if result.notices:
+        lines += [""] + [f"- ⚠️ {notice}" for notice in result.notices]
     level = f"{(1 - c.alpha) * 100:g}%"
     lines += [
         "",

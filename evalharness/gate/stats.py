@@ -149,7 +149,8 @@ def paired_bootstrap(
     # Below this the spread is floating-point noise of identical per-item differences, not a spread.
     tiny = 1e-9 * max(1.0, abs(cand_obs), abs(champ_obs))
     if se > tiny:
-        mde, basis = factor * se, "paired"
+        mde: float | None = factor * se
+        basis = "paired"
     else:
         # Identical systems have no paired spread; the suite's own sensitivity is then better described by
         # the champion's resampling spread (×√2, as for two independent systems of that spread).

@@ -25,6 +25,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +122,7 @@ def agreement_stats(
     n_resamples: int = 1000,
     seed: int = 12345,
     confidence: float = 0.95,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """κ, ρ, bias and their bootstrap intervals for paired grades. `clusters` groups ratings of one answer.
 
     Point estimates come from sklearn and scipy. The bootstrap draws, per resample, how often each answer
@@ -296,5 +297,5 @@ def calibrate(
                 seed=seed,
                 notes=tuple(notes),
             )
-        )  # type: ignore[arg-type]
+        )
     return CalibrationReport(agreements=agreements, n_ratings=len(ratings), unmatched=unmatched)

@@ -79,7 +79,7 @@ class OpenAIJudge:
     endpoint = "chat.completions"
 
     def __init__(self, config: JudgeConfig, api_key: Secret | None, *, timeout_s: float) -> None:
-        self.provider = config.provider
+        self.provider: str = config.provider
         self.model = str(config.model)
         self.config = config
         self._client = openai_client(api_key=api_key, base_url=config.base_url, timeout_s=timeout_s, max_connections=64)
@@ -96,7 +96,7 @@ class OpenAIJudge:
             max_tokens=self.config.max_output_tokens,
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
             response_format=self._response_format(schema),
-        )  # type: ignore[arg-type]
+        )
         usage = (
             Usage(getattr(response.usage, "prompt_tokens", None), getattr(response.usage, "completion_tokens", None))
             if response.usage

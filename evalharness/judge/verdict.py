@@ -86,8 +86,9 @@ def response_schema(rubric: Rubric) -> dict[str, Any]:
 def _validator(rubric: Rubric) -> type[BaseModel]:
     strict = ConfigDict(extra="forbid", strict=True)
     score = (int, Field(ge=SCORE_MIN, le=SCORE_MAX))
-    criteria_model = create_model("Criteria", __config__=strict, **dict.fromkeys(rubric.criteria_ids, score))  # type: ignore[call-overload]
-    flag_type: Any = Literal[tuple(rubric.flag_ids)] if rubric.flag_ids else Literal["none"]  # type: ignore[valid-type]
+    fields: dict[str, Any] = dict.fromkeys(rubric.criteria_ids, score)
+    criteria_model = create_model("Criteria", __config__=strict, **fields)
+    flag_type: Any = Literal[tuple(rubric.flag_ids)] if rubric.flag_ids else Literal["none"]
     return create_model(
         "VerdictModel",
         __config__=strict,
@@ -95,7 +96,7 @@ def _validator(rubric: Rubric) -> type[BaseModel]:
         criteria=(criteria_model, ...),
         flags=(list[flag_type], ...),
         overall=score,
-    )  # type: ignore[call-overload]
+    )
 
 
 class VerdictParser:
@@ -118,17 +119,18 @@ class VerdictParser:
             model = self._model.model_validate(data)
         except ValidationError as exc:
             raise InvalidVerdict(_describe(exc)) from None
-        rationale = model.rationale.strip()  # type: ignore[attr-defined]
+        fields: Any = model  # a model made at run time from the rubric: its fields are not known statically
+        rationale = fields.rationale.strip()
         if not rationale:
             raise InvalidVerdict("rationale: empty")
-        criteria = model.criteria  # type: ignore[attr-defined]
-        flags = tuple(dict.fromkeys(f for f in model.flags if f != "none"))  # type: ignore[attr-defined]
+        criteria = fields.criteria
+        flags = tuple(dict.fromkeys(f for f in fields.flags if f != "none"))
         return Verdict(
             criteria=tuple((cid, int(getattr(criteria, cid))) for cid in self.rubric.criteria_ids),
-            overall=int(model.overall),
+            overall=int(fields.overall),
             rationale=rationale,
             flags=flags,
-        )  # type: ignore[attr-defined]
+        )
 
 
 def _describe(exc: ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -29,7 +30,7 @@ METRIC_NAMES = (
 
 def build_metric(name: str, *, embedding_batch_size: int = 64, config: Config | None = None) -> Metric:
     """One place that knows every metric's constructor. `config` carries the `[judge]` section for `cas`."""
-    factories = {
+    factories: dict[str, Callable[[], Metric]] = {
         "chrf": lambda: ChrF(word_order=0),
         "chrf++": lambda: ChrF(word_order=2),
         "bits_per_char": BitsPerChar,

@@ -47,11 +47,20 @@ class ItemStat:
 
 @runtime_checkable
 class Metric(Protocol):
-    name: str
-    higher_is_better: bool
-    stat_names: tuple[str, ...]
-    #: the metric needs the backend's log-likelihoods (perplexity); others need generated text
-    needs_loglikelihood: bool
+    # read-only members: a class attribute or an instance attribute satisfies them
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def higher_is_better(self) -> bool: ...
+
+    @property
+    def stat_names(self) -> tuple[str, ...]: ...
+
+    @property
+    def needs_loglikelihood(self) -> bool:
+        """The metric needs the backend's log-likelihoods (perplexity); others need generated text."""
+        ...
 
     def signature(self) -> str:
         """Library version + parameters, so every number can be reproduced."""

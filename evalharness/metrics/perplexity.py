@@ -17,6 +17,7 @@ from .base import ItemStat, ScoringInput
 
 
 class _LikelihoodMetric:
+    name: str
     higher_is_better = False
     needs_loglikelihood = True
     stat_names = ("nll_nats", "tokens", "chars")
@@ -40,6 +41,9 @@ class _LikelihoodMetric:
 
     def score(self, stats: np.ndarray) -> float:
         return float(self.score_many(np.asarray(stats, dtype=float)[None, :])[0])
+
+    def score_many(self, stats: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
 
 class TokenPerplexity(_LikelihoodMetric):

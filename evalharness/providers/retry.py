@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from .failures import Failure
 from .settings import ProviderSettings
 
+_RANDOM = random.Random()
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -36,7 +38,7 @@ class RetryPolicy:
         the requests it stopped do not return in one burst. Otherwise "equal jitter": half of the
         exponential step, plus a random share of the other half.
         """
-        rng = rng or random
+        rng = rng or _RANDOM
         if failure.retry_after_s is not None:
             wait = min(failure.retry_after_s, self.max_retry_after_s)
             return wait + rng.uniform(0, min(1.0, 0.1 * wait + 0.05))

@@ -112,7 +112,7 @@ class ReviewSession:
     def _turn(self, reply: Reply, kind: Literal["assessment", "question"], question: str) -> Iterator[str]:
         corpus = self.corpus.current()
         passages = self._select(corpus, kind, question)
-        base = dict(kind=kind, question=question, passages=tuple(passages))
+        base: dict[str, Any] = dict(kind=kind, question=question, passages=tuple(passages))
         if not self.has_model:
             note = f"No API key is set ({' or '.join(KEY_VARIABLES)}), so this is retrieval only."
             yield from self._retrieval_only(reply, note, base)

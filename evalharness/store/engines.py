@@ -48,6 +48,10 @@ class Con:
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.execute(sql, params).fetchall()
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (few rows; bulk rows go through `insert`)."""
+        raise NotImplementedError
+
     def one(self, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...] | None:
         """The first row, or None. Reads the whole result: DuckDB refuses new work on a connection whose last
         result was not read to the end."""
@@ -106,6 +110,10 @@ class DuckCon(Con):
 
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         return self.raw.execute(sql, list(params) if params else []).df()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.raw.executemany(sql, [list(r) for r in rows])
 
     def insert(
         self,
@@ -247,6 +255,11 @@ class PgCon(Con):
             return self.raw.execute(to_pyformat(sql), list(params))
         return self.raw.execute(sql)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self.raw.cursor() as cur:
+                cur.executemany(to_pyformat(sql), [list(r) for r in rows])
+
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         import pandas as pd
 
@@ -288,8 +301,15 @@ class PgCon(Con):
                 for row in values:
                     copy.write_row(row)
             if target != table:
-                cur.execute(self._insert_sql(table, names, f"SELECT {columns} FROM {target} ORDER BY "
-                                             + ", ".join(key or names[:1]), conflict, key))
+                cur.execute(
+                    self._insert_sql(
+                        table,
+                        names,
+                        f"SELECT {columns} FROM {target} ORDER BY " + ", ".join(key or names[:1]),
+                        conflict,
+                        key,
+                    )
+                )
                 cur.execute(f"DROP TABLE {target}")
 
 

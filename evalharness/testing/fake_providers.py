@@ -6,7 +6,10 @@ It answers the routes the real SDKs call, in the providers' own JSON shapes:
 - OpenAI/vLLM completions with `echo` + `logprobs` — `POST /v1/completions` (vLLM's response shape:
   `choices[0].logprobs` with `tokens`, `token_logprobs`, `text_offset`, `top_logprobs`; the first token's
   logprob is null);
-- Gemini — `POST /v1/models/{model}:generateContent` (camelCase; the key arrives as `x-goog-api-key`).
+- Gemini — `POST /v1/models/{model}:generateContent` (camelCase; the key arrives as `x-goog-api-key`);
+- OpenAI models — `GET /v1/models/{model}` (`shutdown_date` from `FakeBehaviour.models`; an unknown model is
+  a 404, as OpenAI answers for a model that is gone);
+- chat `logprobs: true` — `choices[0].logprobs.content`, one entry per token of the reply.
 
 Faults can be injected at a rate (429 with Retry-After, 500, a reply slower than the client's timeout, a
 malformed body), decided by a hash of (request content, how often that content was seen) so a run is
@@ -65,6 +68,11 @@ class FakeBehaviour:
     reply: Callable[[str, str | None], str] = default_reply
     #: False: /v1/completions ignores echo/logprobs like a server that does not support them
     supports_echo: bool = True
+    #: GET /v1/models/{id}: model id → its shutdown_date (None: not announced); a model not listed answers 404.
+    #: None: every model exists and announces no date.
+    models: dict[str, str | None] | None = None
+    #: chat `logprobs: true`: (prompt, token) → the token's log-probability
+    chat_logprob: Callable[[str, str], float] = lambda prompt, token: token_logprob(token)
 
 
 @dataclass
@@ -98,8 +106,7 @@ class FakeProviderServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> FakeProviderServer:
         self._thread.start()
@@ -166,6 +173,46 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            from urllib.parse import unquote
+
+            path = self.path.split("?", 1)[0]
+            if "/models/" not in path:
+                self._send(404, {"error": {"message": f"no route {path}"}})
+                return
+            model = unquote(path.split("/models/", 1)[1])
+            with fake._lock:
+                fake.stats.requests += 1
+                fake.stats.by_path["GET /models"] += 1
+            expected = fake.behaviour.expected_key
+            if expected is not None and self._key(False) != expected:
+                self._send(401, {"error": {"code": 401, "message": "invalid api key"}})
+                return
+            models = fake.behaviour.models
+            if models is not None and model not in models:
+                self._send(
+                    404,
+                    {
+                        "error": {
+                            "message": f"The model '{model}' does not exist",
+                            "type": "invalid_request_error",
+                            "param": "model",
+                            "code": "model_not_found",
+                        }
+                    },
+                )
+                return
+            self._send(
+                200,
+                {
+                    "id": model,
+                    "object": "model",
+                    "created": 1_700_000_000,
+                    "owned_by": "system",
+                    "shutdown_date": None if models is None else models[model],
+                },
+            )
 
         def do_POST(self) -> None:
             with fake._lock:
@@ -267,6 +314,20 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             text = fake.behaviour.reply(prompt, system)
             p_tok = sum(len(tokenize(m.get("content") or "")) for m in messages)
             c_tok = len(tokenize(text))
+            logprobs = None
+            if body.get("logprobs"):
+                logprobs = {
+                    "content": [
+                        {
+                            "token": t,
+                            "logprob": fake.behaviour.chat_logprob(prompt, t),
+                            "bytes": list(t.encode("utf-8")),
+                            "top_logprobs": [],
+                        }
+                        for t, _ in tokenize(text)
+                    ],
+                    "refusal": None,
+                }
             self._send(
                 200,
                 {
@@ -279,7 +340,7 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                             "index": 0,
                             "message": {"role": "assistant", "content": text},
                             "finish_reason": "stop",
-                            "logprobs": None,
+                            "logprobs": logprobs,
                         }
                     ],
                     "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "total_tokens": p_tok + c_tok},
