@@ -57,7 +57,7 @@ def item_detail(store: Store, suite_hash: str, item_id: str) -> ItemDetail | Non
     text = item_reads.item_text(store, suite_hash, item_id)
     if text is None:
         return None
-    item = ItemText(*text[:9], tuple(text[9] or ()), text[10], text[11])
+    item = ItemText(*text[:9], tuple(text[9] or ()), text[10], text[11])  # type: ignore[call-arg]  # the SELECT
     answers = [Answer(*r) for r in item_reads.newest_answers(store, suite_hash, item_id)]
     run_ids = [a.run_id for a in answers]
     scores = item_reads.item_scores(store, item_id, run_ids)

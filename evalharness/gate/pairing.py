@@ -89,8 +89,8 @@ def load_metric_rows(
     `stat_counts` is metric → number of statistics per item (from `run_metrics.stat_names`).
     """
     by_metric: dict[str, list[tuple]] = {}
-    for position, metric, status, reason, stats in score_rows.item_score_rows(store, run_id):
-        by_metric.setdefault(metric, []).append((position, status, reason, stats))
+    for row in score_rows.item_score_rows(store, run_id):
+        by_metric.setdefault(row[1], []).append((row[0], row[2], row[3], row[4]))
     n = len(suite.item_ids)
     out: dict[str, MetricRows] = {}
     for metric, k in stat_counts.items():

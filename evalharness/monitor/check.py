@@ -31,13 +31,13 @@ from ..backends.remote import BackendContext, preflight
 from ..checkpoints import Checkpoint, find_checkpoint
 from ..config import Config
 from ..errors import InputError
-from ..gate.records import current_champion
 from ..governance import require
 from ..metrics import ItemStat, Metric, ScoringInput, build_metric
 from ..providers.audit import CallRecord, write_calls
 from ..providers.pricing import calls_cost
 from ..store import Store, records
 from ..store import monitor as db
+from ..store.gate import current_champion
 from ..suites import Suite, load_suite
 from .canary import Canary, draw_canary
 from .compare import (

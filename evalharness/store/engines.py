@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
@@ -26,7 +26,7 @@ import pyarrow as pa
 from ..errors import StoreError
 
 Conflict = Literal["error", "ignore", "replace"]
-Rows = pa.Table | Sequence[Mapping[str, Any]]
+Rows: TypeAlias = pa.Table | Sequence[Mapping[str, Any]]
 
 #: Every timestamp the store writes or compares is UTC, on both engines, whatever the machine's zone.
 TIME_ZONE = "UTC"
@@ -35,6 +35,8 @@ TIME_ZONE = "UTC"
 class Cursor(Protocol):
     def fetchall(self) -> list[tuple[Any, ...]]: ...
     def fetchone(self) -> tuple[Any, ...] | None: ...
+    @property
+    def description(self) -> Any: ...
 
 
 class Con:

@@ -69,13 +69,43 @@ RUN_COLUMNS = (
 
 
 def _run(row: tuple) -> RunRow:
-    head, summary, tail = row[:13], row[13], row[14:]
+    (
+        run_id,
+        name,
+        identity,
+        settings,
+        suite_name,
+        suite_hash,
+        suite_version,
+        status,
+        n_items,
+        n_ok,
+        n_failed,
+        started_at,
+        finished_at,
+        summary,
+        prompt_tokens,
+        completion_tokens,
+        cost_usd,
+    ) = row
     return RunRow(
-        *head,
-        summary=json.loads(summary) if summary else None,
-        prompt_tokens=tail[0],
-        completion_tokens=tail[1],
-        cost_usd=tail[2],
+        run_id,
+        name,
+        identity,
+        settings,
+        suite_name,
+        suite_hash,
+        suite_version,
+        status,
+        int(n_items),
+        n_ok,
+        n_failed,
+        started_at,
+        finished_at,
+        json.loads(summary) if summary else None,
+        prompt_tokens,
+        completion_tokens,
+        cost_usd,
     )
 
 
@@ -104,8 +134,8 @@ def get_checkpoint(store: Store, identity: str) -> CheckpointRow | None:
     )
     if not rows:
         return None
-    *head, manifest, first_seen = rows[0]
-    return CheckpointRow(*head, manifest=json.loads(manifest), first_seen=first_seen)
+    ident, name, backend, model, adapter, parent, manifest, first_seen = rows[0]
+    return CheckpointRow(ident, name, backend, model, adapter, parent, json.loads(manifest), first_seen)
 
 
 def find_run(store: Store, checkpoint: Checkpoint, suite: Suite) -> RunRow | None:

@@ -48,8 +48,19 @@ def _suite(row: tuple) -> SuiteRow:
 
 
 def _item(row: tuple) -> SuiteItemRow:
-    *head, tags, disallowed, narrative, position = row
-    return SuiteItemRow(*head, tuple(tags or ()), disallowed, narrative, int(position))
+    suite_hash, item_id, prompt, reference, system, direction, tags, disallowed, narrative, position = row
+    return SuiteItemRow(
+        suite_hash,
+        item_id,
+        prompt,
+        reference,
+        system,
+        direction,
+        tuple(tags or ()),
+        disallowed,
+        narrative,
+        int(position),
+    )
 
 
 def record_suite(store: Store, suite: Suite) -> None:
