@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from ..store import Store, maintenance
 from .common import console, load, print_json
 from .run import ConfigOpt, DbOpt
 
@@ -29,7 +28,7 @@ def _duration(text: str) -> timedelta:
     return timedelta(seconds=value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
 
 
-def _report(report: maintenance.CopyReport, json_out: bool, verb: str) -> None:
+def _report(report: Any, json_out: bool, verb: str) -> None:
     if json_out:
         print_json(
             {
@@ -58,6 +57,8 @@ def copy(
     json_out: JsonOpt = False,
 ) -> None:
     """Copy every row of SOURCE into the empty DESTINATION (file ↔ server), verified before it commits."""
+    from ..store import Store, maintenance
+
     _report(maintenance.copy_store(Store(source), Store(destination)), json_out, "Copied")
 
 
@@ -69,6 +70,8 @@ def backup(
     json_out: JsonOpt = False,
 ) -> None:
     """Back up the store as one Parquet file per table plus a manifest (restore with `store restore`)."""
+    from ..store import maintenance
+
     _, store = load(config, db)
     if not store.exists():
         raise InputError(f"no store at {store.display}", field="db")
@@ -82,6 +85,8 @@ def restore(
     json_out: JsonOpt = False,
 ) -> None:
     """Load a backup into an empty store, verified against the backup's manifest before it commits."""
+    from ..store import Store, maintenance
+
     _report(maintenance.restore(folder, Store(destination)), json_out, "Restored")
 
 
@@ -96,6 +101,8 @@ def check(
     json_out: JsonOpt = False,
 ) -> None:
     """Integrity of the store: schema version, orphaned rows, runs stuck in `running`. Exit 1 if anything is wrong."""
+    from ..store import maintenance
+
     _, store = load(config, db)
     if not store.exists():
         raise InputError(f"no store at {store.display}", field="db")

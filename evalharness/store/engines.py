@@ -23,6 +23,11 @@ from urllib.parse import urlsplit, urlunsplit
 import duckdb
 import pyarrow as pa
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
 from ..errors import StoreError
 
 Conflict = Literal["error", "ignore", "replace"]
@@ -174,8 +179,41 @@ class DuckDBEngine:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout_s
+    @contextmanager
+    def _turn(self, deadline: float) -> Iterator[None]:
+        """This process's turn at the file, among all processes using evalharness on it.
+
+        DuckDB locks the database file only once it has opened it: before that it opens and reads the file
+        unlocked, so a process starting up could read the file while another was still writing it back on
+        close — and later write that stale view over the other's commits (a save reported saved, then gone;
+        seen about once in a thousand saves under load). A lock file beside the database, taken before DuckDB
+        touches the file and held until DuckDB has closed it, leaves no such window.
+        """
+        if fcntl is None:  # not a POSIX system: DuckDB's own lock is all there is
+            yield
+            return
+        lock_path = os.path.realpath(self.path) + ".lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            delay = 0.005
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"cannot open {self.path}: another evalharness process has been using it for "
+                            f"{self.lock_timeout_s:.0f} s. Wait for it (a run writing?) or point EVALHARNESS_DB / "
+                            "[store] url at another store."
+                        ) from None
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.2)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _open(self, deadline: float) -> duckdb.DuckDBPyConnection:
         delay = 0.01
         while True:
             try:
@@ -194,19 +232,21 @@ class DuckDBEngine:
     @contextmanager
     def connect(self, migrate: Any) -> Iterator[Con]:
         with self.lock:
+            deadline = time.monotonic() + self.lock_timeout_s
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            raw = self._open()
-            try:
-                con = DuckCon(raw)
-                key = "duckdb:" + os.path.realpath(self.path)
-                if key not in _MIGRATED:
-                    with _MIGRATE_LOCK:
-                        # The file lock already keeps other processes out while this one migrates.
-                        migrate(con)
-                        _MIGRATED.add(key)
-                yield con
-            finally:
-                raw.close()
+            with self._turn(deadline):
+                raw = self._open(deadline)
+                try:
+                    con = DuckCon(raw)
+                    key = "duckdb:" + os.path.realpath(self.path)
+                    if key not in _MIGRATED:
+                        with _MIGRATE_LOCK:
+                            # The file lock already keeps other processes out while this one migrates.
+                            migrate(con)
+                            _MIGRATED.add(key)
+                    yield con
+                finally:
+                    raw.close()
 
     @contextmanager
     def transaction(self, con: Con) -> Iterator[Con]:
