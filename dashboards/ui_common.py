@@ -102,11 +102,20 @@ def page_start() -> str:
         st.info("This dashboard is open to signed-in reviewers only. Please sign in.")
         st.stop()
     path = db_path()
-    if not Path(path).is_file():
-        st.info(f"There are no results to show yet. The dashboard reads **{escape(path)}**, which does not exist. "
-                "Run `evalharness run` first, or start the dashboard with `--db` pointing at your results file.")
+    if not _store_exists(path):
+        st.info(f"There are no results to show yet. The dashboard reads **{escape(store(path).display)}**, which "
+                "does not exist or holds no results yet. Run `evalharness run` first, or start the dashboard with "
+                "`--db` pointing at your results.")
         st.stop()
     return path
+
+
+def _store_exists(path: str) -> bool:
+    """A file that exists, or a database that holds the tables (one query on a reused connection)."""
+    try:
+        return store(path).exists()
+    except StoreError:
+        return False
 
 
 @contextmanager
@@ -275,4 +284,4 @@ def sidebar() -> None:
         if message:
             kind, text = message
             getattr(st, kind)(text)
-        st.caption(f"Results file: {db_path()}")
+        st.caption(f"Results: {store(db_path()).display}")
