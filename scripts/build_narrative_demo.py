@@ -3,7 +3,7 @@
     python scripts/build_narrative_demo.py
 
 For each item of `checkpoints/demo/data/narrative_pool.jsonl` (held out from training and from the
-dictionary suite by headword) the stoney-base checkpoint answers greedily; items whose reply is wrong
+dictionary suite by word, see build_bundled_suites.py) the stoney-base checkpoint answers greedily; items whose reply is wrong
 (sentence chrF++ against the reference below THRESHOLD) become narrative items: `disallowed` = that real
 reply, `narrative` = `reference` = the seed file's approved answer. This is derived demo data that lets the
 narrative-correction workflow run end to end; it is NOT a set of community-authored corrections.
@@ -67,7 +67,7 @@ def narrative_items() -> tuple[list[Item], str]:
 def main() -> None:
     items, identity = narrative_items()
     meta = SuiteMeta(
-        name="stoney-narrative-demo", version="1.0.0", kind="narrative_correction",
+        name="stoney-narrative-demo", version="2.0.0", kind="narrative_correction", language="sto",
         description=f"{LABEL}. Each item pairs a real wrong reply of the tiny demo checkpoint (disallowed) with the "
                     "seed file's approved answer (narrative = reference), to exercise the narrative-correction "
                     "workflow before real community corrections exist.",

@@ -10,7 +10,7 @@ version = "1.0.0"
 kind = "{kind}"
 description = "test suite"
 license = "test"
-
+{language}
 [provenance]
 source = "tests"
 
@@ -20,10 +20,11 @@ allowed_uses = {uses}
 
 
 def write_suite(folder: Path, rows: list[dict], *, name: str = "tiny", kind: str = "dictionary_qa",
-                uses: tuple[str, ...] = ("evaluation",)) -> Path:
+                uses: tuple[str, ...] = ("evaluation",), language: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "suite.toml").write_text(SUITE_TOML.format(name=name, kind=kind, uses=json.dumps(list(uses))),
-                                       encoding="utf-8")
+    lang = f'language = "{language}"\n' if language else ""
+    (folder / "suite.toml").write_text(SUITE_TOML.format(name=name, kind=kind, uses=json.dumps(list(uses)),
+                                                         language=lang), encoding="utf-8")
     with (folder / "items.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -10,13 +10,13 @@ from typing import Any
 
 from ..checkpoints import Checkpoint
 from ..providers.clients import gemini_client
-from ..providers.failures import ItemRefused, MalformedResponse
+from ..providers.keys import DEFAULT_KEY_ENV
+from ..providers.responses import parse_gemini
 from ..providers.session import Usage
+from ..registry import BackendEntry
 from .base import Request
-from .remote import BackendContext, RemoteBackend
-
-#: finish reasons that mean "the provider withheld the answer" rather than "something broke"
-_REFUSALS = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "LANGUAGE"}
+from .context import BackendContext
+from .remote import RemoteBackend, preflight
 
 
 class GeminiBackend(RemoteBackend):
@@ -57,25 +57,16 @@ class GeminiBackend(RemoteBackend):
         return parse_gemini(response)
 
 
-def parse_gemini(response: Any) -> tuple[str, Usage]:
-    candidates = getattr(response, "candidates", None)
-    if not candidates:
-        feedback = getattr(response, "prompt_feedback", None)
-        block = getattr(feedback, "block_reason", None)
-        if block:
-            raise ItemRefused(f"Gemini blocked the prompt ({getattr(block, 'value', block)})")
-        raise MalformedResponse("no candidates in the Gemini response")
-    finish = getattr(candidates[0], "finish_reason", None)
-    finish_name = getattr(finish, "value", finish)
-    if finish_name in _REFUSALS:
-        raise ItemRefused(f"Gemini withheld the answer (finish reason {finish_name})")
-    parts = getattr(getattr(candidates[0], "content", None), "parts", None) or []
-    texts = [p.text for p in parts if isinstance(getattr(p, "text", None), str) and not getattr(p, "thought", False)]
-    if not texts:
-        raise MalformedResponse(f"the Gemini candidate has no text (finish reason {finish_name})")
-    meta = getattr(response, "usage_metadata", None)
-    completion = getattr(meta, "candidates_token_count", None)
-    thoughts = getattr(meta, "thoughts_token_count", None)  # billed as output
-    if completion is not None and thoughts:
-        completion += thoughts
-    return "".join(texts), Usage(getattr(meta, "prompt_token_count", None), completion)
+def _build(checkpoint: Checkpoint, context: BackendContext) -> GeminiBackend:
+    return GeminiBackend(checkpoint, context)
+
+
+ENTRY = BackendEntry(
+    name="gemini",
+    description="Google Gemini through google-genai (generate_content with a system instruction)",
+    factory=_build,
+    external=True,
+    key_variables=DEFAULT_KEY_ENV["gemini"],
+    preflight=preflight,
+    loglikelihood_unsupported=lambda checkpoint: GeminiBackend.unsupported_reason,
+)

@@ -10,14 +10,37 @@ the tokens that cover the reference, found by their character offsets (`text_off
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..checkpoints import Checkpoint
+from ..errors import InputError
 from ..providers.clients import openai_client
-from ..providers.failures import ItemRefused, MalformedResponse, Unusable
+from ..providers.failures import MalformedResponse, Unusable
+from ..providers.keys import DEFAULT_KEY_ENV
+from ..providers.responses import chat_logprobs, chat_usage, parse_chat
 from ..providers.session import Usage
+from ..registry import BackendEntry
 from .base import LogLikelihood, Reply, Request
-from .remote import BackendContext, RemoteBackend
+from .context import BackendContext
+from .remote import RemoteBackend, preflight
+
+
+def loglikelihood_unsupported(checkpoint: Checkpoint) -> str | None:
+    """Chat models give log-probabilities of generated tokens only; a compatible server marked
+    `completions_logprobs` (vLLM) scores a given text through /v1/completions with echo."""
+    if checkpoint.backend == "openai":
+        return (
+            "OpenAI chat models return log-probabilities of generated tokens only; the "
+            "likelihood of the reference text cannot be measured"
+        )
+    if not checkpoint.completions_logprobs:
+        return (
+            f"the server at {checkpoint.base_url} is not marked completions_logprobs = true "
+            "in the manifest (set it for servers such as vLLM whose /v1/completions "
+            "returns prompt log-probabilities with echo=true)"
+        )
+    return None
 
 
 class OpenAIBackend(RemoteBackend):
@@ -27,20 +50,8 @@ class OpenAIBackend(RemoteBackend):
     def __init__(self, checkpoint: Checkpoint, context: BackendContext | None = None) -> None:
         self.name = checkpoint.backend
         self.compatible = checkpoint.backend == "openai_compatible"
-        self.supports_loglikelihood = self.compatible and checkpoint.completions_logprobs
-        if checkpoint.backend == "openai":
-            self.unsupported_reason = (
-                "OpenAI chat models return log-probabilities of generated tokens only; the "
-                "likelihood of the reference text cannot be measured"
-            )
-        elif not checkpoint.completions_logprobs:
-            self.unsupported_reason = (
-                f"the server at {checkpoint.base_url} is not marked completions_logprobs = true "
-                "in the manifest (set it for servers such as vLLM whose /v1/completions "
-                "returns prompt log-probabilities with echo=true)"
-            )
-        else:
-            self.unsupported_reason = None
+        self.unsupported_reason = loglikelihood_unsupported(checkpoint)
+        self.supports_loglikelihood = self.unsupported_reason is None
         super().__init__(checkpoint, context)
 
     def _make_client(self) -> Any:
@@ -92,43 +103,6 @@ class OpenAIBackend(RemoteBackend):
             temperature=0.0,
         )
         return parse_echo_logprobs(response, request.item_id, context, reference)
-
-
-def _usage(response: Any) -> Usage:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return Usage()
-    return Usage(getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None))
-
-
-def parse_chat(response: Any) -> tuple[str, Usage]:
-    """The reply text and usage of a chat completion; a reply without text is malformed or refused."""
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list) or not choices:
-        raise MalformedResponse("no choices in the chat completion")
-    choice = choices[0]
-    message = getattr(choice, "message", None)
-    content = getattr(message, "content", None)
-    refusal = getattr(message, "refusal", None)
-    if refusal:
-        raise ItemRefused(f"the model refused: {refusal}")
-    if getattr(choice, "finish_reason", None) == "content_filter":
-        raise ItemRefused("the reply was withheld by the provider's content filter")
-    if not isinstance(content, str):
-        raise MalformedResponse("the chat completion has no message content")
-    return content, _usage(response)
-
-
-def chat_logprobs(response: Any) -> tuple[float | None, int | None]:
-    """Sum and count of the generated tokens' log-probabilities; (None, None) when the server sent none."""
-    choices = getattr(response, "choices", None) or []
-    content = getattr(getattr(choices[0], "logprobs", None), "content", None) if choices else None
-    if not content:
-        return None, None
-    values = [getattr(t, "logprob", None) for t in content]
-    if any(not isinstance(v, (int, float)) for v in values):
-        return None, None
-    return float(sum(v for v in values if v is not None)), len(values)
 
 
 def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: str) -> tuple[LogLikelihood, Usage]:
@@ -183,5 +157,39 @@ def parse_echo_logprobs(response: Any, item_id: str, context: str, reference: st
             chars=len(reference),
             bytes=len(reference.encode("utf-8")),
         ),
-        _usage(response),
+        chat_usage(response),
     )
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> OpenAIBackend:
+    return OpenAIBackend(checkpoint, context)
+
+
+def _check_compatible(checkpoint: Checkpoint, path: Path) -> None:
+    if not checkpoint.base_url:
+        raise InputError(
+            "openai_compatible checkpoints need base_url (e.g. http://localhost:8000/v1)", path=path, field="base_url"
+        )
+
+
+OPENAI = BackendEntry(
+    name="openai",
+    description="OpenAI chat completions: any model id, fine-tunes such as ft:gpt-4.1-…",
+    factory=_build,
+    external=True,
+    key_variables=DEFAULT_KEY_ENV["openai"],
+    preflight=preflight,
+    loglikelihood_unsupported=loglikelihood_unsupported,
+)
+
+OPENAI_COMPATIBLE = BackendEntry(
+    name="openai_compatible",
+    description="any OpenAI-compatible server at base_url (vLLM, Ollama, llama.cpp server, LM Studio)",
+    factory=_build,
+    external=True,
+    check_manifest=_check_compatible,
+    preflight=preflight,
+    # the server is part of what answers: the same model id elsewhere is another model
+    identity_parts=lambda checkpoint: {"base_url": checkpoint.base_url},
+    loglikelihood_unsupported=loglikelihood_unsupported,
+)

@@ -8,8 +8,7 @@ Failures after the retries become `Generation.failed` with the reason — nothin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..checkpoints import Checkpoint
@@ -18,34 +17,27 @@ from ..providers.audit import AuditContext, AuditLog
 from ..providers.bridge import LoopThread
 from ..providers.keys import Secret, resolve_api_key
 from ..providers.session import CallOutcome, ProviderSession, Usage, run_all
-from ..providers.settings import ProviderSettings, provider_settings
-from ..store import Store
+from ..providers.settings import provider_settings
 from .base import Generation, LogLikelihood, Reply, Request, render_prompt
+from .context import BackendContext
 
 
-@dataclass(frozen=True)
-class BackendContext:
-    """What a remote backend needs from the run it serves. Without a store, calls are not audited."""
+def checkpoint_api_key(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None) -> Secret | None:
+    """The checkpoint's key from the environment, if the operator's allow-list (`key_hosts`, the config's
+    `[keys]`) ties its variable to the manifest's host. Raises KeyNotAllowedError or MissingCredentialError
+    naming the variable.
 
-    providers: dict[str, ProviderSettings] = field(default_factory=dict)
-    concurrency: int = 8
-    store: Store | None = None
-    run_id: str | None = None
-    suite_hash: str | None = None
-    #: ask for the generated tokens' log-probabilities where the API offers them (OpenAI-style chat); a monitor
-    #: check does, a run does not (it would change nothing it measures and cost bandwidth)
-    want_logprobs: bool = False
+    A backend whose entry names no key variables (a local vLLM or Ollama) needs one only with api_key_env."""
+    from ..registry import backend
 
-
-#: which key a backend needs; openai_compatible servers (vLLM, Ollama) need one only with api_key_env
-KEY_PROVIDER = {"openai": "openai", "gemini": "gemini", "openai_compatible": "openai_compatible"}
-
-
-def checkpoint_api_key(checkpoint: Checkpoint) -> Secret | None:
-    """The checkpoint's key from the environment; raises MissingCredentialError naming the variable."""
-    provider = KEY_PROVIDER[checkpoint.backend]
-    required = checkpoint.backend != "openai_compatible" or bool(checkpoint.api_key_env)
-    return resolve_api_key(provider, checkpoint.api_key_env, required=required)
+    required = bool(backend(checkpoint.backend).key_variables) or bool(checkpoint.api_key_env)
+    return resolve_api_key(
+        checkpoint.backend,
+        checkpoint.api_key_env,
+        required=required,
+        base_url=checkpoint.base_url,
+        key_hosts=key_hosts,
+    )
 
 
 def check_generation_settings(checkpoint: Checkpoint) -> None:
@@ -73,10 +65,10 @@ def check_generation_settings(checkpoint: Checkpoint) -> None:
         )
 
 
-def preflight(checkpoint: Checkpoint) -> None:
+def preflight(checkpoint: Checkpoint, key_hosts: Mapping[str, Sequence[str]] | None = None) -> None:
     """Everything that can be checked before a run starts: the manifest's settings and the key."""
     check_generation_settings(checkpoint)
-    checkpoint_api_key(checkpoint)
+    checkpoint_api_key(checkpoint, key_hosts)
 
 
 class RemoteBackend(ABC):
@@ -91,7 +83,7 @@ class RemoteBackend(ABC):
         self.context = context or BackendContext()
         self.settings = provider_settings(self.context.providers, checkpoint.provider_name)
         check_generation_settings(checkpoint)
-        self.api_key = checkpoint_api_key(checkpoint)
+        self.api_key = checkpoint_api_key(checkpoint, self.context.key_hosts)
         self.audit = AuditLog(self.context.store) if self.context.store is not None else None
         self._loop = LoopThread(name=f"evalharness-{checkpoint.backend}")
         self._client: Any = None

@@ -7,11 +7,15 @@ would score as a real (terrible) answer.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
-from ..checkpoints import Checkpoint
+from ..checkpoints import Checkpoint, hash_file
 from ..errors import InputError
 from ..jsonl import read_jsonl, require_str
+from ..registry import BackendEntry
 from .base import Generation, LogLikelihood, Request
+from .context import BackendContext
 
 
 class ReplayBackend:
@@ -47,3 +51,29 @@ class ReplayBackend:
 
     def close(self) -> None:
         return None
+
+
+def _check_manifest(checkpoint: Checkpoint, path: Path) -> None:
+    replies = checkpoint.resolve(checkpoint.replies)
+    if replies is None:
+        raise InputError("the replay backend needs 'replies' (a JSONL of {id, reply})", path=path, field="replies")
+    if not replies.is_file():
+        raise InputError(f"replies file {replies} not found", path=path, field="replies")
+
+
+def _identity(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"replies": hash_file(checkpoint.resolve(checkpoint.replies))} if checkpoint.replies else {}
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> ReplayBackend:
+    return ReplayBackend(checkpoint)
+
+
+ENTRY = BackendEntry(
+    name="replay",
+    description="recorded replies: a JSONL of {id, reply} (outputs of another tool or of a past run)",
+    factory=_build,
+    check_manifest=_check_manifest,
+    identity_parts=_identity,
+    loglikelihood_unsupported=lambda checkpoint: ReplayBackend.unsupported_reason,
+)

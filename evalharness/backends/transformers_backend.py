@@ -17,13 +17,16 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from ..checkpoints import Checkpoint
+from ..checkpoints import Checkpoint, hash_folder
 from ..errors import InputError
+from ..registry import BackendEntry
 from .base import Generation, LogLikelihood, Request, render_prompt
+from .context import BackendContext
+
+if TYPE_CHECKING:
+    import torch  # imported where used: loading this module must not load torch
 
 
 class TransformersBackend:
@@ -38,6 +41,8 @@ class TransformersBackend:
             raise InputError(f"batch size must be at least 1, got {batch_size}", field="batch_size")
         self.checkpoint = checkpoint
         self.batch_size = batch_size
+        import torch
+
         self.device = torch.device(device)
         self.seed = seed  # only used when temperature > 0
         self.tokenizer, self.model = _load(checkpoint, self.device)
@@ -93,6 +98,8 @@ class TransformersBackend:
 
     def _run_generate(self, encoded: list[list[int]]) -> list[list[int]]:
         """Left-pad (so every row's last prompt token sits at the end) and return only the new tokens."""
+        import torch
+
         settings = self.checkpoint.generation
         input_ids, attention_mask = _pad(encoded, self.tokenizer.pad_token_id, left=True)
         kwargs: dict[str, Any] = dict(
@@ -203,6 +210,8 @@ class TransformersBackend:
 
     def _score(self, rows: list[tuple[list[int], int]]) -> list[float]:
         """One padded forward pass; right padding cannot change earlier positions of a causal model."""
+        import torch
+
         input_ids, attention_mask = _pad([ids for ids, _ in rows], self.tokenizer.pad_token_id, left=False)
         with torch.inference_mode():
             logits = self.model(
@@ -229,6 +238,8 @@ class TransformersBackend:
 
 
 def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -241,6 +252,7 @@ def _pad(rows: list[list[int]], pad_id: int, *, left: bool) -> tuple[torch.Tenso
 
 def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
     """Load tokenizer, model (float32: fp16 matmuls on CPU are slow and lose precision) and adapter."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
@@ -293,3 +305,45 @@ def _existing_folder(checkpoint: Checkpoint, field: str, relative: str) -> Path:
             hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
         )
     return folder
+
+
+def _check_manifest(checkpoint: Checkpoint, path: Path) -> None:
+    """Local weight folders must exist before any run starts."""
+    model_dir = checkpoint.resolve(checkpoint.model)
+    if model_dir is None or not model_dir.is_dir():
+        raise InputError(
+            f"model folder {model_dir} not found",
+            path=path,
+            field="model",
+            hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
+        )
+    if not any(model_dir.glob(pattern) for pattern in ("*.safetensors", "*.bin", "*.gguf")):
+        raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}", path=path, field="model")
+    if checkpoint.adapter:
+        adapter_dir = checkpoint.resolve(checkpoint.adapter)
+        if adapter_dir is None or not (adapter_dir / "adapter_config.json").is_file():
+            raise InputError(
+                f"LoRA adapter folder {adapter_dir} has no adapter_config.json", path=path, field="adapter"
+            )
+
+
+def _identity(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The weights and the adapter by content: a retrained model never reuses another model's answers."""
+    parts = {"model_files": hash_folder(checkpoint.resolve(checkpoint.model))}
+    if checkpoint.adapter:
+        parts["adapter_files"] = hash_folder(checkpoint.resolve(checkpoint.adapter))
+    return parts
+
+
+def _build(checkpoint: Checkpoint, context: BackendContext) -> TransformersBackend:
+    return TransformersBackend(checkpoint, batch_size=context.batch_size)
+
+
+ENTRY = BackendEntry(
+    name="transformers",
+    description="a local Hugging Face model folder (+ optional LoRA adapter), batched on this machine's CPU",
+    factory=_build,
+    check_manifest=_check_manifest,
+    identity_parts=_identity,
+    loglikelihood_unsupported=lambda checkpoint: None,
+)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +24,7 @@ def load(config_path: Path | None, db: str | Path | None) -> tuple[Config, Store
     from ..store import Store
 
     config = load_config(config_path)
-    if db is not None:
-        os.environ["EVALHARNESS_DB"] = str(db)
-    return config, Store(config.store_url())
+    return config, Store(db if db is not None else config.store_url())
 
 
 def print_json(data: Any) -> None:

@@ -1,4 +1,5 @@
-"""`evalharness dashboard`: serve the Streamlit review dashboard (127.0.0.1 unless --host says otherwise).
+"""`evalharness dashboard`: serve the Streamlit review dashboard (127.0.0.1 unless --host says otherwise), with
+the server settings a community deployment needs: allowed Host names, no error details in the browser.
 
 For a community, serve it behind a TLS reverse proxy on the same machine (docs/hosting.md): the dashboard
 stays on loopback and only the proxy faces the network."""
@@ -73,8 +74,18 @@ def command(
         # no "Deploy" button or developer menu: the people using it review answers, they do not deploy apps
         "--client.toolbarMode",
         "minimal",
+        # a browser shows a plain message for an error, never a traceback with paths and queries
+        "--client.showErrorDetails",
+        "none",
+        # same-origin WebSockets only, with an XSRF token (Streamlit's defaults, stated so no one loses them)
+        "--server.enableCORS",
+        "true",
+        "--server.enableXsrfProtection",
+        "true",
     ]
-    for name in allowed_host or ():
+    # DNS rebinding: only these Host names are served (behind a proxy: the public name, in [dashboard]
+    # allowed_hosts or --allowed-host)
+    for name in dict.fromkeys([*cfg.dashboard.allowed_hosts, *(allowed_host or ())]):
         cmd += ["--server.allowedHosts", name]
     try:
         code = subprocess.call(cmd, env=env)

@@ -65,6 +65,7 @@ def gate(
     """
     from ..checkpoints import find_checkpoint
     from ..gate import current_champion, rounds_exit_code, run_rounds, to_json, to_markdown
+    from ..runner import Runner
     from ..suites import load_suite
 
     cfg, store = load(config, db)
@@ -96,10 +97,20 @@ def gate(
         transient=True,
         disable=json_out,
     ) as bar:
-        results = run_rounds(cfg, store, candidates, suites, champion=champ, record=record, progress=RichProgress(bar))
+        runner = Runner(cfg, store, progress=RichProgress(bar))
+        results = run_rounds(
+            cfg,
+            store,
+            candidates,
+            suites,
+            champion=champ,
+            record=record,
+            evaluate=lambda checkpoint, suite: runner.run(checkpoint, suite).run_id,
+        )
     code = rounds_exit_code(results)
     markdown = "\n".join(to_markdown(r) for r in results)
-    reports = [to_json(r) for r in results]
+    publishable = {s.name for s in suites if s.meta.governance.allows("publication")}
+    reports = [to_json(r, publishable=publishable) for r in results]
     payload = reports[0] if len(reports) == 1 else {"exit_code": code, "rounds": reports}
     if report_md:
         _write(report_md, markdown)

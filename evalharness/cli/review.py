@@ -31,8 +31,8 @@ def review(
     cites its sources. Without GOOGLE_API_KEY/GEMINI_API_KEY (or offline) it shows the best passages instead."""
     from ..reviewer import open_session
 
-    cfg, _ = load(config, db)
-    session = open_session(cfg)
+    cfg, store = load(config, db)
+    session = open_session(cfg, store=store)
     try:
         opening = assess if assess is not None else ask is None
         if json_out:

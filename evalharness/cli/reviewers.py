@@ -1,4 +1,4 @@
-"""`evalharness reviewers add|list|password` and `evalharness corrections list|export|publish`."""
+"""`evalharness reviewers add|list|password|role|unlock|remove` and `evalharness corrections list|export|publish`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
@@ -17,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, help="Dashboard accounts for community r
 corrections_app = typer.Typer(no_args_is_help=True, help="Reviewers' narrative corrections: list, export, publish.")
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, name: str) -> str:
     """Asked for twice, never echoed, never taken from the command line (it would sit in shell history)."""
     from ..community import accounts
 
@@ -25,7 +26,7 @@ def _password(from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = accounts.check_strength(password)
+    problem = accounts.check_strength(password, user_inputs=[name])
     if problem:
         raise InputError(f"password too weak: {problem}", field="password")
     return password
@@ -50,18 +51,53 @@ def add(
     if role not in accounts.ROLES:
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
-    account = accounts.add_reviewer(store, name, role, _password(password_stdin))
-    console.print(f"added {account.role} '{account.name}' to {store.display}")
+    account = accounts.add_reviewer(store, name, role, _password(password_stdin, name))
+    console.print(f"added {account.role} '{account.name}' to {escape(store.display)}")
 
 
 @app.command("password")
 def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
-    """Set a new password for an account (this also lifts a lock after wrong passwords)."""
+    """Set a new password for an account. This also lifts every lock and signs its open sessions out."""
     from ..community import accounts
 
     _, store = load(config, db)
-    accounts.set_password(store, name, _password(password_stdin))
-    console.print(f"new password set for '{name}'")
+    accounts.set_password(store, name, _password(password_stdin, name))
+    console.print(f"new password set for '{escape(name)}'; its open sessions are signed out")
+
+
+@app.command("role")
+def role(
+    name: str,
+    new_role: Annotated[str, typer.Argument(metavar="ROLE", help="reviewer | admin")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Make an account a reviewer or an admin. Its open sessions are signed out."""
+    from ..community import accounts
+
+    _, store = load(config, db)
+    accounts.set_role(store, name, new_role)
+    console.print(f"'{escape(name)}' is now {escape(new_role)}; its open sessions are signed out")
+
+
+@app.command("unlock")
+def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Lift every wrong-password lock on a name, from every address (the password stays as it is)."""
+    from ..community import accounts
+
+    _, store = load(config, db)
+    lifted = accounts.unlock(store, name)
+    console.print(f"unlocked '{escape(name)}' ({lifted} address(es) had wrong passwords counted)")
+
+
+@app.command("remove")
+def remove(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Delete an account. Its open sessions end at their next page or save; what it wrote stays, credited."""
+    from ..community import accounts
+
+    _, store = load(config, db)
+    removed = accounts.remove_reviewer(store, name)
+    console.print(f"removed '{escape(removed)}'")
 
 
 @app.command("list")
@@ -87,12 +123,12 @@ def list_(
             ]
         )
         return
-    table = Table(title=f"Reviewers in {store.display}")
-    for col in ("name", "role", "created", "wrong passwords", "locked until"):
+    table = Table(title=f"Reviewers in {escape(store.display)}")
+    for col in ("name", "role", "created", "most wrong passwords from one address", "locked until (some address)"):
         table.add_column(col)
     for a in rows:
         table.add_row(
-            a.name,
+            escape(a.name),
             a.role,
             str(a.created_at)[:19],
             str(a.failed_attempts),
@@ -142,8 +178,8 @@ def corrections_export(
     """Accepted corrections as distillation triplets, OpenAI chat fine-tuning lines, or preference pairs."""
     from ..community import exports
 
-    _, store = load(config, db)
-    n = exports.export_file(store, fmt, out)
+    cfg, store = load(config, db)
+    n = exports.export_file(store, fmt, out, search_dirs=[cfg.resolve(cfg.run.suites_dir)])
     console.print(f"wrote {n} accepted correction(s) as {fmt} to {out}")
 
 
@@ -155,6 +191,14 @@ def corrections_publish(
     ] = None,
     name: Annotated[str | None, typer.Option(help="suite name (default: \\[dashboard] corrections_suite)")] = None,
     version: Annotated[str | None, typer.Option(help="new version (default: the previous one, bumped)")] = None,
+    allow_widening: Annotated[
+        bool,
+        typer.Option(
+            "--allow-widening",
+            help="let the new version allow uses the previous version did not (only when the community has "
+            "agreed; logged with your name)",
+        ),
+    ] = False,
     config: ConfigOpt = None,
     db: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
@@ -167,7 +211,13 @@ def corrections_publish(
     accounts.require_role(store, by, "admin")
     folder = out or cfg.resolve(cfg.dashboard.corrections_suite_dir)
     result = publish_corrections(
-        store, folder, name=name or cfg.dashboard.corrections_suite, published_by=by, version=version
+        store,
+        folder,
+        name=name or cfg.dashboard.corrections_suite,
+        published_by=by,
+        version=version,
+        search_dirs=[cfg.resolve(cfg.run.suites_dir)],
+        allow_widening=allow_widening,
     )
     if json_out:
         print_json(
@@ -180,12 +230,14 @@ def corrections_publish(
                 "added": result.n_added,
                 "removed": result.n_removed,
                 "content_hash": result.suite.content_hash,
+                "allowed_uses": list(result.suite.meta.governance.allowed_uses),
             }
         )
     elif result.changed:
         console.print(
             f"published {result.suite.name} {result.suite.meta.version} ({result.n_items} items, "
-            f"{result.n_added} new, {result.n_removed} removed) to {result.path}"
+            f"{result.n_added} new, {result.n_removed} removed) to {result.path}; allowed uses: "
+            f"{', '.join(result.suite.meta.governance.allowed_uses) or 'none'}"
         )
     else:
         console.print(

@@ -51,21 +51,10 @@ def _fmt(value: float | None, status: str, reason: str | None) -> str:
     return f"{value:.2f}" if status == "scored" else f"{value:.2f}*"
 
 
-LABELS = {
-    "chrf": "chrF",
-    "chrf++": "chrF++",
-    "bits_per_char": "bits per char ↓",
-    "token_perplexity": "token perplexity ↓",
-    "embedding_cosine": "embedding cosine",
-    "exact_match": "exact match",
-    "word_accuracy": "word accuracy",
-    "edit_similarity": "edit similarity",
-    "cas": "CAS (judge)",
-}
-
-
 def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Table]:
     """One table per suite: metrics down, checkpoints across — readable in an 80-column terminal or CI log."""
+    from ..registry import metric_label
+
     tables = []
     for suite in dict.fromkeys(r.suite for r in results):
         runs = [r for r in results if r.suite == suite]
@@ -75,7 +64,7 @@ def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Tabl
             table.add_column(r.checkpoint, justify="right")
         for name in metric_names:
             table.add_row(
-                LABELS.get(name, name),
+                metric_label(name),
                 *[
                     _fmt(r.metrics[name]["corpus_score"], r.metrics[name]["status"], r.metrics[name]["reason"])
                     if name in r.metrics
@@ -92,6 +81,14 @@ def score_tables(results: list[RunResult], metric_names: list[str]) -> list[Tabl
             ],
         )
         table.add_row("items", *[str(r.n_items) for r in runs])
+        if any(r.extraction for r in runs):
+            table.add_row(
+                "extracted",
+                *[
+                    f"{r.extraction['extracted']} ({r.extraction['failed']} failed)" if r.extraction else "—"
+                    for r in runs
+                ],
+            )
         if any(r.cost is not None for r in runs):
             table.add_row("cost", *[_fmt_cost(r.cost) for r in runs])
         tables.append(table)
@@ -114,21 +111,21 @@ def run(
     suite: Annotated[list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    rescore: Annotated[bool, typer.Option(help="recompute metrics from cached generations; generate nothing")] = False,
+    rescore: Annotated[bool, typer.Option(help="recompute scores from what is stored; send nothing")] = False,
     new: Annotated[bool, typer.Option(help="start new runs instead of resuming or reusing")] = False,
     retry_failed: Annotated[
         bool,
         typer.Option(
             "--retry-failed",
-            help="only resume the newest incomplete run of each checkpoint × suite, sending just "
-            "its failed items again; complete runs are left alone",
+            help="ask again for what failed in the newest run of each checkpoint × suite: failed items, and "
+            "the failed judge verdicts or log-likelihoods of a complete run; nothing else is sent",
         ),
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
 ) -> None:
     """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
-    from ..backends.remote import preflight
     from ..checkpoints import find_checkpoint
+    from ..registry import backend
     from ..runner import Runner
     from ..suites import load_suite
 
@@ -147,8 +144,7 @@ def run(
         )
     if not rescore:
         for ckpt in checkpoints:  # every key and setting before the first request of the first run
-            if ckpt.is_external:
-                preflight(ckpt)
+            backend(ckpt.backend).preflight(ckpt, cfg.keys)
     results: list[RunResult] = []
     skipped: list[str] = []
     with Progress(
@@ -171,12 +167,12 @@ def run(
                     results.append(result)
                 else:
                     results.append(runner.run(ckpt, s, rescore=rescore, new=new))
-    names = [m.name for m in runner.metrics]
+    names = runner.metric_names(suites)
     if json_out:
         print_json({"db": store.display, "runs": [asdict(r) for r in results], "nothing_to_retry": skipped})
     else:
         if skipped:
-            console.print(f"nothing to retry (no incomplete run) for: {', '.join(skipped)}")
+            console.print(f"nothing to retry (no run, or nothing in it failed) for: {', '.join(skipped)}")
         for table in score_tables(results, names):
             console.print(table)
         unknown = [r for r in results if r.cost is not None and r.cost.get("usd") is None]

@@ -138,11 +138,17 @@ def export(
     if missing:
         raise InputError(f"no run(s) {missing}", field="run_ids", hint="see `evalharness runs list`")
     frame = score_rows.item_scores_frame(store, run_ids)
-    frame["stats"] = frame["stats"].map(lambda v: None if v is None else list(v))
+    # an item no metric could score has no statistics (NULL, which pandas reads as NA): keep it empty
+    frame["stats"] = frame["stats"].map(
+        lambda v: list(v) if hasattr(v, "__iter__") and not isinstance(v, str) else None
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
+    from ..csvsafe import neutralise_frame
+
     if out.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
+        # answers opened in a spreadsheet stay text; RFC 4180 line ends, so a CR inside an answer is quoted too
+        neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\r\n")
     elif out.suffix == ".parquet":
         frame.to_parquet(tmp, index=False)
     else:

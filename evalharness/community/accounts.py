@@ -1,27 +1,45 @@
-"""Reviewer accounts: created from the CLI, used to sign in to the dashboard, locked after wrong passwords.
+"""Reviewer accounts: created from the CLI, used to sign in to the dashboard, checked again on every page.
 
-Lockout: after `max_failed_attempts` wrong passwords in a row the account is locked for `lockout_seconds`;
-every further wrong password after that (once the lock has run out) locks it again for twice as long, up to
-`lockout_max_seconds`. A right password resets the count. While locked, no password is even checked, so a
-guesser learns nothing. The count and the lock live in the `reviewers` table, so they hold across dashboard
-restarts and across several dashboard processes.
+Names are unique after NFC, case folding and collapsing spaces ("Mary  Wesley" and "mary wesley" are one
+person), and a person signs in with any of those spellings. Passwords are NFC-normalised before hashing,
+so a Stoney password typed with combining accents works.
+
+Wrong passwords are counted per (name, source): after `max_failed_attempts` in a row from one source, that
+source is locked out of that name for `lockout_seconds`, doubling up to `lockout_max_seconds` — a stranger
+cannot lock an admin out, only themselves. Each source also has a budget of attempts per window, whatever
+the names. An attempt is counted before its password is checked, in one transaction, so parallel guesses
+never get more checks than the limit. Every failed sign-in gives the same message after the same work (one
+password hash, the same statements) and takes at least `FAILED_SIGN_IN_SECONDS`.
+
+A session remembers the account's `session_version`; changing the password or role, or removing the
+account, changes or deletes it, and `check_session` (called on every page and before every write) then
+ends the session.
 """
 
 from __future__ import annotations
 
 import re
+import time
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from ..config import DashboardConfig
 from ..errors import EvalHarnessError, InputError
 from ..store import Store
-from .passwords import burn_time, check_strength, hash_password, verify_password
+from ..store import accounts as sql
+from .passwords import check_strength, hash_password, verify_password
 
 Role = Literal["reviewer", "admin"]
 ROLES: tuple[str, ...] = ("reviewer", "admin")
 _NAME = re.compile(r"^[^\s][^\n\r\t]{0,62}[^\s]$|^[^\s]$")
+#: every failed sign-in takes at least this long, so the small differences left between paths do not show
+FAILED_SIGN_IN_SECONDS = 0.4
+FAILED_MESSAGE = (
+    "Not signed in: that name and password did not work, or there were too many tries. Please "
+    "check them and try again in a few minutes; an admin can reset a password or lift a lock."
+)
 
 
 class PermissionDenied(EvalHarnessError):
@@ -37,6 +55,7 @@ class Account:
     created_at: datetime | None = None
     failed_attempts: int = 0
     locked_until: datetime | None = None
+    session_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -49,60 +68,88 @@ class SignInResult:
 
     account: Account | None
     message: str
-    locked_until: datetime | None = None
+
+
+def display_name(name: str) -> str:
+    """NFC, spaces collapsed: how a name is stored and credited."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same person: NFC, case-folded, spaces collapsed."""
+    return unicodedata.normalize("NFC", display_name(name).casefold())
+
+
+def _account(row: sql.AccountRow) -> Account:
+    return Account(row.name, row.role, row.created_at, row.failed_attempts, row.locked_until, row.session_version)
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError(f"unknown role '{role}'", field="role", hint="use reviewer or admin")
+    return role
+
+
+def _strong(password: str, name: str) -> None:
+    problem = check_strength(password, user_inputs=[name])
+    if problem:
+        raise InputError(f"password too weak: {problem}", field="password")
 
 
 def add_reviewer(store: Store, name: str, role: str, password: str) -> Account:
     """Create an account. Names are what reviewers are credited by in published suites, so keep them real."""
-    name = name.strip()
+    name = display_name(name)
     if not _NAME.match(name):
         raise InputError("a reviewer name must be 1–64 characters without tabs or line breaks", field="name")
-    if role not in ROLES:
-        raise InputError(f"unknown role '{role}'", field="role", hint="use reviewer or admin")
-    problem = check_strength(password)
-    if problem:
-        raise InputError(f"password too weak: {problem}", field="password")
-    hashed = hash_password(password)
-    with store.transaction() as con:
-        if con.execute("SELECT 1 FROM reviewers WHERE name = ?", [name]).fetchone():
-            raise InputError(
-                f"a reviewer named '{name}' already exists",
-                field="name",
-                hint="pick another name, or see `evalharness reviewers list`",
-            )
-        con.execute("INSERT INTO reviewers (name, role, password_hash) VALUES (?, ?, ?)", [name, role, hashed])
+    _role(role)
+    _strong(password, name)
+    taken = sql.insert(
+        store, name=name, name_key=name_key(name), role=role, password_hash=hash_password(password), key=name_key
+    )
+    if taken is not None:
+        raise InputError(
+            f"a reviewer named '{taken}' already exists (names are compared ignoring case, accents' "
+            "encoding and extra spaces)",
+            field="name",
+            hint="pick another name, or see `evalharness reviewers list`",
+        )
     return get_account(store, name)  # type: ignore[return-value]
 
 
+def _must_exist(found: str | None, name: str) -> str:
+    if found is None:
+        raise InputError(f"no reviewer named '{name}'", field="name", hint="see `evalharness reviewers list`")
+    return found
+
+
 def set_password(store: Store, name: str, password: str) -> None:
-    """Replace a password (and lift any lock): for a reviewer who forgot theirs."""
-    problem = check_strength(password)
-    if problem:
-        raise InputError(f"password too weak: {problem}", field="password")
-    hashed = hash_password(password)
-    with store.transaction() as con:
-        if not con.execute("SELECT 1 FROM reviewers WHERE name = ?", [name]).fetchone():
-            raise InputError(f"no reviewer named '{name}'", field="name", hint="see `evalharness reviewers list`")
-        con.execute(
-            "UPDATE reviewers SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE name = ?",
-            [hashed, name],
-        )
+    """Replace a password, lift every lock on the name, and end the account's open sessions."""
+    _strong(password, name)
+    _must_exist(sql.update(store, name_key(name), name_key, password_hash=hash_password(password)), name)
+
+
+def set_role(store: Store, name: str, role: str) -> None:
+    """Make an account a reviewer or an admin; its open sessions end (they sign in again with the new role)."""
+    _must_exist(sql.update(store, name_key(name), name_key, role=_role(role)), name)
+
+
+def remove_reviewer(store: Store, name: str) -> str:
+    """Delete an account; its open sessions end at their next page or write. What it wrote stays."""
+    return _must_exist(sql.remove(store, name_key(name), name_key), name)
+
+
+def unlock(store: Store, name: str) -> int:
+    """Lift every wrong-password lock on a name (from every source). Works for names without an account too."""
+    return sql.unlock(store, name_key(name))
 
 
 def get_account(store: Store, name: str) -> Account | None:
-    rows = store.query(
-        "SELECT name, role, created_at, failed_attempts, locked_until FROM reviewers WHERE name = ?", [name]
-    )
-    return Account(*rows[0]) if rows else None
+    row = sql.find(store, name_key(name), name_key)
+    return _account(row) if row else None
 
 
 def list_accounts(store: Store) -> list[Account]:
-    return [
-        Account(*r)
-        for r in store.query(
-            "SELECT name, role, created_at, failed_attempts, locked_until FROM reviewers ORDER BY name"
-        )
-    ]
+    return [_account(r) for r in sql.list_all(store, name_key)]
 
 
 def lock_length(failed_attempts: int, settings: DashboardConfig) -> float:
@@ -113,51 +160,41 @@ def lock_length(failed_attempts: int, settings: DashboardConfig) -> float:
     return float(min(settings.lockout_seconds * 2 ** min(over, 30), settings.lockout_max_seconds))
 
 
-def sign_in(store: Store, name: str, password: str, settings: DashboardConfig) -> SignInResult:
-    """Check a password, counting failures and locking the account as the settings say."""
-    name = name.strip()
-    # The database clock (not this process's), so several dashboard processes agree on when a lock ends.
-    rows = store.query(
-        "SELECT password_hash, role, locked_until, current_timestamp::TIMESTAMP FROM reviewers WHERE name = ?", [name]
+def sign_in(
+    store: Store, name: str, password: str, settings: DashboardConfig, *, source: str = "unknown"
+) -> SignInResult:
+    """Check a password. The attempt is counted first (atomically); the password is checked only when the
+    name is not locked for this source and the source is within its budget — and then exactly once, against
+    the account's hash or a stand-in, so every failure costs the same."""
+    started = time.monotonic()
+    key = name_key(name)
+    attempt = sql.begin_attempt(
+        store,
+        key,
+        source,
+        name_key,
+        lock_seconds=lambda failed: lock_length(failed, settings),
+        source_max_attempts=settings.source_max_attempts,
+        source_window_seconds=settings.source_window_seconds,
     )
-    if not rows:
-        burn_time(password)
-        return SignInResult(None, "That name or password is not right.")
-    stored, role, locked_until, now = rows[0]
-    if locked_until is not None and locked_until > now:
-        return SignInResult(None, _locked_message(locked_until - now), locked_until)
-    if verify_password(password, stored):
-        with store.transaction() as con:
-            con.execute("UPDATE reviewers SET failed_attempts = 0, locked_until = NULL WHERE name = ?", [name])
-        return SignInResult(Account(name=name, role=role), f"Signed in as {name}.")
-    with store.transaction() as con:
-        # Count in SQL, not from the value read above: two wrong tries at once must both count.
-        row = con.execute(
-            "UPDATE reviewers SET failed_attempts = failed_attempts + 1 WHERE name = ? RETURNING failed_attempts",
-            [name],
-        ).fetchone()
-        assert row is not None  # the reviewer was read above, inside the same sign-in
-        failed = row[0]
-        seconds = lock_length(failed, settings)
-        if seconds > 0:
-            until = now + timedelta(seconds=seconds)
-            con.execute("UPDATE reviewers SET locked_until = ? WHERE name = ?", [until, name])
-            return SignInResult(None, _locked_message(until - now), until)
-    left = settings.max_failed_attempts - failed
-    return SignInResult(
-        None,
-        "That name or password is not right."
-        + (f" {left} more wrong tries will lock the account for a while." if left <= 2 else ""),
-    )
+    right = verify_password(password, attempt.password_hash if attempt.check else None)
+    if right and attempt.check and attempt.name is not None and attempt.role is not None:
+        sql.attempt_succeeded(store, key, source)
+        return SignInResult(
+            Account(name=attempt.name, role=attempt.role, session_version=attempt.session_version),
+            f"Signed in as {attempt.name}.",
+        )
+    time.sleep(max(0.0, FAILED_SIGN_IN_SECONDS - (time.monotonic() - started)))
+    return SignInResult(None, FAILED_MESSAGE)
 
 
-def _locked_message(remaining: timedelta) -> str:
-    seconds = max(1, int(remaining.total_seconds() + 0.999))
-    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
-    return (
-        f"Too many wrong passwords: this account is locked. Please try again in {wait}, "
-        "or ask an admin to reset the password."
-    )
+def check_session(store: Store, account: Account) -> Account | None:
+    """The signed-in account as it is now; None when it was removed, its role changed or its password was
+    reset since the session began (the person signs in again)."""
+    now = sql.session_account(store, account.name)
+    if now is None or now[1] != account.role or now[2] != account.session_version:
+        return None
+    return account
 
 
 def require_role(store: Store, name: str, role: str) -> Account:
@@ -166,5 +203,5 @@ def require_role(store: Store, name: str, role: str) -> Account:
     if account is None:
         raise PermissionDenied(f"no reviewer account named '{name}'; sign in again")
     if role == "admin" and not account.is_admin:
-        raise PermissionDenied(f"'{name}' is a reviewer; only an admin can do this")
+        raise PermissionDenied(f"'{account.name}' is a reviewer; only an admin can do this")
     return account

@@ -6,15 +6,18 @@ Three JSONL shapes, one line per accepted correction:
   Each line is also a valid narrative-correction suite item, so a triplets file re-imports as a suite.
 * **openai-chat** — `{"messages": [system?, user: prompt, assistant: narrative]}` for chat fine-tuning.
 * **preference** — `{id, prompt, chosen: narrative, rejected: disallowed}` for preference tuning (DPO-style).
+
+All three are training data: every suite the corrected items come from must allow `training`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import governance
 from ..errors import InputError
 from ..jsonl import nfc, read_jsonl, write_jsonl
 from ..store import Store
@@ -77,20 +80,27 @@ def preference(item: Item) -> dict[str, Any]:
 _SHAPERS = {"triplets": triplet, "openai-chat": openai_chat, "preference": preference}
 
 
-def export_rows(store: Store, fmt: str) -> list[dict[str, Any]]:
+def export_rows(store: Store, fmt: str, *, search_dirs: Sequence[Path] = ()) -> list[dict[str, Any]]:
+    """Every format is training data, so every suite the corrected items come from must allow `training` —
+    as its suite.toml says now (a suite whose file cannot be read allows nothing)."""
     if fmt not in _SHAPERS:
         raise InputError(f"unknown export format '{fmt}'", field="format", hint=f"use one of {', '.join(FORMATS)}")
-    return [_SHAPERS[fmt](item) for _, item in accepted_items(store)]
+    pairs = accepted_items(store)
+    sources = governance.current(store, [c.suite_hash for c, _ in pairs], search_dirs=search_dirs)
+    governance.require_sources(sources, "training", purpose=f"exporting corrections as {fmt} training data")
+    return [_SHAPERS[fmt](item) for _, item in pairs]
 
 
-def export_text(store: Store, fmt: str) -> str:
+def export_text(store: Store, fmt: str, *, search_dirs: Sequence[Path] = ()) -> str:
     """The JSONL as text (for a download button); UTF-8, diacritics kept as characters, not escapes."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in export_rows(store, fmt))
+    return "".join(
+        json.dumps(row, ensure_ascii=False) + "\n" for row in export_rows(store, fmt, search_dirs=search_dirs)
+    )
 
 
-def export_file(store: Store, fmt: str, path: str | Path) -> int:
+def export_file(store: Store, fmt: str, path: str | Path, *, search_dirs: Sequence[Path] = ()) -> int:
     """Write the export atomically; refuse to write an empty file (it would look like a finished export)."""
-    rows = export_rows(store, fmt)
+    rows = export_rows(store, fmt, search_dirs=search_dirs)
     if not rows:
         raise InputError(
             "there are no accepted corrections to export yet",

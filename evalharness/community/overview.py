@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .. import governance
 from ..store import Store, scores
 from ..store import gate as gate_rows
-from ..store import suites as suite_rows
 from ..store.gate import ChampionRow, DecisionRow
+from ..store.governance import suite_rows
 from ..suites import ALL_USES
 
 #: One row type per table: the overview shows the store's own champion and decision rows.
@@ -32,6 +35,7 @@ class SuiteSummary:
     denied_uses: tuple[str, ...]
     contains_sensitive_content: bool
     review_contact: str
+    governance_problem: str | None = None  # why the current suite.toml could not be read (then: nothing allowed)
 
 
 def current_champion(store: Store) -> Champion | None:
@@ -73,34 +77,37 @@ def latest_scores(trends: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def suites(store: Store) -> list[SuiteSummary]:
-    """Every suite version the store has seen, newest first, with provenance and governance."""
+def suites(store: Store, *, search_dirs: Sequence[Path] = ()) -> list[SuiteSummary]:
+    """Every suite version the store has seen, newest first, with provenance and governance.
+
+    Allowed uses are read from each suite's suite.toml as it is now (and the store's copy refreshed); a suite
+    whose file cannot be found shows as allowing nothing, with the reason, never the uses it once had.
+    """
+    rows = suite_rows(store)
+    current = {
+        g.suite_hash: g for g in governance.current(store, [r.suite_hash for r in rows], search_dirs=search_dirs)
+    }
     out = []
-    for row in suite_rows.list_suites(store):
-        suite_hash, name, version, kind, n_items, meta = (
-            row.suite_hash,
-            row.name,
-            row.version,
-            row.kind,
-            row.n_items,
-            row.meta,
-        )
-        gov = meta.get("governance") or {}
-        allowed = tuple(gov.get("allowed_uses") or ())
+    for row in rows:
+        meta = row.meta
+        now = current[row.suite_hash]
+        gov = now.governance
+        allowed = tuple(gov.allowed_uses)
         out.append(
             SuiteSummary(
-                name=name,
-                version=version,
-                kind=kind,
-                n_items=n_items,
-                suite_hash=suite_hash,
+                name=row.name,
+                version=row.version,
+                kind=row.kind,
+                n_items=row.n_items,
+                suite_hash=row.suite_hash,
                 description=meta.get("description", ""),
                 license=meta.get("license", ""),
                 provenance=meta.get("provenance") or {},
                 allowed_uses=allowed,
                 denied_uses=tuple(u for u in ALL_USES if u not in allowed),
-                contains_sensitive_content=bool(gov.get("contains_sensitive_content", True)),
-                review_contact=gov.get("review_contact", ""),
+                contains_sensitive_content=gov.contains_sensitive_content,
+                review_contact=gov.review_contact,
+                governance_problem=now.problem,
             )
         )
     return out

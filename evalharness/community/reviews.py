@@ -61,11 +61,13 @@ def save_review(
     verdict: str | None = None,
     cas_rating: int | None = None,
     narrative: str | None = None,
+    session_version: int | None = None,
 ) -> SavedReview:
     """Save what the reviewer said about one answer — rating and correction together, or neither.
 
     A rating needs a verdict or a 1–5 authenticity score; a correction needs the narrative text. The
-    time is the database's, the name is the signed-in account's.
+    time is the database's, the name is the signed-in account's. With `session_version` (the dashboard
+    passes its session's), the write is refused when the account changed since the person signed in.
     """
     if verdict is not None and verdict not in VERDICTS:
         raise InputError(f"verdict must be one of {VERDICTS}", field="verdict")
@@ -104,7 +106,9 @@ def save_review(
         else None
     )
     try:
-        saved_at = rows.save_review(store, reviewer, rating=rating, correction=correction)
+        saved_at = rows.save_review(
+            store, reviewer, rating=rating, correction=correction, session_version=session_version
+        )
     except AccountMissing as exc:
         raise _denied(exc) from None
     return SavedReview(rating_id, correction_id, saved_at)
@@ -113,6 +117,10 @@ def save_review(
 def _denied(exc: AccountMissing) -> PermissionDenied:
     if exc.found_role is None:
         return PermissionDenied(f"no reviewer account named '{exc.name}'; sign in again")
+    if exc.changed:
+        return PermissionDenied(
+            f"the account '{exc.name}' changed since you signed in (password or role); sign in again"
+        )
     return PermissionDenied(f"'{exc.name}' is a reviewer; only an admin can do this")
 
 
@@ -175,12 +183,22 @@ def correction_counts(store: Store) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in STATUSES}
 
 
-def review_correction(store: Store, admin: str, correction_id: str, status: str, note: str | None = None) -> None:
+def review_correction(
+    store: Store,
+    admin: str,
+    correction_id: str,
+    status: str,
+    note: str | None = None,
+    *,
+    session_version: int | None = None,
+) -> None:
     """An admin accepts or rejects a correction (or returns it to pending). Who and when are recorded."""
     if status not in STATUSES:
         raise InputError(f"unknown status '{status}'", field="status", hint=f"use one of {', '.join(STATUSES)}")
     try:
-        found = rows.set_correction_status(store, admin, correction_id, status, note or None)
+        found = rows.set_correction_status(
+            store, admin, correction_id, status, note or None, session_version=session_version
+        )
     except AccountMissing as exc:
         raise _denied(exc) from None
     if not found:

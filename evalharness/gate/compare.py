@@ -424,7 +424,13 @@ def _crosscheck(
     ours: dict[str, PairedEstimate],
     policy: GateConfig,
 ) -> tuple[CrossCheck, ...]:
-    if not hasattr(metric, "sacrebleu") or policy.crosscheck_max_items == 0:
+    # a folded chrF scores texts the suite's language card folded: sacrebleu on the raw texts is not its check
+    # (its own test checks it against sacrebleu on folded text)
+    if (
+        not hasattr(metric, "sacrebleu")
+        or not getattr(metric, "crosscheck_on_raw_text", True)
+        or policy.crosscheck_max_items == 0
+    ):
         return ()
     out = []
     for offset, (suite, mask, (cand_text, champ_text)) in enumerate(zip(suites, masks, texts)):

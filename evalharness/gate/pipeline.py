@@ -10,12 +10,12 @@ from __future__ import annotations
 import getpass
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from ..backends.base import Backend
 from ..checkpoints import Checkpoint, find_checkpoint
 from ..config import Config
 from ..errors import EvalHarnessError, InputError
-from ..runner import Progress, Runner
 from ..store import Store
 from ..store import gate as gate_records
 from ..store import runs as run_records
@@ -91,6 +91,32 @@ def _champion_reason(decision: Decision, champion: Side | None) -> str:
     return f"advanced over {champion.name} ({gains})"
 
 
+#: evaluates a checkpoint on a suite (reusing what is stored) and gives the id of the run to compare
+Evaluate = Callable[[Checkpoint, Suite], str]
+
+
+class Progress(Protocol):
+    def start(self, description: str, total: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def done(self) -> None: ...
+
+
+def default_evaluate(
+    config: Config,
+    store: Store,
+    *,
+    progress: Progress | None = None,
+    backend_factory: Callable[[Checkpoint], Backend] | None = None,
+) -> Evaluate:
+    """The standard evaluation: a runner under `config` that resumes or reuses the newest matching run."""
+    from ..runner import Runner
+
+    runner = Runner(config, store, progress=progress, backend_factory=backend_factory)
+    return lambda checkpoint, suite: runner.run(checkpoint, suite).run_id
+
+
 def run_gate(
     config: Config,
     store: Store,
@@ -99,10 +125,14 @@ def run_gate(
     *,
     champion: Checkpoint | None = None,
     record: bool = False,
+    evaluate: Evaluate | None = None,
     progress: Progress | None = None,
     backend_factory: Callable[[Checkpoint], Backend] | None = None,
 ) -> GateResult:
-    """Gate one candidate. Raises on bad input (exit 2); every decision, incomplete ones too, is stored."""
+    """Gate one candidate. Raises on bad input (exit 2); every decision, incomplete ones too, is stored.
+
+    `evaluate(checkpoint, suite)` gives the id of the run to compare (the CLI passes its runner's); by default a
+    runner under `config` does it, with `progress` and `backend_factory`."""
     check_policy(config)
     if not suites:
         raise InputError("no suites to gate on", field="suite", hint="pass --suite or set run.suites in the config")
@@ -116,12 +146,12 @@ def run_gate(
             hint="drop --champion to compare with the recorded champion, or set the "
             f"champion first with `evalharness champion set {champion.name}`",
         )
-    runner = Runner(config, store, progress=progress, backend_factory=backend_factory)
+    evaluate = evaluate or default_evaluate(config, store, progress=progress, backend_factory=backend_factory)
     champion_side: Side | None
     champion_runs: list[str] | None
     if champion is not None:
         champion_side = Side(champion.name, champion.identity)
-        champion_runs = [runner.run(champion, s).run_id for s in suites]
+        champion_runs = [evaluate(champion, s) for s in suites]
     else:
         found = _recorded_champion(config, store, suites, recorded)
         if found is None:
@@ -129,8 +159,8 @@ def run_gate(
         else:
             champion_side, manifest, champion_runs = found
             if manifest is not None:
-                champion_runs = [runner.run(manifest, s).run_id for s in suites]
-    candidate_runs = [runner.run(candidate, s).run_id for s in suites]
+                champion_runs = [evaluate(manifest, s) for s in suites]
+    candidate_runs = [evaluate(candidate, s) for s in suites]
     comparison = compare_runs(store, policy, candidate_runs, champion_runs)
     history = gate_records.recent_advance_gains(store, policy.convergence_rounds - 1)
     decision = decide(policy, comparison, has_champion=champion_side is not None, previous_advance_gains=history)
@@ -189,6 +219,7 @@ def run_rounds(
     *,
     champion: Checkpoint | None = None,
     record: bool = False,
+    evaluate: Evaluate | None = None,
     progress: Progress | None = None,
     backend_factory: Callable[[Checkpoint], Backend] | None = None,
 ) -> list[GateResult]:
@@ -200,6 +231,7 @@ def run_rounds(
     """
     results: list[GateResult] = []
     working = champion
+    evaluate = evaluate or default_evaluate(config, store, progress=progress, backend_factory=backend_factory)
     for candidate in candidates:
         result = run_gate(
             config,
@@ -208,8 +240,7 @@ def run_rounds(
             suites,
             champion=working,
             record=record,
-            progress=progress,
-            backend_factory=backend_factory,
+            evaluate=evaluate,
         )
         results.append(result)
         if result.decision.outcome == "incomplete":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,9 +71,15 @@ def stats_dict(comparison: Comparison, decision: Decision) -> dict[str, Any]:
     )
 
 
-def to_json(result: GateResult) -> dict[str, Any]:
+WITHHELD = "[withheld: the suite does not allow publication]"
+
+
+def to_json(result: GateResult, *, publishable: Collection[str] = frozenset()) -> dict[str, Any]:
+    """The JSON report. A report is meant to be published (a CI artefact, a job summary), so a model's reply
+    stays in it only for suites named in `publishable` (those whose governance allows `publication`); for
+    every other suite the reply is replaced by a note. The stored decision keeps everything."""
     d = result.decision
-    return _clean(
+    report = _clean(
         {
             "decision": d.outcome,
             "exit_code": d.exit_code,
@@ -87,6 +94,11 @@ def to_json(result: GateResult) -> dict[str, Any]:
             **stats_dict(result.comparison, d),
         }
     )
+    relapses = report.get("relapses") or {}
+    for item in relapses.get("relapsed") or ():
+        if item.get("suite") not in publishable:
+            item["candidate_reply"] = WITHHELD
+    return report
 
 
 def _role(name: str, policy: GateConfig) -> str:

@@ -195,10 +195,6 @@ def spearman_batch(human: np.ndarray, judge: np.ndarray, weights: np.ndarray) ->
         return np.where(var > 1e-12, cov / np.sqrt(var), np.nan)
 
 
-def _nan(value: float | None) -> float:
-    return np.nan if value is None else value
-
-
 def judge_grades(store: Store) -> dict[tuple[str, str], dict[tuple[str, str, str | None], tuple[float, int]]]:
     """(judge identity, rubric hash) → (item id, answer sha256, suite hash) → (mean overall, n samples)."""
     out: dict[tuple[str, str], dict[tuple[str, str, str | None], tuple[float, int]]] = defaultdict(dict)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..providers.clients import gemini_client, openai_client
-from ..providers.failures import ItemRefused, MalformedResponse
 from ..providers.keys import Secret
+from ..providers.responses import parse_chat, parse_gemini
 from ..providers.session import Usage
 from .prompt import JudgePrompt
 from .settings import JudgeConfig
@@ -59,17 +59,8 @@ class GeminiJudge:
                 response_json_schema=schema,
             ),
         )
-        meta = response.usage_metadata
-        usage = Usage(getattr(meta, "prompt_token_count", None), getattr(meta, "candidates_token_count", None))
-        feedback = response.prompt_feedback
-        if feedback is not None and feedback.block_reason:
-            raise ItemRefused(f"the judge refused the request: {feedback.block_reason}")
-        if not response.candidates:
-            raise MalformedResponse("no candidates in the judge's answer")
-        finish = str(response.candidates[0].finish_reason or "")
-        if "SAFETY" in finish or "PROHIBITED" in finish or "BLOCKLIST" in finish:
-            raise ItemRefused(f"the judge stopped for {finish}")
-        return response.text or "", usage
+        # the shared parser: refusals, and usage with thinking tokens (billed as output) in the cost
+        return parse_gemini(response, allow_empty=True)
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()
@@ -97,17 +88,7 @@ class OpenAIJudge:
             messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}],
             response_format=self._response_format(schema),
         )
-        usage = (
-            Usage(getattr(response.usage, "prompt_tokens", None), getattr(response.usage, "completion_tokens", None))
-            if response.usage
-            else Usage()
-        )
-        if not response.choices:
-            raise MalformedResponse("no choices in the judge's answer")
-        message = response.choices[0].message
-        if getattr(message, "refusal", None):
-            raise ItemRefused(f"the judge refused: {message.refusal}")
-        return message.content or "", usage
+        return parse_chat(response, allow_empty=True)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -18,10 +18,11 @@ import hashlib
 import json
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from ..batching import BatchWriter
 from ..governance import require
 from ..providers.audit import AuditContext, AuditLog
 from ..providers.bridge import LoopThread
@@ -82,7 +83,7 @@ def candidate_sha256(candidate: str) -> str:
 @dataclass(frozen=True)
 class ItemJudgement:
     item_id: str
-    status: str  # scored | failed
+    status: Literal["scored", "failed", "not_scored"]  # not_scored: not judged yet (cache-only)
     reason: str | None
     cache_keys: tuple[str, ...]
     verdicts: tuple[Verdict, ...] = ()
@@ -156,9 +157,10 @@ class Judge:
         *,
         providers: dict[str, ProviderSettings] | None = None,
         default_concurrency: int = 8,
+        key_hosts: Mapping[str, Sequence[str]] | None = None,
     ) -> Judge:
-        """Resolve the key now, so a missing one stops everything before a request is sent."""
-        key = resolve_api_key(config.provider, config.api_key_env)
+        """Resolve the key now, so a missing (or not allowed) one stops everything before a request is sent."""
+        key = resolve_api_key(config.provider, config.api_key_env, base_url=config.base_url, key_hosts=key_hosts)
         return cls(config, rubric, store, providers or {}, default_concurrency, key)
 
     @property
@@ -169,8 +171,12 @@ class Judge:
         return _sha([self.identity, self.rubric.sha256, item_key(item), nfc(candidate), sample])
 
     # -- public ------------------------------------------------------------------------------------
-    def judge(self, pairs: Sequence[tuple[Item, str]], *, suite: Suite, run_id: str | None = None) -> JudgeReport:
-        """Judge each (item, candidate) pair `samples` times. Governance is checked before anything is sent."""
+    def judge(
+        self, pairs: Sequence[tuple[Item, str]], *, suite: Suite, run_id: str | None = None, send: bool = True
+    ) -> JudgeReport:
+        """Judge each (item, candidate) pair `samples` times. Governance is checked before anything is sent.
+
+        With `send=False` only cached verdicts are used; an item missing one is `not_scored`."""
         started = time.monotonic()
         k = self.config.samples
         keyed = {
@@ -185,14 +191,15 @@ class Judge:
                 if key not in cached and key not in tasks:
                     tasks[key] = _Task(item, candidate, sample, key)
         results: dict[str, records.JudgeCallRow] = {}
-        if tasks:
+        if tasks and send:
             if self.config.is_external:
                 require(suite, "external_judging", purpose=f"sending answers to the {self.label} judge")
             records.record_rubric(self.store, self.rubric)
             results = self._send(list(tasks.values()), suite=suite, run_id=run_id)
         verdicts = {**cached, **{key: row.verdict for key, row in results.items() if row.verdict is not None}}
         judgements = {
-            item_id: self._aggregate(item_id, keys, verdicts, results) for item_id, (_, _, keys) in keyed.items()
+            item_id: self._aggregate(item_id, keys, verdicts, results, sent=send)
+            for item_id, (_, _, keys) in keyed.items()
         }
         return JudgeReport(
             judgements=judgements,
@@ -216,8 +223,6 @@ class Judge:
         )
         workers = self.config.concurrency or self.settings.concurrency or self.default_concurrency
         results: dict[str, records.JudgeCallRow] = {}
-        pending: list[records.JudgeCallRow] = []
-        last_flush = time.monotonic()
         loop = LoopThread(name="evalharness-judge-loop")
         try:
             with AuditLog(self.store) as audit:
@@ -235,15 +240,14 @@ class Judge:
                     finally:
                         await client.aclose()
 
-                try:
+                # verdicts are cached as they arrive, so a crash loses little and a re-run sends only what is missing
+                writer: BatchWriter[records.JudgeCallRow] = BatchWriter(
+                    lambda batch: records.put_calls(self.store, batch), name="evalharness-judge"
+                )
+                with writer as out:
                     for row in loop.stream(producer):
                         results[row.cache_key] = row
-                        pending.append(row)
-                        if len(pending) >= 32 or time.monotonic() - last_flush > 0.5:
-                            records.put_calls(self.store, pending)
-                            pending, last_flush = [], time.monotonic()
-                finally:
-                    records.put_calls(self.store, pending)
+                        out.put(row)
         finally:
             loop.close()
         return results
@@ -302,7 +306,7 @@ class Judge:
     def _row(
         self,
         task: _Task,
-        status: str,
+        status: records.CallStatus,
         verdict: Verdict | None,
         error: str | None,
         raw: str | None,
@@ -334,9 +338,17 @@ class Judge:
 
     # -- aggregation -------------------------------------------------------------------------------
     def _aggregate(
-        self, item_id: str, keys: list[str], verdicts: dict[str, Verdict], results: dict[str, records.JudgeCallRow]
+        self,
+        item_id: str,
+        keys: list[str],
+        verdicts: dict[str, Verdict],
+        results: dict[str, records.JudgeCallRow],
+        *,
+        sent: bool = True,
     ) -> ItemJudgement:
         found = [verdicts.get(key) for key in keys]
+        if any(v is None for v in found) and not sent:
+            return ItemJudgement(item_id, "not_scored", "not judged yet", tuple(keys))
         if any(v is None for v in found):
             sample = next(i for i, v in enumerate(found) if v is None)
             row = results.get(keys[sample])

@@ -2,18 +2,20 @@
 
 A judge is external — and needs the suite's `external_judging` permission — unless the data provably stays
 on this machine: an `openai_compatible` server whose base_url host is `localhost` or a loopback address
-(127.0.0.0/8, ::1). Gemini and OpenAI are always external, whatever base_url says (a base_url there is a
-proxy in front of the provider). A server elsewhere on a local network is external too: the text leaves
-this machine, and only the community can decide that is fine (by adding `external_judging`).
+(127.0.0.0/8, ::1), and whose client ignores proxy settings so the request really stays here. Gemini and
+OpenAI are always external, whatever base_url says (a base_url there is a proxy in front of the provider).
+A server elsewhere on a local network is external too: the text leaves this machine, and only the community
+can decide that is fine (by adding `external_judging`).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..providers.hosts import is_loopback_url
 
 JudgeProvider = Literal["gemini", "openai", "openai_compatible"]
 
@@ -63,18 +65,6 @@ class JudgeConfig(BaseModel):
     @property
     def is_external(self) -> bool:
         return is_external_judge(self.provider, self.base_url)
-
-
-def is_loopback_url(url: str | None) -> bool:
-    if not url:
-        return False
-    host = (urlsplit(url).hostname or "").strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def is_external_judge(provider: str, base_url: str | None) -> bool:

@@ -113,6 +113,8 @@ class VerdictParser:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidVerdict(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        except RecursionError:
+            raise InvalidVerdict("JSON nested too deeply to be a verdict") from None
         if not isinstance(data, dict):
             raise InvalidVerdict(f"expected a JSON object, got {type(data).__name__}")
         try:

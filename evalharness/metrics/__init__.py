@@ -1,57 +1,24 @@
-"""Metrics, each a small class with a name, a direction, a signature and per-item statistics."""
+"""Metrics, each a small class with a name, a direction, a signature and per-item statistics, described by a
+registry entry (`registry.MetricEntry`) that the package registers through an entry point, as a plugin would.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from .base import ContextualMetric, ItemStat, Metric, ScoringContext, ScoringInput
-from .chrf import ChrF
-from .embedding import EmbeddingSimilarity
-from .overlap import EditSimilarity, ExactMatch, WordAccuracy
-from .perplexity import BitsPerChar, TokenPerplexity
+from .base import ItemStat, JudgedItem, Metric, ScoringInput
 
 if TYPE_CHECKING:
     from ..config import Config
-
-METRIC_NAMES = (
-    "chrf",
-    "chrf++",
-    "bits_per_char",
-    "token_perplexity",
-    "embedding_cosine",
-    "exact_match",
-    "word_accuracy",
-    "edit_similarity",
-    "cas",
-)
+    from ..suites import Suite
 
 
-def build_metric(name: str, *, embedding_batch_size: int = 64, config: Config | None = None) -> Metric:
-    """One place that knows every metric's constructor. `config` carries the `[judge]` section for `cas`."""
-    factories: dict[str, Callable[[], Metric]] = {
-        "chrf": lambda: ChrF(word_order=0),
-        "chrf++": lambda: ChrF(word_order=2),
-        "bits_per_char": BitsPerChar,
-        "token_perplexity": TokenPerplexity,
-        "embedding_cosine": lambda: EmbeddingSimilarity(batch_size=embedding_batch_size),
-        "exact_match": ExactMatch,
-        "word_accuracy": WordAccuracy,
-        "edit_similarity": EditSimilarity,
-        "cas": lambda: _cas(config),
-    }
-    if name not in factories:
-        raise ConfigError(
-            f"unknown metric '{name}'", field="metrics.enabled", hint=f"allowed: {', '.join(METRIC_NAMES)}"
-        )
-    return factories[name]()
+def build_metric(name: str, config: Config | None = None, suite: Suite | None = None) -> Metric:
+    """The metric registered as `name`, built from `config` (the defaults when None) for `suite`."""
+    from ..config import Config
+    from ..registry import MetricSetup, metric
+
+    return metric(name).factory(MetricSetup(config or Config(), suite))
 
 
-def _cas(config: Config | None) -> Metric:
-    from .cas import CulturalAuthenticity
-
-    return CulturalAuthenticity.from_config(config) if config is not None else CulturalAuthenticity(None)
-
-
-__all__ = ["ContextualMetric", "ItemStat", "Metric", "ScoringContext", "ScoringInput", "METRIC_NAMES", "build_metric"]
+__all__ = ["ItemStat", "JudgedItem", "Metric", "ScoringInput", "build_metric"]

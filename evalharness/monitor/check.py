@@ -238,7 +238,7 @@ def _generate(
         backend = backend_factory(cp)
     else:
         if cp.is_external:
-            preflight(cp)
+            preflight(cp, config.keys)
         backend = make_backend(
             cp,
             BackendContext(
@@ -248,6 +248,7 @@ def _generate(
                 run_id=check_id,
                 suite_hash=target.canary.canary_hash,
                 want_logprobs=target.monitor.logprobs == "auto" and cp.backend in LOGPROB_BACKENDS,
+                key_hosts=config.keys,
             ),
         )
     requests = [Request(item_id=c.key, prompt=c.item.prompt, system=c.item.system) for c in target.canary.items]
@@ -265,10 +266,7 @@ def _generate(
 def _score(
     target: Target, config: Config, answers: Mapping[str, Generation]
 ) -> tuple[dict[str, Metric], dict[str, list[ItemStat]]]:
-    metrics = {
-        name: build_metric(name, embedding_batch_size=config.metrics.embedding_batch_size, config=config)
-        for name in target.monitor.metrics
-    }
+    metrics = {name: build_metric(name, config) for name in target.monitor.metrics}
     inputs = [
         ScoringInput(
             item=c.item,
@@ -409,7 +407,7 @@ def run_check(
     retirement = None
     if lookup:
         audit: list[CallRecord] = []
-        retirement = lookup_retirement(cp, now.date(), audit=audit)
+        retirement = lookup_retirement(cp, now.date(), audit=audit, key_hosts=config.keys)
         write_calls(store, [dataclasses.replace(r, run_id=check_id) for r in audit])
         db.save_retirement(
             store,

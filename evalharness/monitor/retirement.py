@@ -10,6 +10,7 @@ never a date nobody announced.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -117,7 +118,12 @@ def parse_shutdown_date(value: Any) -> date | None:
 
 
 def lookup_retirement(
-    checkpoint: Checkpoint, today: date, *, timeout_s: float = 30.0, audit: list[CallRecord] | None = None
+    checkpoint: Checkpoint,
+    today: date,
+    *,
+    timeout_s: float = 30.0,
+    audit: list[CallRecord] | None = None,
+    key_hosts: Mapping[str, Sequence[str]] | None = None,
 ) -> Retirement:
     """Ask the provider (OpenAI only) about the checkpoint's model(s). One request per model, no retries.
 
@@ -137,7 +143,7 @@ def lookup_retirement(
     from ..backends.remote import checkpoint_api_key
     from ..providers.keys import NO_KEY
 
-    key = checkpoint_api_key(checkpoint)
+    key = checkpoint_api_key(checkpoint, key_hosts)  # only to a host the operator tied the key to
     client = openai.OpenAI(
         api_key=key.reveal() if key else NO_KEY, base_url=checkpoint.base_url, max_retries=0, timeout=timeout_s
     )

@@ -9,12 +9,10 @@ of a failed attempt is scrubbed before it is queued.
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..batching import BatchWriter
 from ..store import Store
 from ..store.audit import ExternalCallRow, write_calls
 from .keys import scrub
@@ -36,61 +34,32 @@ CallRecord = ExternalCallRow
 
 
 class AuditLog:
-    """Thread-safe, batched writer of CallRecords. Use as a context manager or call `close()`."""
+    """Thread-safe, batched writer of CallRecords (the package's one `BatchWriter` under the hood): an idle
+    arrival is written at once, a burst in batches of at most `batch_size`, at least about `flush_s` apart
+    under load. Use as a context manager or call `close()`, which writes what is left."""
 
     def __init__(self, store: Store, *, flush_s: float = 0.5, batch_size: int = 500) -> None:
         self.store = store
-        self.flush_s = flush_s
-        self.batch_size = batch_size
-        self.recorded = 0
-        self._queue: queue.Queue[CallRecord | None] = queue.Queue()
-        self._error: BaseException | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._loop, name="evalharness-audit", daemon=True)
-        self._thread.start()
+        self._writer: BatchWriter[CallRecord] = BatchWriter(
+            lambda batch: write_calls(store, batch),
+            name="evalharness-audit",
+            min_interval_s=min(0.2, flush_s),
+            max_interval_s=max(1.0, flush_s),
+            max_batch=batch_size,
+        )
+
+    @property
+    def recorded(self) -> int:
+        """Rows written so far."""
+        return self._writer.written
 
     def record(self, record: CallRecord) -> None:
-        if self._closed:
-            raise RuntimeError("audit log is closed")
-        if self._error is not None:
-            raise self._error
         if record.error:
             record = replace(record, error=scrub(record.error))
-        self._queue.put(record)
-
-    def _loop(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            if first is None:
-                break
-            batch = [first]
-            # gather what arrives within one flush window after the first row: a batch per window under load
-            deadline = time.monotonic() + self.flush_s
-            while len(batch) < self.batch_size:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            if self._error is None:
-                try:
-                    write_calls(self.store, batch)
-                    self.recorded += len(batch)
-                except BaseException as exc:  # surfaced on the next record() or close()
-                    self._error = exc
+        self._writer.put(record)
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
+        self._writer.close()
 
     def __enter__(self) -> AuditLog:
         return self

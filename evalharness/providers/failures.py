@@ -15,7 +15,7 @@ import email.utils
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .keys import scrub
 
@@ -36,9 +36,24 @@ class Unusable(Exception):
     (e.g. no log-probability for the reference's first token). Not retried."""
 
 
+FailureKind = Literal[
+    "rate_limited",
+    "server_error",
+    "timeout",
+    "connection",
+    "malformed",
+    "client_error",
+    "refused",
+    "unusable",
+    "fatal",
+    "cancelled",
+    "error",
+]
+
+
 @dataclass(frozen=True)
 class Failure:
-    kind: str  # rate_limited | server_error | timeout | connection | malformed | client_error | refused | fatal
+    kind: FailureKind
     reason: str
     retryable: bool
     fatal: bool = False

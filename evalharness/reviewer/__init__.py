@@ -9,6 +9,7 @@ retrieval with citations, and a streamed Gemini chat (or retrieval only, when no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..config import Config
 from ..store import Store
@@ -32,11 +33,11 @@ __all__ = [
 ]
 
 
-def corpus_builder(config: Config) -> CorpusBuilder:
+def corpus_builder(config: Config, store: Store | None = None) -> CorpusBuilder:
     """The corpus of the project root named by `[reviewer] root` (relative to the config file) and the store
     of `EVALHARNESS_DB` / `[store] path`."""
     root = config.resolve(config.reviewer.root).resolve()
-    return CorpusBuilder(root=root, config=config.reviewer, store=Store(config.store_url()))
+    return CorpusBuilder(root=root, config=config.reviewer, store=store or Store(config.store_url()))
 
 
 def embedding_cache_path(config: Config) -> Path | None:
@@ -44,11 +45,13 @@ def embedding_cache_path(config: Config) -> Path | None:
     return config.resolve(str(Path(setting).expanduser())) if setting else None
 
 
-def open_session(config: Config, *, retriever: Retriever | None = None, **kwargs) -> ReviewSession:
+def open_session(
+    config: Config, *, retriever: Retriever | None = None, store: Store | None = None, **kwargs: Any
+) -> ReviewSession:
     """A new conversation; the key comes from GOOGLE_API_KEY or GEMINI_API_KEY unless `api_key=` is given."""
     return ReviewSession(
         config=config.reviewer,
-        corpus=corpus_builder(config),
+        corpus=corpus_builder(config, store),
         retriever=retriever or default_retriever(embedding_cache_path(config)),
-        **kwargs,
+        **{"key_hosts": config.keys, **kwargs},
     )

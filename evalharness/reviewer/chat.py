@@ -1,7 +1,10 @@
 """A conversation with the Gemini reviewer: an opening assessment, then follow-ups that carry the history.
 
 Each turn: rebuild the corpus if a source changed, choose passages for the turn, stream the reply through
-`google-genai`, keep the exchange in a bounded history and record the call in the external-call audit.
+`google-genai`, keep the exchange in a bounded history and record the call in the external-call audit. Keys,
+the SDK client, retries, failure classification, response parsing and the audit come from the provider layer
+(`evalharness.providers`), as for the backends and the judge; the chat adds one rule of its own: a streamed
+reply is retried only before its first chunk, so a retry never repeats text.
 Without a key, or when the endpoint cannot be reached, the turn is answered from retrieval alone and says
 plainly that no model answered.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,10 +25,14 @@ from google.genai import types
 
 from ..config import ReviewerConfig
 from ..errors import EvalHarnessError, InputError
+from ..providers.clients import gemini_client
+from ..providers.failures import Failure, classify
+from ..providers.keys import Secret, key_env_names, resolve_api_key, scrub
+from ..providers.responses import gemini_chunk_text, gemini_finish_reason, gemini_usage
+from ..providers.retry import Attempts, RetryPolicy, stream_with_retries
 from ..store.review import record_review_call
 from .answers import Answer, find_cited, retrieval_only_chunks
 from .corpus import Corpus, CorpusBuilder
-from .keys import KEY_VARIABLES, api_key_from_env, redact
 from .prompt import (
     ASSESSMENT_QUERY,
     ASSESSMENT_REQUEST,
@@ -36,7 +43,6 @@ from .prompt import (
     user_message,
 )
 from .retrieval import Ranked, Retriever, default_retriever
-from .retry import Attempts, RetryPolicy, http_status, is_transport_error, stream_with_retries
 
 log = logging.getLogger("evalharness.reviewer")
 
@@ -44,6 +50,9 @@ log = logging.getLogger("evalharness.reviewer")
 MODEL_FAILURES = (genai_errors.APIError, httpx2.HTTPError, OSError, ValueError)
 
 _FROM_ENV: Any = object()
+#: failures worth another attempt before the first chunk: the endpoint was busy, slow or unreachable. A
+#: malformed stream is not asked again (the same request would most likely stream the same thing).
+_RETRIED_KINDS = frozenset({"rate_limited", "server_error", "timeout", "connection"})
 
 
 class Reply:
@@ -76,14 +85,21 @@ class ReviewSession:
     config: ReviewerConfig
     corpus: CorpusBuilder
     retriever: Retriever = field(default_factory=default_retriever)
-    api_key: str | None = field(default=_FROM_ENV, repr=False)
+    #: the Gemini key; by default read from the environment (GOOGLE_API_KEY, else GEMINI_API_KEY)
+    api_key: Secret | str | None = field(default=_FROM_ENV, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    #: `[keys]` from the config: the key is read only for a host its variable is tied to
+    key_hosts: Mapping[str, Sequence[str]] | None = field(default=None, repr=False)
     history: list[Turn] = field(default_factory=list)
     _client: genai.Client | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.api_key is _FROM_ENV:
-            self.api_key, _ = api_key_from_env()
+            self.api_key = resolve_api_key(
+                "gemini", required=False, base_url=self.config.base_url, key_hosts=self.key_hosts
+            )
+        elif isinstance(self.api_key, str):
+            self.api_key = Secret(self.api_key, "api_key") if self.api_key.strip() else None  # scrubbed from now on
 
     @property
     def has_model(self) -> bool:
@@ -114,7 +130,7 @@ class ReviewSession:
         passages = self._select(corpus, kind, question)
         base: dict[str, Any] = dict(kind=kind, question=question, passages=tuple(passages))
         if not self.has_model:
-            note = f"No API key is set ({' or '.join(KEY_VARIABLES)}), so this is retrieval only."
+            note = f"No API key is set ({' or '.join(key_env_names('gemini'))}), so this is retrieval only."
             yield from self._retrieval_only(reply, note, base)
             return
         asked = question_text(question, kind="request" if kind == "assessment" else "question")
@@ -130,24 +146,23 @@ class ReviewSession:
             for chunk in stream_with_retries(
                 lambda: self._open(contents, attempts),
                 self._policy(),
+                should_retry=lambda failure: failure.kind in _RETRIED_KINDS,
                 attempts=attempts,
                 sleep=self.sleep,
-                on_retry=lambda exc: self._audit("retried", http_status(exc), {}, started),
+                on_retry=lambda exc, failure: self._audit("retried", failure.http_status, {}, started),
             ):
                 if chunk.usage_metadata is not None:
-                    usage = {
-                        "prompt_tokens": chunk.usage_metadata.prompt_token_count,
-                        "completion_tokens": chunk.usage_metadata.candidates_token_count,
-                    }
-                if chunk.candidates and chunk.candidates[0].finish_reason is not None:
-                    finish = str(chunk.candidates[0].finish_reason.value)
-                text = _chunk_text(chunk)
+                    counted = gemini_usage(chunk)  # thinking tokens are billed as output: counted in
+                    usage = {"prompt_tokens": counted.prompt_tokens, "completion_tokens": counted.completion_tokens}
+                finish = gemini_finish_reason(chunk) or finish
+                text = gemini_chunk_text(chunk)
                 if text:
                     pieces.append(text)
                     yield text
         except MODEL_FAILURES as exc:  # each becomes a stated, key-free outcome; a bug of ours still raises
-            reason = self._describe(exc, attempts.count)
-            self._audit("failed", http_status(exc), usage, started)
+            failure = classify(exc)
+            reason = self._describe(exc, failure, attempts.count)
+            self._audit("failed", failure.http_status, usage, started)
             if not pieces:
                 yield from self._retrieval_only(reply, f"No model answered: {reason}.", base, dropped=dropped)
                 return
@@ -206,14 +221,21 @@ class ReviewSession:
     # -- the SDK ---------------------------------------------------------------------------------------
 
     def _policy(self) -> RetryPolicy:
-        return RetryPolicy(retries=self.config.retries, initial_delay_s=self.config.retry_initial_delay_s)
+        """`retries` after the first attempt, backing off from `retry_initial_delay_s`; a server's Retry-After
+        is honoured up to 20 s (a person is waiting)."""
+        return RetryPolicy(
+            max_retries=self.config.retries,
+            backoff_s=self.config.retry_initial_delay_s,
+            max_backoff_s=20.0,
+            max_retry_after_s=20.0,
+        )
 
     def client(self) -> genai.Client:
         if self._client is None:
-            options = types.HttpOptions(timeout=int(self.config.timeout_s * 1000))
-            if self.config.base_url:
-                options.base_url = self.config.base_url
-            self._client = genai.Client(api_key=self.api_key, http_options=options)
+            assert isinstance(self.api_key, Secret), "a client is only built when a key is set"
+            self._client = gemini_client(
+                api_key=self.api_key, base_url=self.config.base_url, timeout_s=self.config.timeout_s
+            )
         return self._client
 
     def _open(self, contents: list[types.Content], attempts: Attempts) -> Iterator[types.GenerateContentResponse]:
@@ -227,17 +249,18 @@ class ReviewSession:
             self.client().models.generate_content_stream(model=self.config.model, contents=contents, config=config)
         )
 
-    def _describe(self, exc: BaseException, attempts: int) -> str:
+    def _describe(self, exc: BaseException, failure: Failure, attempts: int) -> str:
+        """What happened, for a person: where the endpoint could not be reached, or what it answered."""
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
-        if is_transport_error(exc):
+        if failure.kind in ("connection", "timeout"):
             where = self.config.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "the Gemini endpoint"
             reason = f"could not reach {where} ({type(exc).__name__}: {exc}) {tries}"
-        elif http_status(exc) is not None:
+        elif failure.http_status is not None:
             message = getattr(exc, "message", None) or getattr(exc, "status", None) or ""
-            reason = f"the Gemini API answered HTTP {http_status(exc)} {message} {tries}".replace("  ", " ")
+            reason = f"the Gemini API answered HTTP {failure.http_status} {message} {tries}".replace("  ", " ")
         else:
             reason = f"{type(exc).__name__}: {exc} ({tries})"
-        reason = redact(reason, self.api_key)
+        reason = scrub(reason) or reason
         log.warning("reviewer: %s", reason)
         return reason
 
@@ -257,9 +280,7 @@ class ReviewSession:
                 latency_s=round(time.monotonic() - started, 3),
             )
         except EvalHarnessError as exc:
-            log.warning(
-                "reviewer: the call could not be recorded in the audit table: %s", redact(str(exc), self.api_key)
-            )
+            log.warning("reviewer: the call could not be recorded in the audit table: %s", scrub(str(exc)))
 
     def _cited(self, text: str, corpus: Corpus) -> tuple[str, ...]:
         return find_cited(text, (p.label for p in corpus.passages))
@@ -268,11 +289,3 @@ class ReviewSession:
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-def _chunk_text(chunk: types.GenerateContentResponse) -> str:
-    """The text parts of a chunk (thought parts excluded), without the SDK's warning for non-text parts."""
-    if not chunk.candidates or chunk.candidates[0].content is None:
-        return ""
-    parts = chunk.candidates[0].content.parts or []
-    return "".join(p.text for p in parts if p.text and not p.thought)

@@ -8,6 +8,7 @@ first use. Only the modules of `evalharness/store/` call `connect()`/`transactio
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,43 @@ DEFAULT_FILE = "evalharness.duckdb"
 def default_store_location() -> str:
     """`EVALHARNESS_DB` (a file path or a postgresql:// URL), else the default file."""
     return os.environ.get("EVALHARNESS_DB") or DEFAULT_FILE
+
+
+_UMASK_LOCK = threading.Lock()
+_UMASK_USERS = 0
+_UMASK_SAVED = 0
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """While any store connection is open in this process, files are created with mode 0600 (umask 077).
+
+    The umask belongs to the whole process, so it is counted: the first connection sets it, the last one
+    restores it. Another file this process creates meanwhile is private too — the safe side.
+    """
+    global _UMASK_USERS, _UMASK_SAVED
+    with _UMASK_LOCK:
+        if _UMASK_USERS == 0:
+            _UMASK_SAVED = os.umask(0o077)
+        _UMASK_USERS += 1
+    try:
+        yield
+    finally:
+        with _UMASK_LOCK:
+            _UMASK_USERS -= 1
+            if _UMASK_USERS == 0:
+                os.umask(_UMASK_SAVED)
+
+
+def _owner_only(path: Path) -> None:
+    """chmod 0600 when the file exists and is more open (a store made before this rule, or by another tool)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # not ours to change (another user's file, opened read-only): leave it
+        pass
 
 
 def default_store_path() -> Path:
@@ -68,9 +106,23 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[Con]:
-        """A connection for one short piece of work; migrations are applied once per process."""
-        with self.engine.connect(apply_migrations) as con:
-            yield con
+        """A connection for one short piece of work; migrations are applied once per process.
+
+        A store file, its write-ahead log and its lock file hold password hashes and community data: they are
+        created readable by their owner only (mode 0600), whatever the process's umask. (A server keeps its
+        own files.)
+        """
+        if self.path is None:
+            with self.engine.connect(apply_migrations) as con:
+                yield con
+            return
+        with _private_files():
+            try:
+                with self.engine.connect(apply_migrations) as con:
+                    _owner_only(self.path)
+                    yield con
+            finally:
+                _owner_only(self.path.with_name(self.path.name + ".wal"))
 
     @contextmanager
     def transaction(self) -> Iterator[Con]:

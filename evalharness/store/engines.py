@@ -68,6 +68,11 @@ class Con:
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:  # pandas.DataFrame
         raise NotImplementedError
 
+    def serialize(self, topic: str) -> None:
+        """Inside a transaction: wait until no other transaction holds `topic`, then hold it until this one
+        ends. For read-then-write logic (counting sign-in attempts) that must not interleave with another
+        writer's. A DuckDB file needs nothing: one connection at a time has the file."""
+
     def insert(
         self,
         table: str,
@@ -328,6 +333,10 @@ class PgCon(Con):
         if rows:
             with self.raw.cursor() as cur:
                 cur.executemany(to_pyformat(sql), [list(r) for r in rows])
+
+    def serialize(self, topic: str) -> None:
+        # READ COMMITTED lets two transactions read the same row and both write it back: take a lock first.
+        self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", ["evalharness:" + topic])
 
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         import pandas as pd

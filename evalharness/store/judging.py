@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
 from ..judge.rubric import Rubric
 from ..judge.verdict import Verdict
 from .connection import Store
+
+#: a judge request's outcome: a valid verdict, an answer that failed validation, or no answer
+CallStatus = Literal["ok", "invalid", "failed"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class JudgeCallRow:
     candidate_sha256: str
     candidate_text: str
     sample_index: int
-    status: str  # ok | invalid | failed
+    status: CallStatus
     verdict: Verdict | None
     error: str | None
     raw_response: str | None
@@ -46,7 +49,7 @@ class JudgeRunItemRow:
     judge_identity: str
     judge_model: str
     rubric_hash: str
-    status: str  # scored | failed | not_scored
+    status: Literal["scored", "failed", "not_scored"]
     reason: str | None
     cache_keys: tuple[str, ...]
     overall_scores: tuple[int, ...] | None

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .accounts import writer
 from .connection import Store
+from .engines import Con
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,11 @@ class CorrectionRow:
 class AccountMissing(LookupError):
     """Raised inside a write when the named account does not exist (or lacks the role)."""
 
-    def __init__(self, name: str, role: str, found_role: str | None) -> None:
+    def __init__(self, name: str, role: str, found_role: str | None, *, changed: bool = False) -> None:
         super().__init__(name)
         self.name, self.role, self.found_role = name, role, found_role
+        #: the account exists but changed (password, role) since the session that writes began
+        self.changed = changed
 
 
 CORRECTION_COLUMNS = (
@@ -64,25 +68,37 @@ _RATING = (
 )
 
 
-def _check_account(con: Any, name: str, role: str) -> None:
-    row = con.one("SELECT role FROM reviewers WHERE name = ?", [name])
-    if row is None or (role == "admin" and row[0] != "admin"):
-        raise AccountMissing(name, role, row[0] if row else None)
+def _check_account(con: Con, name: str, role: str, session_version: int | None = None) -> None:
+    """Inside the write's transaction: the account exists, has the role, and (for a dashboard session) has not
+    changed since the session began — a reset password, a new role or a removal ends the session's writes."""
+    row = writer(con, name)
+    if row is None:
+        raise AccountMissing(name, role, None)
+    if session_version is not None and row[1] != session_version:
+        raise AccountMissing(name, role, row[0], changed=True)
+    if role == "admin" and row[0] != "admin":
+        raise AccountMissing(name, role, row[0])
 
 
 # -- ratings and corrections -----------------------------------------------------------------------------
 
 
 def save_review(
-    store: Store, reviewer: str, *, rating: dict[str, Any] | None, correction: dict[str, Any] | None
+    store: Store,
+    reviewer: str,
+    *,
+    rating: dict[str, Any] | None,
+    correction: dict[str, Any] | None,
+    session_version: int | None = None,
 ) -> datetime:
     """Write a rating and/or a correction of one answer in one transaction; returns the database's time.
 
-    Raises AccountMissing (nothing written) if the reviewer's account is gone. The commit happens before
-    this returns: a returned time means both rows are in the store.
+    Raises AccountMissing (nothing written) if the reviewer's account is gone, or changed since the session
+    `session_version` began. The commit happens before this returns: a returned time means both rows are in
+    the store.
     """
     with store.transaction() as con:
-        _check_account(con, reviewer, "reviewer")
+        _check_account(con, reviewer, "reviewer", session_version)
         if rating:
             con.insert("ratings", [{**rating, "rater": reviewer, "source": "dashboard"}])
         if correction:
@@ -147,12 +163,21 @@ def accepted_with_items(store: Store) -> list[tuple[CorrectionRow, str | None, t
     return [(CorrectionRow(*r[:13]), r[13], tuple(r[14]) if r[14] is not None else None, r[15]) for r in rows]
 
 
-def set_correction_status(store: Store, admin: str, correction_id: str, status: str, note: str | None) -> bool:
+def set_correction_status(
+    store: Store,
+    admin: str,
+    correction_id: str,
+    status: str,
+    note: str | None,
+    *,
+    session_version: int | None = None,
+) -> bool:
     """An admin accepts, rejects or returns a correction to pending; False when there is no such correction.
 
-    Raises AccountMissing (nothing written) unless `admin` is an admin account."""
+    Raises AccountMissing (nothing written) unless `admin` is an admin account (unchanged since the session
+    `session_version` began)."""
     with store.transaction() as con:
-        _check_account(con, admin, "admin")
+        _check_account(con, admin, "admin", session_version)
         if status == "pending":
             row = con.one(
                 "UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from ..suites import Suite
 from .connection import Store
+from .governance import refresh_governance
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,23 @@ def _item(row: tuple) -> SuiteItemRow:
     )
 
 
-def record_suite(store: Store, suite: Suite) -> None:
-    """Store a suite version once (keyed by content hash), with its items, for the dashboard and the gate."""
+def record_suite(store: Store, suite: Suite, suite_dir: str | Path | None = None) -> None:
+    """Store a suite version once (keyed by content hash), with its items, for the dashboard and the gate.
+
+    Governance is not part of the hash, so it is refreshed on every call: the store's copy of the allowed uses
+    (of this version and every other stored version of the same suite) becomes what suite.toml says now.
+    """
+    folder = suite_dir if suite_dir is not None else suite.path
+    where = str(Path(folder).resolve()) if folder is not None else None
     with store.transaction() as con:
+        refresh_governance(
+            con, name=suite.name, suite_dir=where, governance=suite.meta.governance.model_dump(mode="json")
+        )
         if con.one("SELECT 1 FROM suites WHERE suite_hash = ?", [suite.content_hash]):
             return
         con.execute(
-            "INSERT INTO suites (suite_hash, name, version, kind, meta_json, n_items) VALUES (?,?,?,?,?,?) "
-            "ON CONFLICT DO NOTHING",
+            "INSERT INTO suites (suite_hash, name, version, kind, meta_json, n_items, suite_dir, governance_read_at) "
+            "VALUES (?,?,?,?,?,?,?, current_timestamp) ON CONFLICT DO NOTHING",
             [
                 suite.content_hash,
                 suite.name,
@@ -78,6 +89,7 @@ def record_suite(store: Store, suite: Suite) -> None:
                 suite.meta.kind,
                 suite.meta.model_dump_json(),
                 len(suite.items),
+                where,
             ],
         )
         con.insert(

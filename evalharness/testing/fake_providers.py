@@ -6,10 +6,19 @@ It answers the routes the real SDKs call, in the providers' own JSON shapes:
 - OpenAI/vLLM completions with `echo` + `logprobs` — `POST /v1/completions` (vLLM's response shape:
   `choices[0].logprobs` with `tokens`, `token_logprobs`, `text_offset`, `top_logprobs`; the first token's
   logprob is null);
-- Gemini — `POST /v1/models/{model}:generateContent` (camelCase; the key arrives as `x-goog-api-key`);
+- Gemini — `POST /v1/models/{model}:generateContent` (camelCase; the key arrives as `x-goog-api-key`), and
+  `:streamGenerateContent?alt=sse` (`data: {json}\r\n\r\n` frames, one per chunk, usage on the last);
 - OpenAI models — `GET /v1/models/{model}` (`shutdown_date` from `FakeBehaviour.models`; an unknown model is
   a 404, as OpenAI answers for a model that is gone);
 - chat `logprobs: true` — `choices[0].logprobs.content`, one entry per token of the reply.
+
+What it answers: `FakeBehaviour.reply(prompt, system)` by default, or `FakeBehaviour.script(request)` — a function
+of the recorded request returning the answer text, or an `HttpError` to send instead (a judge test grades each
+answer; a reviewer test scripts a failure). Streamed replies can also be queued one per request in
+`stream_replies` (a list of chunks, an HTTP status, `("cut", chunks)` for a connection dropped mid-stream, or
+`("raw", bytes)`), and `hold_after_first` holds a stream after its first frame until `release()`. Every request
+is recorded (`requests`: path, lower-cased headers, JSON body). This is the only place that writes the
+providers' wire formats: tests and benchmarks all use it.
 
 Faults can be injected at a rate (429 with Retry-After, 500, a reply slower than the client's timeout, a
 malformed body), decided by a hash of (request content, how often that content was seen) so a run is
@@ -31,6 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULT_KINDS = ("429", "500", "timeout", "malformed")
+DEFAULT_STREAM = ["Default ", "reply."]
 _TOKEN = re.compile(r"\s*\S+|\s+$")
 
 
@@ -46,6 +56,58 @@ def token_logprob(token: str) -> float:
 
 def default_reply(prompt: str, system: str | None) -> str:
     return f"reply to: {prompt}"
+
+
+@dataclass(frozen=True)
+class HttpError:
+    """A scripted error reply: the status, the message in the provider's error body, extra headers."""
+
+    status: int
+    message: str = "error"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the fake received it. `headers` keys are lower case."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def system(self) -> str | None:
+        """The system text, whichever protocol."""
+        if "messages" in self.body:
+            return next((m["content"] for m in self.body["messages"] if m.get("role") == "system"), None)
+        parts = (self.body.get("systemInstruction") or {}).get("parts") or []
+        return "".join(p.get("text", "") for p in parts) if parts else None
+
+    @property
+    def user(self) -> str:
+        """The last user message, whichever protocol."""
+        if "messages" in self.body:
+            return next((m["content"] for m in reversed(self.body["messages"]) if m.get("role") == "user"), "")
+        return self.turns[-1][1] if self.turns else ""
+
+    @property
+    def turns(self) -> list[tuple[str, str]]:
+        """Gemini `contents` as (role, text) pairs."""
+        return [
+            (c.get("role", ""), "".join(p.get("text", "") for p in c.get("parts", [])))
+            for c in self.body.get("contents") or []
+        ]
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The structured-output schema the request asked for."""
+        if "messages" in self.body:
+            return self.body["response_format"]["json_schema"]["schema"]
+        return self.body["generationConfig"]["responseJsonSchema"]
+
+
+Script = Callable[[RecordedRequest], "str | HttpError | None"]
+StreamReply = Any  # list[str] | int | tuple[Literal["cut"], list[str]] | tuple[Literal["raw"], bytes]
 
 
 @dataclass
@@ -66,6 +128,12 @@ class FakeBehaviour:
     #: the key the fake expects (401 otherwise); None accepts anything
     expected_key: str | None = None
     reply: Callable[[str, str | None], str] = default_reply
+    #: when set, the answer to each request (text), or an HttpError to send; None falls back to `reply`
+    script: Script | None = None
+    #: (prompt, completion) tokens to report instead of counting words (None: count)
+    fixed_usage: tuple[int, int] | None = None
+    #: Gemini thinking tokens reported in usageMetadata.thoughtsTokenCount (billed as output)
+    thoughts_tokens: int = 0
     #: False: /v1/completions ignores echo/logprobs like a server that does not support them
     supports_echo: bool = True
     #: GET /v1/models/{id}: model id → its shutdown_date (None: not announced); a model not listed answers 404.
@@ -96,6 +164,12 @@ class FakeProviderServer:
 
     def __init__(self, behaviour: FakeBehaviour | None = None, *, keep_bodies: bool = True) -> None:
         self.behaviour = behaviour or FakeBehaviour()
+        self.recorded: list[RecordedRequest] = []
+        self.stream_replies: list[StreamReply] = []
+        self.error_message = "request failed"
+        self.hold_after_first = False
+        self.frames_sent = 0
+        self._release = threading.Event()
         self.stats = FakeStats()
         self.keep_bodies = keep_bodies
         self._lock = threading.Lock()
@@ -112,7 +186,17 @@ class FakeProviderServer:
         self._thread.start()
         return self
 
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in order."""
+        return self.recorded
+
+    def release(self) -> None:
+        """Let a stream held by `hold_after_first` go on."""
+        self._release.set()
+
     def stop(self) -> None:
+        self._release.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
@@ -154,6 +238,7 @@ class FakeProviderServer:
 def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        current: RecordedRequest
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: tests capture output
             return None
@@ -233,7 +318,14 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                 self._send(400, {"error": {"message": "request body is not JSON"}})
                 return
             path = self.path.split("?", 1)[0]
-            if path.endswith("/chat/completions"):
+            # this request's own record: under concurrency "the last one received" may be another's
+            self.current = RecordedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            if fake.keep_bodies:  # a benchmark's thousands of requests need not be kept
+                with fake._lock:
+                    fake.recorded.append(self.current)
+            if ":streamGenerateContent" in path:
+                self._gemini_stream(path, body)
+            elif path.endswith("/chat/completions"):
                 self._chat(path, body)
             elif path.endswith("/completions"):
                 self._completions(path, body)
@@ -311,9 +403,10 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             prompt = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
             if self._fault(path, body, prompt, gemini=False):
                 return
-            text = fake.behaviour.reply(prompt, system)
-            p_tok = sum(len(tokenize(m.get("content") or "")) for m in messages)
-            c_tok = len(tokenize(text))
+            text = self._answer(prompt, system, gemini=False)
+            if text is None:
+                return
+            p_tok, c_tok = self._usage(sum(len(tokenize(m.get("content") or "")) for m in messages), text)
             logprobs = None
             if body.get("logprobs"):
                 logprobs = {
@@ -338,7 +431,7 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": text},
+                            "message": {"role": "assistant", "content": text, "refusal": None},
                             "finish_reason": "stop",
                             "logprobs": logprobs,
                         }
@@ -401,23 +494,110 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             system = " ".join(p.get("text", "") for p in system_parts) or None
             if self._fault(path, body, prompt, gemini=True):
                 return
-            text = fake.behaviour.reply(prompt, system)
+            text = self._answer(prompt, system, gemini=True)
+            if text is None:
+                return
             model = path.split("/models/", 1)[1].split(":", 1)[0]
-            p_tok = len(tokenize(prompt)) + len(tokenize(system or ""))
-            c_tok = len(tokenize(text))
+            p_tok, c_tok = self._usage(len(tokenize(prompt)) + len(tokenize(system or "")), text)
             self._send(
                 200,
                 {
                     "candidates": [
                         {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}
                     ],
-                    "usageMetadata": {
-                        "promptTokenCount": p_tok,
-                        "candidatesTokenCount": c_tok,
-                        "totalTokenCount": p_tok + c_tok,
-                    },
+                    "usageMetadata": _gemini_usage(p_tok, c_tok, fake.behaviour.thoughts_tokens),
                     "modelVersion": model,
                 },
             )
 
+        # -- scripted answers -----------------------------------------------------------------------------
+        def _answer(self, prompt: str, system: str | None, *, gemini: bool) -> str | None:
+            """The answer text; None when a scripted HTTP error was sent instead."""
+            script = fake.behaviour.script
+            if script is None:
+                return fake.behaviour.reply(prompt, system)
+            answer = script(self.current)
+            if isinstance(answer, HttpError):
+                self._error(answer.status, answer.message, answer.headers, gemini=gemini)
+                return None
+            return fake.behaviour.reply(prompt, system) if answer is None else answer
+
+        def _usage(self, counted_prompt: int, text: str) -> tuple[int, int]:
+            fixed = fake.behaviour.fixed_usage
+            return fixed if fixed is not None else (counted_prompt, len(tokenize(text)))
+
+        def _error(self, status: int, message: str, headers: dict[str, str] | None = None, *, gemini: bool) -> None:
+            """The provider's error body: Google's carries a status name, OpenAI's does not."""
+            name = ("UNAVAILABLE" if status >= 500 else "INVALID_ARGUMENT") if gemini else None
+            self._send(status, {"error": {"code": status, "message": message, "status": name}}, headers)
+
+        # -- Gemini streaming (server-sent events) ----------------------------------------------------------
+        def _gemini_stream(self, path: str, body: dict[str, Any]) -> None:
+            if "alt=sse" not in self.path:
+                self._send(404, {"error": {"code": 404, "message": f"no route {self.path}", "status": "NOT_FOUND"}})
+                return
+            with fake._lock:
+                reply = fake.stream_replies.pop(0) if fake.stream_replies else None
+            if reply is None:
+                scripted = fake.behaviour.script(self.current) if fake.behaviour.script else None
+                reply = (
+                    scripted.status
+                    if isinstance(scripted, HttpError)
+                    else ([scripted] if isinstance(scripted, str) else DEFAULT_STREAM)
+                )
+            if fake.behaviour.latency_s:
+                time.sleep(fake.behaviour.latency_s)
+            if isinstance(reply, int):
+                self._error(reply, fake.error_message, gemini=True)
+                return
+            if isinstance(reply, tuple) and reply[0] == "raw":
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-length", str(len(reply[1])))
+                self.end_headers()
+                self.wfile.write(reply[1])
+                return
+            cut = isinstance(reply, tuple) and reply[0] == "cut"
+            chunks = list(reply[1] if cut else reply)
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            if cut:
+                self.send_header("content-length", "100000")  # promise more than is sent
+            else:
+                self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            for index, text in enumerate(chunks):
+                frame: dict[str, Any] = {
+                    "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}],
+                    "modelVersion": "fake-gemini",
+                }
+                if index == len(chunks) - 1 and not cut:
+                    frame["candidates"][0]["finishReason"] = "STOP"
+                    prompt_tokens, completion = fake.behaviour.fixed_usage or (120, len(chunks))
+                    frame["usageMetadata"] = _gemini_usage(prompt_tokens, completion, fake.behaviour.thoughts_tokens)
+                data = b"data: " + json.dumps(frame).encode() + b"\r\n\r\n"
+                self.wfile.write(data if cut else b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                with fake._lock:
+                    fake.frames_sent += 1
+                if index == 0 and fake.hold_after_first:
+                    fake._release.wait(timeout=120)  # released by the test; the bound only stops a stuck server
+            if cut:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
     return Handler
+
+
+def _gemini_usage(prompt_tokens: int, completion_tokens: int, thoughts: int) -> dict[str, int]:
+    usage = {
+        "promptTokenCount": prompt_tokens,
+        "candidatesTokenCount": completion_tokens,
+        "totalTokenCount": prompt_tokens + completion_tokens + thoughts,
+    }
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    return usage

@@ -106,3 +106,15 @@ def test_bundled_suites_validate(repo_root: Path) -> None:
             suite = load_suite(folder)
             assert suite.items and suite.meta.provenance.source
             assert "HarleyCoops/StoneyNakoda" in suite.meta.provenance.source
+
+
+@pytest.mark.parametrize("field, value", [("direction", "en-sto) ![x](https://evil.example/?d=1"),
+                                          ("tags", ["noun", "[click](https://evil.example)"])])
+def test_direction_and_tags_must_be_plain_labels(tmp_path, field, value) -> None:
+    """Pages show and filter by these; a label carrying Markdown is refused at the file, line and field."""
+    from evalharness.suites import parse_item
+
+    row = {"id": "a", "prompt": "p", "reference": "r", "direction": "en-sto", "tags": ["noun"], field: value}
+    with pytest.raises(InputError, match=field) as err:
+        parse_item(row, path=tmp_path / "items.jsonl", line=7, kind="dictionary_qa")
+    assert "items.jsonl:7" in str(err.value)

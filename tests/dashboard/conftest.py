@@ -74,30 +74,14 @@ def config_file(db: Path) -> Path:
 
 
 @pytest.fixture
-def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], object]:
-    """A fresh AppTest of dashboards/app.py with empty caches, as a browser session on a running server sees it.
-
-    A Streamlit server starts in its file-based mode because dashboards/pages/ exists, and leaves it for good
-    the first time app.py calls st.navigation (ui_common.page_start covers that first request; see
-    test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar). AppTest, though, resets that mode
-    before *every* run, which would send every click through the first-request path. This keeps the flag
-    where a running server keeps it.
-    """
-    import streamlit.testing.v1.app_test as app_test_module
-    from streamlit.runtime.pages_manager import PagesManager
-
-    class RunningServerPagesManager(PagesManager):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test_module, "PagesManager", RunningServerPagesManager)
+def app(db: Path) -> Callable[[], object]:
+    """A fresh AppTest of dashboards/app.py with empty caches, as a new browser session on a running server."""
     return _make_app()
 
 
 @pytest.fixture
 def fresh_app(db: Path) -> Callable[[], object]:
-    """AppTest as a freshly started server sees its first request (file-based mode still on)."""
+    """The same: there is no pages/ folder, so a fresh server has no first-request mode of its own."""
     return _make_app()
 
 
@@ -111,6 +95,18 @@ def _make_app() -> Callable[[], object]:
         return AppTest.from_file(str(APP), default_timeout=60)
 
     return make
+
+
+def goto(at, name: str):
+    """Ask for the page at URL /name on the next run, as a browser opening that address does.
+
+    Pages are functions registered by app.py (views.PAGES), so AppTest.switch_page, which takes a file, does not
+    apply; a page's hash is Streamlit's hash of its URL path (st.Page._script_hash).
+    """
+    from streamlit.util import calc_hash
+
+    at._page_hash = calc_hash(name)
+    return at
 
 
 def sign_in(at, name: str, password: str):
@@ -128,3 +124,31 @@ def texts(at) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts).replace("\\", "").replace("**", "")
+
+
+_MARKDOWN_KINDS = ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error",
+                   "expander")
+
+
+def markdown_bodies(at) -> list[str]:
+    """The Markdown source of every element Streamlit renders as Markdown (labels of expanders included)."""
+    bodies = []
+    for kind in _MARKDOWN_KINDS:
+        for element in getattr(at, kind):
+            value = getattr(element, "label", None) if kind == "expander" else element.value
+            if isinstance(value, str):
+                bodies.append(value)
+    return bodies
+
+
+def links_and_images(markdown: str) -> list[str]:
+    """What a browser would fetch or offer to follow in this Markdown: image and link tokens (CommonMark, as
+    markdown-it parses it) and bare URLs, which GitHub-flavoured Markdown turns into links."""
+    import re
+
+    from markdown_it import MarkdownIt
+
+    found = [child.type for token in MarkdownIt("commonmark").parse(markdown) for child in (token.children or [])
+             if child.type in ("image", "link_open")]
+    found += re.findall(r"(?i)\b(?:https?://|www\.)\S+", markdown)
+    return found

@@ -19,7 +19,7 @@ from evalharness.config import Config
 from evalharness.jsonl import write_jsonl
 from evalharness.runner import Runner
 from evalharness.store import Store
-from evalharness.suites import Governance, Item, Provenance, Suite, SuiteMeta, make_suite, save_suite
+from evalharness.suites import Governance, Item, Provenance, Suite, SuiteMeta, load_suite, make_suite, save_suite
 
 METRICS = ["chrf", "chrf++", "exact_match", "word_accuracy", "edit_similarity", "bits_per_char"]
 REVIEWER, REVIEWER_PASSWORD = "Mary Wesley", "îjadaṯẖe-broom-7"
@@ -102,9 +102,9 @@ def suites(root: Path) -> tuple[Suite, Suite]:
     narrative = make_suite(_meta("stoney-narrative-mini", "narrative_correction", ["evaluation", "training"]),
                            [Item(id=i, prompt=p, reference=n, direction=d, tags=("story",), disallowed=bad,
                                  narrative=n) for i, d, p, bad, n in NARRATIVE])
-    save_suite(dictionary, root / "suites" / dictionary.name)
-    save_suite(narrative, root / "suites" / narrative.name)
-    return dictionary, narrative
+    # Loaded back from their folders, as `evalharness run` does: the store then knows where each suite.toml is.
+    return (load_suite(save_suite(dictionary, root / "suites" / dictionary.name)),
+            load_suite(save_suite(narrative, root / "suites" / narrative.name)))
 
 
 def checkpoint(root: Path, name: str, all_suites: list[Suite], *, variant: str = "") -> Checkpoint:

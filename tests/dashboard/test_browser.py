@@ -6,6 +6,7 @@ and save from the browser. Screenshots go to artifacts/dashboard-*.png.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,13 +43,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo: demo_db.Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """One server for this module (each page load is its own browser session, as for separate people)."""
-    tmp_path = tmp_path_factory.mktemp("browser")
+@contextlib.contextmanager
+def _serve(demo: demo_db.Demo, tmp_path: Path, **dashboard: object) -> Iterator[tuple[str, Path]]:
+    """`evalharness dashboard` on a free loopback port over a copy of the demo store, as a user starts it."""
     db = tmp_path / "browser.duckdb"
     shutil.copyfile(demo.db, db)
-    config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0)
+    config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0, **dashboard)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = (tmp_path / "server.log").open("w")
@@ -77,6 +77,13 @@ def server(demo: demo_db.Demo, tmp_path_factory: pytest.TempPathFactory) -> Iter
             os.killpg(proc.pid, 9)
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo: demo_db.Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One server for this module (each page load is its own browser session, as for separate people)."""
+    with _serve(demo, tmp_path_factory.mktemp("browser")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +162,7 @@ def test_pages_render_in_a_real_browser(server, browser, demo: demo_db.Demo) -> 
 
     browser.get(base + "/compare")
     text = _wait_for(browser, "Compare answers", "Got worse", "Could not be compared", "Items 1–16 of 16")
-    assert "Average change in chrf++ per item" in text
+    assert "Average change in chrF++ per item" in text
     _shot(browser, "compare")
     # Offline: the pages must not try to fetch anything from outside this machine.
     failed = [e["message"] for e in browser.get_log("browser")
@@ -188,6 +195,47 @@ def test_a_reviewer_signs_in_and_saves_from_the_browser(server, browser) -> None
     assert correction.author == demo_db.REVIEWER
     assert correction.narrative == "'hûji ethen' means hurry up; it is said kindly when it is time to go."
     assert store.query("SELECT verdict, rater FROM ratings") == [("wrong", demo_db.REVIEWER)]
+
+
+def _sign_in(browser, name: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Your name"]').send_keys(name)
+    browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Password"]').send_keys(password)
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Sign in").click()
+
+
+def test_ask_first_on_a_fresh_server_that_requires_sign_in(demo: demo_db.Demo, browser, tmp_path: Path) -> None:
+    """The first request a new server gets is /ask: it shows the sign-in page, not the reviewer chat."""
+    with _serve(demo, tmp_path, require_sign_in_to_view=True) as (base, db):
+        browser.get(base + "/ask")
+        text = _wait_for(browser, "Please sign in")
+        assert "Ask about the project" not in text and "reviewer has read" not in text
+        assert str(db) not in text and "duckdb" not in text  # no server path before sign-in
+        _shot(browser, "closed-ask")
+        _sign_in(browser, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD)
+        # Signed in, the address asked for (/ask) opens the page itself.
+        _wait_for(browser, f"Signed in as {demo_db.REVIEWER}", "Ask about the project", "The reviewer has read")
+        assert browser.current_url.rstrip("/").endswith("/ask")
+        _shot(browser, "closed-ask-signed-in")
+
+
+def _handshake(base: str, host: str) -> str:
+    """The status line a WebSocket upgrade to Streamlit's stream gets with this Host (and a matching Origin),
+    as a page on a rebound DNS name would send it."""
+    port = int(base.rsplit(":", 1)[1])
+    request = (f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}:{port}\r\nOrigin: http://{host}:{port}\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request.encode())
+        return conn.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+
+
+def test_dns_rebinding_host_is_refused(server) -> None:
+    base, _ = server
+    assert " 101 " in _handshake(base, "127.0.0.1")
+    assert " 101 " not in _handshake(base, "evil.example")
 
 
 # -- the hosting recipe: PostgreSQL + the dashboard behind Caddy over HTTPS (deploy/Caddyfile, docs/hosting.md) --

@@ -15,7 +15,7 @@ from evalharness.gate.pipeline import run_rounds
 from evalharness.store import Store
 from evalharness.suites import load_suite
 
-from .conftest import ROOT, sign_in, texts
+from .conftest import ROOT, goto, sign_in, texts
 
 pytestmark = pytest.mark.slow
 ADMIN, PASSWORD = "Tina Fox", "correct horse battery"
@@ -58,7 +58,7 @@ def _open(demo_app, page: str | None = None, *, signed_in: bool = False):
     if signed_in:
         sign_in(at, ADMIN, PASSWORD)
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        goto(at, page).run()
     assert not at.exception, at.exception
     return at
 

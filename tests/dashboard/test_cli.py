@@ -25,34 +25,37 @@ runner = CliRunner()
 
 def test_reviewers_add_prompts_twice_and_hashes(db: Path) -> None:
     result = runner.invoke(app, ["reviewers", "add", "Lucy Twoyoungmen", "--role", "admin", "--db", str(db)],
-                           input="a long password\na long password\n")
+                           input="a long îyethka password\na long îyethka password\n")
     assert result.exit_code == 0, result.output
     assert "added admin 'Lucy Twoyoungmen'" in result.output
     listed = runner.invoke(app, ["reviewers", "list", "--json", "--db", str(db)])
     rows = {r["name"]: r for r in json.loads(listed.output)}
     assert rows["Lucy Twoyoungmen"]["role"] == "admin" and "password_hash" not in rows["Lucy Twoyoungmen"]
     stored = Store(db).query("SELECT password_hash FROM reviewers WHERE name = 'Lucy Twoyoungmen'")[0][0]
-    assert stored.startswith("scrypt$n=16384,r=8,p=1$") and "a long password" not in stored
+    assert stored.startswith("scrypt$n=16384,r=8,p=1$") and "password" not in stored
 
 
 def test_reviewers_add_refuses_weak_passwords_and_bad_roles(db: Path) -> None:
     weak = runner.invoke(app, ["reviewers", "add", "X", "--password-stdin", "--db", str(db)], input="short\n")
     assert weak.exit_code == 2 and "error:" in weak.output
     role = runner.invoke(app, ["reviewers", "add", "X", "--role", "owner", "--password-stdin", "--db", str(db)],
-                         input="long enough pw\n")
+                         input="a long îyethka password\n")
     assert role.exit_code == 2 and "--role" in role.output
     assert Store(db).query("SELECT count(*) FROM reviewers WHERE name = 'X'")[0][0] == 0
 
 
 def test_reviewers_password_resets_a_locked_account(db: Path) -> None:
+    from evalharness.community.accounts import get_account, name_key
+
     with Store(db).transaction() as con:
-        con.execute("UPDATE reviewers SET failed_attempts = 9, locked_until = '2999-01-01' WHERE name = ?",
-                    [demo_db.REVIEWER])
+        con.execute("INSERT INTO sign_in_failures (name_key, source, failed_attempts, locked_until) "
+                    "VALUES (?, '198.51.100.7', 9, '2999-01-01')", [name_key(demo_db.REVIEWER)])
+    assert get_account(Store(db), demo_db.REVIEWER).locked_until is not None
     result = runner.invoke(app, ["reviewers", "password", demo_db.REVIEWER, "--password-stdin", "--db", str(db)],
-                           input="a fresh password\n")
+                           input="a fresh îyethka password\n")
     assert result.exit_code == 0, result.output
-    assert Store(db).query("SELECT failed_attempts, locked_until FROM reviewers WHERE name = ?",
-                           [demo_db.REVIEWER]) == [(0, None)]
+    account = get_account(Store(db), demo_db.REVIEWER)
+    assert account.failed_attempts == 0 and account.locked_until is None
 
 
 def test_corrections_list_export_publish(db: Path, demo, tmp_path: Path) -> None:

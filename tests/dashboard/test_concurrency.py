@@ -11,7 +11,7 @@ from evalharness.community import reviews
 from evalharness.store import Store
 
 from . import demo_db
-from .conftest import ROOT, sign_in, texts, write_config
+from .conftest import ROOT, goto, sign_in, texts, write_config
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,7 +32,7 @@ def test_a_save_that_cannot_get_the_file_is_reported_and_the_text_is_kept(app, d
     write_config(config_file, write_timeout_seconds=1.0)
     at = app().run()
     sign_in(at, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD)
-    at.switch_page("pages/review.py").run()
+    goto(at, "review").run()
     words = "The word is îjadaṯẖe. My grandmother swept the floor with one every morning."
     at.radio[1].set_value(5)
     at.text_area[0].input(words)
@@ -55,10 +55,10 @@ def test_a_save_that_cannot_get_the_file_is_reported_and_the_text_is_kept(app, d
 def test_text_survives_leaving_the_page_and_coming_back(app) -> None:
     at = app().run()
     sign_in(at, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD)
-    at.switch_page("pages/review.py").run()
+    goto(at, "review").run()
     at.text_area[0].input("half-written story about rhumnâ").run()
-    at.switch_page("pages/overview.py").run()
-    at.switch_page("pages/review.py").run()
+    goto(at, "overview").run()
+    goto(at, "review").run()
     assert at.text_area[0].value == "half-written story about rhumnâ"
 
 
@@ -75,7 +75,7 @@ def test_reviewers_save_while_another_process_writes_runs(app, db: Path, demo, t
         at = app().run()
         assert not at.exception and at.metric[0].value == demo_db.CHAMPION
         sign_in(at, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD)
-        at.switch_page("pages/review.py").run()
+        goto(at, "review").run()
         for n in range(4):
             at.radio[0].set_value("Wrong")
             text = f"Correction {n}: 'hûji ethen' means hurry up."
@@ -84,9 +84,9 @@ def test_reviewers_save_while_another_process_writes_runs(app, db: Path, demo, t
             assert not at.exception
             assert any("Saved your rating and your correction" in s.value for s in at.success), texts(at)
             saved_texts.append(text)
-        at.switch_page("pages/compare.py").run()
+        goto(at, "compare").run()
         assert not at.exception and not at.error and at.dataframe, texts(at)
-        at.switch_page("pages/overview.py").run()
+        goto(at, "overview").run()
         assert not at.exception and not at.error
     finally:
         stop.touch()

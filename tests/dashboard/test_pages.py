@@ -10,7 +10,7 @@ from evalharness.community import reviews
 from evalharness.store import Store
 
 from . import demo_db
-from .conftest import ROOT, sign_in, texts, write_config
+from .conftest import ROOT, goto, sign_in, texts, write_config
 
 
 def _page(app, page: str, *, as_: tuple[str, str] | None = None):
@@ -19,7 +19,7 @@ def _page(app, page: str, *, as_: tuple[str, str] | None = None):
     if as_:
         sign_in(at, *as_)
     if page != "overview":
-        at.switch_page(f"pages/{page}.py").run()
+        goto(at, page).run()
     assert not at.exception, at.exception
     return at
 
@@ -33,7 +33,8 @@ def test_overview_shows_champion_decisions_trends_and_suites(app) -> None:
     assert "it became the champion" in shown
     latest = at.dataframe[0].value
     assert list(latest["checkpoint"].unique()) == ["stoney-base", "stoney-v2", "stoney-v3-lora"]
-    assert set(latest["bits_per_char"]) == {"not measured"}  # never a zero for what was not measured
+    assert set(latest["bits per char"]) == {"not measured"}  # never a zero for what was not measured
+    assert "chrF++" in latest.columns  # metrics by their registry labels, as people read them
     assert "Allowed: testing models on this machine; training models on it" in shown
     assert "sending questions to outside AI services" in shown
     assert not at.error
@@ -42,7 +43,7 @@ def test_overview_shows_champion_decisions_trends_and_suites(app) -> None:
 def test_overview_changes_metric(app) -> None:
     at = _page(app, "overview")
     at.selectbox(key="overview_metric").select("bits_per_char").run()
-    assert "bits_per_char was not measured for any model" in texts(at)
+    assert "bits per char was not measured for any model" in texts(at)
     assert "replay backend holds recorded text only" in texts(at)
 
 
@@ -79,7 +80,7 @@ def test_compare_opens_an_item(app) -> None:
 def test_item_shows_question_every_answer_and_scores(app, demo) -> None:
     at = app().run()
     at.session_state["item_ref"] = (demo.dictionary.content_hash, "dq-12")
-    at.switch_page("pages/item.py").run()
+    goto(at, "item").run()
     assert not at.exception
     shown = texts(at)
     assert "What is 'îjiktûtha' used for?" in shown
@@ -99,7 +100,7 @@ def test_item_shows_narrative_fields_and_the_judges_reasons(app, db: Path, demo)
                               grades=(4,))
     at = app().run()
     at.session_state["item_ref"] = (demo.narrative.content_hash, "nc-02")
-    at.switch_page("pages/item.py").run()
+    goto(at, "item").run()
     shown = texts(at)
     assert "A flawed answer (what the model should not say)" in shown and "The word is broom-a." in shown
     assert "The word is îjadaṯẖe. It names the broom used to sweep the home." in shown
@@ -121,13 +122,12 @@ def test_review_needs_sign_in(app) -> None:
 def test_sign_in_failure_and_lockout(app) -> None:
     at = app().run()
     sign_in(at, demo_db.REVIEWER, "not my password")
-    assert "That name or password is not right." in texts(at)
+    assert "that name and password did not work" in texts(at)
     assert "account" not in at.session_state
     sign_in(at, demo_db.REVIEWER, "still wrong")
     sign_in(at, demo_db.REVIEWER, "wrong a third time")  # max_failed_attempts = 3 in the test config
-    assert "Too many wrong passwords: this account is locked" in texts(at)
     sign_in(at, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD)  # even the right one, while locked
-    assert "account" not in at.session_state and "locked" in texts(at)
+    assert "account" not in at.session_state and "too many tries" in texts(at)
     assert at.sidebar.text_input(key="sign_in_password").value == ""  # the password is never kept
 
 
@@ -175,8 +175,8 @@ def test_review_with_nothing_filled_in_saves_nothing(app, db: Path) -> None:
 
 def test_corrections_page_is_for_admins_only(app) -> None:
     at = _page(app, "review", as_=(demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD))
-    with pytest.raises(ValueError):
-        at.switch_page("pages/corrections.py")  # not even in a reviewer's navigation
+    goto(at, "corrections").run()  # not even in a reviewer's navigation: the default page is shown instead
+    assert "Corrections" not in [t.value for t in at.title] and not at.get("download_button")
 
 
 def test_admin_accepts_exports_and_publishes(app, db: Path, demo, tmp_path: Path) -> None:
@@ -196,7 +196,8 @@ def test_admin_accepts_exports_and_publishes(app, db: Path, demo, tmp_path: Path
                               "Download preference pairs"}
     at.button(key="cr_publish").click().run()
     assert not at.exception
-    assert any("Published stoney-narrative-corrections version 1.0.0" in s.value for s in at.success)
+    assert any("Published stoney-narrative-corrections version 1.0.0" in s.value.replace("\\", "")
+               for s in at.success)
     from evalharness.suites import load_suite
 
     suite = load_suite(db.parent / "published")
@@ -222,14 +223,14 @@ def test_missing_results_file_is_explained(app, monkeypatch: pytest.MonkeyPatch,
 def test_ask_page_is_listed_only_when_installed(app) -> None:
     at = app().run()
     titles = {info.get("page_name") or info.get("url_pathname") for info in at._registered_pages.values()}
-    ask = ROOT / "dashboards" / "pages" / "ask.py"
+    ask = ROOT / "dashboards" / "views" / "ask.py"
     assert ("Ask about the project" in titles) == ask.is_file()
 
 
 def test_a_page_opened_first_on_a_fresh_server_still_gets_the_sidebar(fresh_app) -> None:
-    """The first request for /review on a new server runs pages/review.py alone; it must bounce through app.py."""
+    """The first request for /review on a new server goes through app.py like every other."""
     at = fresh_app().run()
-    at.switch_page("pages/review.py").run()
+    goto(at, "review").run()
     assert not at.exception
     assert at.title[0].value == "Review answers"
     assert at.sidebar.text_input(key="sign_in_name")  # app.py ran: the sign-in form is there
@@ -243,6 +244,6 @@ def test_text_people_wrote_is_shown_as_typed() -> None:
     sys.path.insert(0, str(ROOT / "dashboards"))
     import ui_common
 
-    assert ui_common.escape("*not bold* $5 <b>x</b>") == r"\*not bold\* \$5 \<b\>x\</b\>"
+    assert ui_common.escape("*not bold* $5 <b>x</b>") == r"\*not bold\* \$5 \<b\>x\<\/b\>"
     assert ui_common.escape("îjadaṯẖe hûji ethen rhumnâ") == "îjadaṯẖe hûji ethen rhumnâ"
     assert ui_common.escape("line one\nline two") == "line one  \nline two"

@@ -51,12 +51,13 @@ class Lab:
     #: the store the gate writes: a DuckDB file in root by default, or a PostgreSQL URL (both engines are tested)
     store_url: str | None = None
 
-    def suite(self, name: str, items: list[dict], *, kind: str = "dictionary_qa", version: str = "1.0.0") -> Path:
+    def suite(self, name: str, items: list[dict], *, kind: str = "dictionary_qa", version: str = "1.0.0",
+              language: str = "") -> Path:
         folder = self.root / "suites" / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "suite.toml").write_text(
             f'name = "{name}"\nversion = "{version}"\nkind = "{kind}"\ndescription = "synthetic test suite"\n'
-            'license = "test"\n\n[provenance]\nsource = "tests/gate/conftest.py"\n\n[governance]\n'
+            f'license = "test"\nlanguage = "{language}"\n\n[provenance]\nsource = "tests/gate/conftest.py"\n\n[governance]\n'
             'allowed_uses = ["evaluation"]\n', encoding="utf-8")
         (folder / "items.jsonl").write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items),
                                             encoding="utf-8")

@@ -304,3 +304,29 @@ def test_a_record_made_stale_by_another_gate_is_refused(planted, monkeypatch) ->
     assert error.value.exit_code == 2 and "run `evalharness gate` again" in str(error.value)
     assert [c.checkpoint_name for c in champion_history(store)] == ["same", "champ"]
     assert len(list_decisions(store)) == decisions_before
+
+
+def test_spelling_aware_metrics_guard_the_gate(lab: Lab) -> None:
+    """A candidate that drops the nasal marks (â î û) gains chrF++ on a badly wrong champion, yet its
+    diacritic-only errors are a regression the community guards against."""
+    import unicodedata
+
+    def unmarked(text: str) -> str:
+        return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", text)
+                                                    if not unicodedata.combining(c)))
+
+    items = [{**i, "reference": i["reference"] + " tâga wîcha"} for i in dictionary_items(120, seed=3)]
+    rng = random.Random(5)
+    lab.suite("stoney-qa", items, language="sto")
+    lab.checkpoint("champ", {i["id"]: corrupt(i["reference"], 0.5, rng) for i in items})
+    lab.checkpoint("cand", {i["id"]: unmarked(i["reference"]) for i in items})
+    lab.config(metrics=["chrf", "chrf++", "chrf++_folded", "diacritic_error_rate"],
+               guards={"diacritic_error_rate": 0.5})
+    config, store = lab.load()
+    result = run_gate(config, store, lab.ckpt("cand"), lab.loaded_suites(), champion=lab.ckpt("champ"))
+    folded = result.comparison.metric("chrf++_folded")
+    assert folded is not None and folded.estimate is not None and folded.estimate.gain > 20
+    failed = [c for c in result.decision.checks if c.verdict == "fail"]
+    assert result.decision.outcome == "revert"
+    assert ("diacritic_error_rate", "guard") in [(c.metric, c.kind) for c in failed]
+    assert any("diacritic_error_rate (guard, margin 0.5)" in r and "regressed" in r for r in result.decision.reasons)

@@ -45,7 +45,8 @@ def judge_config(server: FakeJudgeServer | None, *, provider: str = "gemini", sa
                         samples=samples, rubric=str(rubric), **extra)
     fast = ProviderSettings(backoff_s=0.0, max_backoff_s=0.0, max_retries=2, timeout_s=10)
     return Config(metrics=MetricsConfig(enabled=["chrf", "cas"], required=[]), judge=judge,
-                  providers={"gemini": fast, "openai": fast, "openai_compatible": fast})
+                  providers={"gemini": fast, "openai": fast, "openai_compatible": fast},
+                  keys={name: ["127.0.0.1"] for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY")})
 
 
 @pytest.fixture(autouse=True)

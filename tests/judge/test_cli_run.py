@@ -30,6 +30,9 @@ rubric = "{rubric}"
 [providers.openai]
 backoff_s = 0
 max_backoff_s = 0
+
+[keys]
+OPENAI_API_KEY = ["127.0.0.1"]
 """
 
 
@@ -57,3 +60,26 @@ def test_run_cli_scores_cas_from_the_config_and_lists_unstable_items(tmp_path: P
     assert cas["status"] == "scored" and cas["n_scored"] == 3 and len(server.requests) == 6
     # q1, q2: 5 and 5 → 1.0; q3: 1 and 5 → 0.5; mean 0.8333 → 83.33
     assert abs(cas["corpus_score"] - 100 * 2.5 / 3) < 1e-9
+
+
+def test_retry_failed_asks_again_for_the_invalid_verdicts_of_a_complete_run(tmp_path: Path, fake_server,
+                                                                             suite_dir: Path, replay: Path) -> None:
+    broken = {"on": True}
+    server = fake_server(lambda rec: "not a verdict" if broken["on"] and REPLIES["q3"] in rec.user
+                         else verdict_json(5))
+    config = tmp_path / "evalharness.toml"
+    config.write_text(CONFIG.format(url=server.url, rubric=RUBRIC.as_posix()), encoding="utf-8")
+    db = str(tmp_path / "cli.duckdb")
+    args = ["run", "-c", str(replay), "-s", str(suite_dir), "--config", str(config), "--db", db, "--json"]
+    first = json.loads(CliRunner().invoke(app, args).output)["runs"][0]
+    assert first["status"] == "complete" and first["metrics"]["cas"]["status"] == "partial"  # q3: invalid
+    broken["on"] = False
+    sent = len(server.requests)
+    retried = json.loads(CliRunner().invoke(app, [*args, "--retry-failed"]).output)
+    assert retried["nothing_to_retry"] == []
+    run = retried["runs"][0]
+    assert run["run_id"] == first["run_id"] and run["generated"] == 0
+    assert run["metrics"]["cas"]["status"] == "scored" and run["metrics"]["cas"]["n_scored"] == 3
+    assert 0 < len(server.requests) - sent <= 2  # only q3's samples are asked again
+    again = json.loads(CliRunner().invoke(app, [*args, "--retry-failed"]).output)
+    assert again["runs"] == [] and len(again["nothing_to_retry"]) == 1

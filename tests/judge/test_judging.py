@@ -116,10 +116,19 @@ def test_invalid_verdicts_are_retried_then_the_item_fails(answer, reason, fake_s
     rows = store.query("SELECT status, overall, raw_response FROM judge_calls")
     assert {r[0] for r in rows} == {"invalid"} and {r[1] for r in rows} == {None} and rows[0][2] == answer
     assert result.status == "complete"  # CAS is not required here; chrF still measured every item
-    # a later run tries again (failures are not cached), and succeeds once the judge behaves
     server.script = lambda rec: verdict_json(3)
-    again = Runner(config, store).run(load_checkpoint(replay), load_suite(suite_dir), rescore=True)
+    sent = len(server.requests)
+    # rescoring recomputes from what is stored and sends nothing: the items stay without a verdict
+    rescored = Runner(config, store).run(load_checkpoint(replay), load_suite(suite_dir), rescore=True)
+    assert len(server.requests) == sent and rescored.metrics["cas"]["n_scored"] == 0
+    assert "rescoring sends nothing" in rescored.metrics["cas"]["reason"]
+    # --retry-failed asks again for the failed samples (failures are not cached) and scores them
+    again = Runner(config, store).retry_failed(load_checkpoint(replay), load_suite(suite_dir))
+    assert again is not None and again.run_id == result.run_id and again.generated == 0
     assert again.metrics["cas"]["n_scored"] == 3 and again.metrics["cas"]["corpus_score"] == pytest.approx(50.0)
+    assert len(server.requests) == sent + 3
+    # and then there is nothing left to retry
+    assert Runner(config, store).retry_failed(load_checkpoint(replay), load_suite(suite_dir)) is None
 
 
 def test_injection_cannot_change_instructions_schema_or_range(fake_server, store, tmp_path: Path,
@@ -308,3 +317,18 @@ def test_judging_survives_the_shared_fault_injecting_fake(store, suite_dir: Path
     assert audit["ok"] == 24 and sum(audit.values()) == 24 + faults
     summary = json.loads(store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0])
     assert summary["judge"]["cost"]["usd"] is not None and summary["judge"]["cost"]["calls"] == 24 + faults
+
+
+def test_gemini_thinking_tokens_are_counted_in_the_judge_cost(fake_server, store, suite_dir: Path,
+                                                              replay: Path) -> None:
+    server = fake_server(_by_candidate(GRADES))
+    server.behaviour.thoughts_tokens = 30  # Gemini bills thinking as output: 20 answer + 30 thinking tokens
+    config = judge_config(server, samples=1)
+    config.providers["gemini"] = config.providers["gemini"].model_copy(
+        update={"prompt_per_1m": 1.0, "completion_per_1m": 10.0})
+    result = Runner(config, store).run(load_checkpoint(replay), load_suite(suite_dir))
+    assert result.metrics["cas"]["n_scored"] == 3
+    assert store.query("SELECT DISTINCT completion_tokens FROM judge_calls") == [(50,)]
+    assert store.query("SELECT DISTINCT completion_tokens FROM external_calls WHERE purpose = 'judging'") == [(50,)]
+    summary = json.loads(store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0])
+    assert summary["judge"]["cost"]["usd"] == pytest.approx(3 * (100 * 1.0 + 50 * 10.0) / 1_000_000)

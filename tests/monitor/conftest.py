@@ -79,6 +79,7 @@ def write_lab(root: Path, url: str, *, allowed: tuple[str, ...] = ("evaluation",
         "run": {"checkpoints_dir": str(root / "checkpoints"), "suites_dir": str(root / "suites"),
                 "monitors_dir": str(root / "monitors"), "concurrency": 8},
         "providers": {"openai": section},
+        "keys": {"OPENAI_API_KEY": ["127.0.0.1"]},  # the loopback fake stands in for the provider
         "monitors": {"stoney-ft": {"endpoint": "stoney-ft", "suites": ["heldout"], "canary_size": 20,
                                    "resamples": 200, "metrics": ["chrf++", "exact_match"], **(monitor or {})}}})
     return config, {i.prompt: i.reference for i in suite_items}

@@ -60,6 +60,9 @@ backoff_s = 0.01
 prompt_per_1m = 0.8
 completion_per_1m = 3.2
 
+[keys]
+OPENAI_API_KEY = ["127.0.0.1"]   # the loopback fake stands in for the provider
+
 [monitors.stoney-ft]
 endpoint = "stoney-ft"
 suites = ["heldout"]

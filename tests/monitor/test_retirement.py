@@ -13,6 +13,7 @@ from evalharness.testing.fake_providers import FakeBehaviour, FakeProviderServer
 
 TODAY = date(2026, 12, 1)
 FT = "ft:gpt-4.1-mini-2025-04-14:stoney::abc123"
+LOOPBACK = {"OPENAI_API_KEY": ["127.0.0.1"]}  # the operator's [keys]: the loopback fake stands in for OpenAI
 
 
 def _checkpoint(tmp_path: Path, url: str, model: str = FT, backend: str = "openai") -> Checkpoint:
@@ -32,7 +33,7 @@ def test_a_fine_tune_retires_with_its_base_model(tmp_path: Path) -> None:
     behaviour = FakeBehaviour(models={FT: None, "gpt-4.1-mini-2025-04-14": in_30})
     with FakeProviderServer(behaviour) as fake:
         audit: list = []
-        info = lookup_retirement(_checkpoint(tmp_path, fake.url), TODAY, audit=audit)
+        info = lookup_retirement(_checkpoint(tmp_path, fake.url), TODAY, audit=audit, key_hosts=LOOPBACK)
     assert [(x.model, x.role, x.status) for x in info.lookups] == [
         (FT, "model", "ok"), ("gpt-4.1-mini-2025-04-14", "base model", "ok")]
     assert info.days_left == 30 and info.within(60) and not info.within(29)
@@ -43,7 +44,7 @@ def test_a_fine_tune_retires_with_its_base_model(tmp_path: Path) -> None:
 
 def test_a_404_model_is_gone(tmp_path: Path) -> None:
     with FakeProviderServer(FakeBehaviour(models={"gpt-4.1-mini-2025-04-14": None})) as fake:
-        info = lookup_retirement(_checkpoint(tmp_path, fake.url), TODAY)
+        info = lookup_retirement(_checkpoint(tmp_path, fake.url), TODAY, key_hosts=LOOPBACK)
     assert info.gone is not None and info.gone.model == FT
     assert "404" in info.describe() and "is gone" in info.describe()
 

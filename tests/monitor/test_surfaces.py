@@ -110,6 +110,12 @@ def app(monitored: Monitored, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     yield lambda: AppTest.from_file(str(root / "dashboards" / "app.py"), default_timeout=60)
 
 
+
+def goto(at, name: str):
+    from tests.dashboard.conftest import goto as open_page
+
+    return open_page(at, name)
+
 def _texts(at) -> str:
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
@@ -120,7 +126,7 @@ def _texts(at) -> str:
 
 def test_monitor_page_shows_alarm_series_and_days_until_retirement(app) -> None:
     at = app().run()
-    at.switch_page("pages/monitor.py").run()
+    goto(at, "monitor").run()
     assert not at.exception, at.exception
     text = _texts(at)
     assert "Days until retirement 30" in text
@@ -139,7 +145,7 @@ def test_live_answers_page_saves_a_rating(app, monitored: Monitored, tmp_path: P
     at.sidebar.text_input(key="sign_in_name").input(REVIEWER)
     at.sidebar.text_input(key="sign_in_password").input(monitored_store.PASSWORD)
     next(b for b in at.sidebar.button if b.label == "Sign in").click().run()
-    at.switch_page("pages/live.py").run()
+    goto(at, "live").run()
     assert not at.exception, at.exception
     assert [p.proto.text for p in at.get("progress")] == ["You have reviewed 1 of 2 live answers."]
     next(r for r in at.radio if r.label == "Is the answer right?").set_value("Wrong").run()

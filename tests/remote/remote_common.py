@@ -12,6 +12,10 @@ from evalharness.testing.fake_providers import FakeProviderServer
 
 OPENAI_KEY = "sk-test-PLANTED-123"
 GEMINI_KEY = "AIza-test-PLANTED-456"
+#: the operator's allow-list in these tests: the usual key variables (and the lab token some tests name in a
+#: manifest) may go to the loopback fake
+LOOPBACK_KEYS = {name: ["127.0.0.1"] for name in ("OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY",
+                                                  "LAB_VLLM_TOKEN")}
 SYSTEM = "You are a bilingual Stoney-English assistant. Respond concisely."
 
 
@@ -39,7 +43,8 @@ def fast_config(*, concurrency: int = 8, timeout_s: float = 0.5, max_retries: in
     return Config.model_validate({
         "run": {"concurrency": concurrency},
         "metrics": {"enabled": list(metrics), "required": [metrics[0]]},
-        "providers": {"openai": section, "gemini": section, "openai_compatible": section}})
+        "providers": {"openai": section, "gemini": section, "openai_compatible": section},
+        "keys": LOOPBACK_KEYS})
 
 
 def remote_checkpoint(write_checkpoint: Callable[..., Checkpoint], backend: str, fake: FakeProviderServer,

@@ -38,6 +38,9 @@ max_backoff_s = 0.05
 max_retries = 2
 prompt_per_1m = 2.5
 completion_per_1m = 10.0
+
+[keys]
+OPENAI_API_KEY = ["127.0.0.1"]
 """, encoding="utf-8")
     return path
 

