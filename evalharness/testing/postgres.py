@@ -24,6 +24,10 @@ HOW = (
 
 
 def _bindir() -> Path | None:
+    """Where initdb and pg_ctl are: `EVALHARNESS_PG_BINDIR` if set, else PATH, else Debian's folders."""
+    given = os.environ.get("EVALHARNESS_PG_BINDIR")
+    if given is not None:
+        return Path(given) if (Path(given) / "initdb").exists() else None
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
