@@ -2,7 +2,7 @@
 
 Numbers are reserved by area so parallel work does not collide (0001–0003 came first): store 0010–0019,
 defects 0020–0029, security 0030–0039, seams 0040–0049, language 0050–0059, monitor 0060–0069,
-reviewers 0070–0079. What SQL runs on both engines: `sql/README.md`.
+reviewers 0070–0079. What SQL runs on both engines: docs/store.md.
 
 Two processes starting together must not both apply a migration: on PostgreSQL the whole pass runs in one
 transaction under an advisory lock (the second process waits, then finds everything applied); a DuckDB
