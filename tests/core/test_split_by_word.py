@@ -45,7 +45,7 @@ def test_split_output_passes_contamination_with_no_exact_and_no_word_leak(tmp_pa
     source = _seed_shaped_dictionary(tmp_path)
     suite_dir, test_dir, train = tmp_path / "dict", tmp_path / "heldout", tmp_path / "train.jsonl"
     done = runner.invoke(app, ["suites", "import", "dictionary", str(source), "--out", str(suite_dir),
-                               "--allow", "evaluation"])
+                               "--allow", "evaluation", "--allow", "training"])
     assert done.exit_code == 0, done.output
     split = runner.invoke(app, ["suites", "split", str(suite_dir), "--test-size", "80", "--seed", "5",
                                 "--out-test", str(test_dir), "--out-train", str(train), "--json"])
