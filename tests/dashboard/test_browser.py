@@ -283,7 +283,8 @@ def hosted(demo: demo_db.Demo, pg_base: str, tmp_path_factory: pytest.TempPathFa
     tmp_path = tmp_path_factory.mktemp("hosted")
     schema, url = new_schema(pg_base)
     copy_store(Store(demo.db), Store(url))
-    config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0)
+    config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0, trust_forwarded_for=True,
+                          allowed_hosts=[SITE, "127.0.0.1"])
     port, https_port, http_port = _free_port(), _free_port(), _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("EVALHARNESS_DB", None)
