@@ -1,9 +1,9 @@
 """The two engines behind one `Store`: a DuckDB file (one person) and PostgreSQL (a team).
 
-Both speak the same SQL — the portable subset described in docs/store.md ("SQL that runs on both engines") — through one small connection
-type, `Con`. Store modules write `?` placeholders and `= ANY(?)` for lists; the PostgreSQL side turns the
-placeholders into psycopg's. Bulk rows go in through `Con.insert` (Arrow on DuckDB, pipelined statements on
-PostgreSQL) with the same ON CONFLICT clause on both.
+Both speak the same SQL — the portable subset described in docs/store.md ("SQL that runs on both engines") —
+through one small connection type, `Con`. Store modules write `?` placeholders and `= ANY(?)` for lists; the
+PostgreSQL side turns the placeholders into psycopg's. Bulk rows go in through `Con.insert` (Arrow on DuckDB,
+pipelined statements or COPY on PostgreSQL) with the same ON CONFLICT clause on both.
 """
 
 from __future__ import annotations
