@@ -15,15 +15,17 @@ Scenarios (canary of 50 items from a synthetic 400-item held-out suite, α = 0.0
 10 %, chrF++ drop tolerance 3 points, temperature 0 unless said):
 
 - null, realistic nondeterminism: 2 % of answers vary per check; 200 checks, no change;
-- null at the tolerance: 5 % vary per check (≈ 10 % differ from the baseline — the hardest null);
+- null, 5 % and 8 % of answers varying per check (closer to the 10 % tolerance);
 - null with bursts: 10 % of checks have 25 % of answers varying (correlated across items);
+- the test alone at its boundary: stream values whose mean is exactly the tolerance (Binomial(50, 0.1) / 50),
+  the null under which Ville's bound is tight;
 - switch: another model from check k (k = 10, 50, 150); detection delay in checks;
 - same-family switch: the new model writes 90 % of answers identically, log-probabilities differ;
   with and without log-probabilities, and with a canary of 10 using them;
 - temperature > 0: only the score stream is watched; switch to a weaker model.
 
 Run: PYTHONPATH=$PWD .venv/bin/python benchmarks/monitor_drift.py [--sims 1000] [--e2e-sims 10]
-     [--e2e-null-runs 2] [--json out.json]
+     [--e2e-null-runs 2] [--json out.json] [--only "switch at 150" ...]
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from evalharness.config import Config  # noqa: E402
 from evalharness.metrics import ScoringInput, build_metric  # noqa: E402
 from evalharness.monitor.canary import draw_canary  # noqa: E402
 from evalharness.monitor.check import run_check  # noqa: E402
-from evalharness.monitor.compare import Answer, answer_changes, established_answers  # noqa: E402
+from evalharness.monitor.compare import ONE_OFF_LIMIT, Answer, answer_changes, established_answers  # noqa: E402
 from evalharness.monitor.drift import stream_specs  # noqa: E402
 from evalharness.monitor.registry import find_monitor  # noqa: E402
 from evalharness.monitor.sequential import alarm_path  # noqa: E402
@@ -170,7 +172,7 @@ class StatsPath:
             if not votes:  # the first check is the baseline
                 votes, vote_stats, scores = [answers], [stats], [score]
             if len(votes) != established_from:  # the established answers change only while votes are added
-                established, sources = established_answers(votes, 0.10)
+                established, sources = established_answers(votes, ONE_OFF_LIMIT)
                 established_from = len(votes)
             changes = answer_changes(answers, established, 0.05)
             out["changed"].append(changes.drift_share if s.deterministic else None)
@@ -244,6 +246,7 @@ def write_lab(root: Path, url: str, items: list[Item], s: Scenario) -> tuple[Con
                 "monitors_dir": str(root / "monitors"), "concurrency": 16},
         "metrics": {"enabled": ["chrf++"], "required": ["chrf++"]},
         "providers": {"openai": section},
+        "keys": {"OPENAI_API_KEY": ["127.0.0.1"]},  # the key goes to the loopback fake only
         "monitors": {"bench": monitor_config(s).model_dump(exclude={"name"})}})
     return config, {i.prompt: i.reference for i in items}
 
@@ -303,6 +306,9 @@ def main() -> None:
     parser.add_argument("--e2e-sims", type=int, default=10, help="end-to-end series with a switch at check 20")
     parser.add_argument("--e2e-null-runs", type=int, default=2, help="end-to-end series of 200 checks, no change")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only the scenarios whose name contains this text (repeatable); "
+                             "the end-to-end part and the token cost still run")
     args = parser.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-loopback")
     items = synthetic_suite()
@@ -312,7 +318,8 @@ def main() -> None:
 
     scenarios = [
         Scenario("null, 2% nondeterminism", "A", None, None, CHECKS),
-        Scenario("null at the tolerance (5% vary)", "A", None, None, CHECKS, flip=0.05),
+        Scenario("null, 5% nondeterminism", "A", None, None, CHECKS, flip=0.05),
+        Scenario("null, 8% nondeterminism", "A", None, None, CHECKS, flip=0.08),
         Scenario("null with bursts", "A", None, None, CHECKS, burst_rate=0.1, burst_flip=0.25),
         Scenario("switch at 10", "A", "other", 10, 40),
         Scenario("switch at 50", "A", "other", 50, 80),
@@ -323,6 +330,17 @@ def main() -> None:
         Scenario("temperature 0.7, weaker model at 50 (score stream only)", "A", "weaker", 50, 200, flip=0.5,
                  deterministic=False, logprobs=False),
     ]
+    rng = np.random.default_rng(20261130)
+    specs = stream_specs(monitor_config(scenarios[0]), deterministic=True)[:1]
+    if args.only:
+        scenarios = [s for s in scenarios if any(part in s.name for part in args.only)]
+    boundary = [alarm_path({"changed": list(rng.binomial(50, 0.10, size=CHECKS) / 50)}, specs, 0.05).alarm
+                for _ in range(args.sims)]
+    row = {"scenario": "the betting test at its boundary (mean = tolerance)", "sims": args.sims, "checks": CHECKS,
+           "false_alarms": sum(boundary), "false_alarm_rate": sum(boundary) / args.sims,
+           "rate_95_upper": wilson_upper(sum(boundary), args.sims)}
+    results["scenarios"].append(row)
+    print(json.dumps(row), flush=True)
     path = StatsPath(items)
     for s in scenarios:
         canary_items = [c.item for c in draw_canary([suite], s.canary, 13).items]

@@ -98,7 +98,7 @@ def check(
     from ..monitor.check import run_check
     from ..monitor.registry import find_monitor, load_monitors
     from ..monitor.report import check_markdown
-    from ..store import monitor as mdb
+    from ..store import monitor_alerts as alerts_db
 
     cfg, store = load(config, db)
     names = name or list(load_monitors(cfg))
@@ -117,7 +117,7 @@ def check(
         _write_job_summary(markdown)
         if not json_out:
             console.print(Markdown(markdown))
-    states = {m.name: mdb.alert_states(store, m.name or "") for m in monitors}
+    states = {m.name: alerts_db.alert_states(store, m.name or "") for m in monitors}
     if json_out:
         print_json(
             [
@@ -148,17 +148,20 @@ def status(
     from ..monitor.registry import find_monitor
     from ..monitor.report import series_markdown
     from ..store import monitor as mdb
+    from ..store import monitor_alerts as alerts_db
 
     cfg, store = load(config, db)
     find_monitor(cfg, name)
     rows = mdb.list_checks(store, name)[-checks:] if store.exists() else []
-    states = mdb.alert_states(store, name) if store.exists() else []
+    states = alerts_db.alert_states(store, name) if store.exists() else []
     if json_out:
         print_json(
             {
                 "checks": [dataclasses.asdict(c) for c in rows],
                 "states": [dataclasses.asdict(s) for s in states],
-                "alerts": [dataclasses.asdict(a) for a in mdb.list_alerts(store, name, 20)] if store.exists() else [],
+                "alerts": [dataclasses.asdict(a) for a in alerts_db.list_alerts(store, name, 20)]
+                if store.exists()
+                else [],
             }
         )
         return

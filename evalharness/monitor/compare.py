@@ -76,15 +76,22 @@ def answer_changes(check: Mapping[str, Answer], reference: Mapping[str, Answer],
     return Changes(len(keys), len(changed), changed, lp_compared, lp_changed)
 
 
+#: a baseline is corrected on at most half its items: more than that is a change, not one-offs. A
+#: baseline caught in a burst of nondeterminism (a quarter of the answers varying at once, say) is corrected; a
+#: model switched right after it, changing most answers, is not absorbed. (A limit near the tolerance instead let
+#: a burst baseline stand, and 8 % of simulated quiet series alarmed — benchmarks/monitor_drift.py.)
+ONE_OFF_LIMIT = 0.5
+
+
 def established_answers(
     votes: Sequence[Mapping[str, Answer]], max_share: float
 ) -> tuple[dict[str, Answer], dict[str, int]]:
     """The baseline's answers (`votes[0]`), except where the baseline's answer was a one-off; and for each item
     which vote its answer comes from.
 
-    An item's answer is replaced when every later vote (at least two) agrees on another text: at temperature 0
-    that is the endpoint's usual answer and the baseline caught a nondeterministic variant — which would
-    otherwise count as "changed" at every later check. When more than `max_share` of the items would be
+    An item's answer is replaced when most of the later votes (at least two of them) agree on another text: at
+    temperature 0 that is the endpoint's usual answer and the baseline caught a nondeterministic variant — which
+    would otherwise count as "changed" at every later check. When more than `max_share` of the items would be
     replaced, the later checks are not noise but a change, and nothing is replaced. Log-probabilities come
     from the earliest vote that has them for the chosen text.
     """
@@ -93,9 +100,12 @@ def established_answers(
     base, later = votes[0], votes[1:]
     replace: dict[str, str] = {}
     for key, answer in base.items():
-        texts = [v[key].text for v in later if key in v and v[key].text is not None]
-        if len(texts) >= 2 and len(set(texts)) == 1 and texts[0] != answer.text:
-            replace[key] = str(texts[0])
+        texts = [str(v[key].text) for v in later if key in v and v[key].text is not None]
+        if len(texts) < 2:
+            continue
+        top = max(set(texts), key=lambda t: (texts.count(t), -texts.index(t)))
+        if top != answer.text and 2 * texts.count(top) > len(texts):
+            replace[key] = top
     answered = sum(1 for a in base.values() if a.text is not None)
     if len(replace) > max_share * answered:
         replace = {}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..store import Store
-from ..store import monitor as db
+from ..store import live_answers as live_db
 from .check import utcnow
 from .importlog import plan_import, read_log
 from .settings import MonitorConfig
@@ -41,7 +41,7 @@ def import_log(
     live = monitor.live
     plan = plan_import(
         records,
-        already=db.live_hashes(store, monitor.name),
+        already=live_db.live_hashes(store, monitor.name),
         review_without_consent=live.review_without_consent,
         per_day=live.per_day,
         max_items=live.max_items,
@@ -50,7 +50,7 @@ def import_log(
     import_id = "live-" + uuid.uuid4().hex[:12]
     endpoint = Path(monitor.endpoint).stem
     items = [
-        db.LiveItemRow(
+        live_db.LiveItemRow(
             live_id=f"{import_id}-{i:05d}",
             monitor=monitor.name,
             endpoint_name=endpoint,
@@ -65,7 +65,7 @@ def import_log(
         )
         for i, r in enumerate(plan.selected)
     ]
-    db.record_live_import(
+    live_db.record_live_import(
         store,
         import_id=import_id,
         monitor=monitor.name,
@@ -81,13 +81,13 @@ def import_log(
 
 def queue(
     store: Store, reviewer: str, *, monitor: str | None = None, limit: int = 50, include_done: bool = False
-) -> tuple[list[tuple[db.LiveItemRow, bool]], dict[str, int]]:
+) -> tuple[list[tuple[live_db.LiveItemRow, bool]], dict[str, int]]:
     """The live answers waiting for this reviewer (not yet reviewed first), and how many they have done."""
     if not store.exists():
         return [], {"answers": 0, "done": 0}
     return (
-        db.live_queue(store, reviewer, monitor=monitor, limit=limit, include_done=include_done),
-        db.live_counts(store, reviewer, monitor),
+        live_db.live_queue(store, reviewer, monitor=monitor, limit=limit, include_done=include_done),
+        live_db.live_counts(store, reviewer, monitor),
     )
 
 
@@ -112,7 +112,7 @@ def save_review(
     text = nfc(narrative).strip() if narrative else None
     if verdict is None and cas_rating is None and not text:
         raise InputError("nothing to save: mark the answer, rate it, or write a correction")
-    item = db.live_item(store, live_id)
+    item = live_db.live_item(store, live_id)
     if item is None:
         raise InputError(f"no live answer '{live_id}'", field="live_id")
-    return db.save_live_review(store, reviewer, item, verdict=verdict, cas_rating=cas_rating, narrative=text)[2]
+    return live_db.save_live_review(store, reviewer, item, verdict=verdict, cas_rating=cas_rating, narrative=text)[2]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..store import Store
-from ..store import monitor as db
+from ..store import monitor_alerts as alerts_db
 from .alerts import AlertEvent, ConditionState, Observation, transition
 from .settings import MonitorConfig
 from .sinks import AlertMessage, Sink, SinkError, build_sinks
@@ -196,7 +196,7 @@ def message_from_json(data: dict[str, Any]) -> AlertMessage:
 def _states(store: Store, monitor: str) -> dict[str, ConditionState]:
     return {
         r.condition: ConditionState(r.condition, r.active, r.since, r.last_notice, r.detail)
-        for r in db.alert_states(store, monitor)
+        for r in alerts_db.alert_states(store, monitor)
     }
 
 
@@ -207,12 +207,12 @@ def after_check(store: Store, result: CheckResult, sinks: Sequence[Sink], *, now
     old = _states(store, monitor)
     new, events = transition(old, observations(result), now, timedelta(days=reminder_days) if reminder_days else None)
     changed = [
-        db.AlertStateRow(monitor, s.condition, s.active, s.since, s.last_notice, s.detail)
+        alerts_db.AlertStateRow(monitor, s.condition, s.active, s.since, s.last_notice, s.detail)
         for c, s in new.items()
         if old.get(c) != s
     ]
     alerts = [
-        db.AlertRow(
+        alerts_db.AlertRow(
             "alert-" + uuid.uuid4().hex[:12],
             monitor,
             e.condition,
@@ -227,7 +227,7 @@ def after_check(store: Store, result: CheckResult, sinks: Sequence[Sink], *, now
         )
         for e in events
     ]
-    db.record_alerts(store, monitor, changed, alerts)
+    alerts_db.record_alerts(store, monitor, changed, alerts)
     return deliver_pending(store, monitor, sinks)
 
 
@@ -235,7 +235,7 @@ def deliver_pending(store: Store, monitor: str, sinks: Sequence[Sink]) -> list[D
     """Send every alert a configured sink has not received yet (oldest first); record each outcome."""
     out = []
     by_name = {s.name: s for s in sinks}
-    for alert in db.undelivered_alerts(store, monitor):
+    for alert in alerts_db.undelivered_alerts(store, monitor):
         message = message_from_json(alert.message)
         for name in alert.pending:
             sink = by_name.get(name)
@@ -244,9 +244,9 @@ def deliver_pending(store: Store, monitor: str, sinks: Sequence[Sink]) -> list[D
             try:
                 sink.send(message)
             except SinkError as exc:
-                db.mark_delivered(store, alert.alert_id, None, str(exc))
+                alerts_db.mark_delivered(store, alert.alert_id, None, str(exc))
                 out.append(Delivery(alert.alert_id, alert.condition, alert.kind, name, False, str(exc)))
                 continue
-            db.mark_delivered(store, alert.alert_id, name, None)
+            alerts_db.mark_delivered(store, alert.alert_id, name, None)
             out.append(Delivery(alert.alert_id, alert.condition, alert.kind, name, True))
     return out

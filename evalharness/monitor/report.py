@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..store import monitor as db
+from ..store import monitor_alerts as alerts_db
 from .check import CheckResult, FullRunCost
 
 ICON = {"complete": "✅", "failed": "❌", "gone": "❌"}
@@ -133,7 +134,7 @@ def check_markdown(result: CheckResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def series_markdown(monitor: str, checks: Sequence[db.CheckRow], states: Sequence[db.AlertStateRow]) -> str:
+def series_markdown(monitor: str, checks: Sequence[db.CheckRow], states: Sequence[alerts_db.AlertStateRow]) -> str:
     """`monitor status`: the recent checks of one monitor and which conditions are on."""
     lines = [f"## Monitor `{monitor}`", ""]
     on = [s for s in states if s.active]

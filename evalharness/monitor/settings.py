@@ -46,8 +46,8 @@ class ThresholdSettings(_Section):
     #: warn this many days before the model (or a fine-tune's base model) shuts down
     retirement_horizon_days: int = Field(60, ge=0, le=3650)
     #: the checks after the baseline that establish the endpoint's answers and canary score: an item whose baseline
-    #: answer all of them contradict (one text) was a nondeterministic one-off and is replaced — unless more than
-    #: `changed_share` of the items would be (that is a change, not noise); the established score is their mean
+    #: answer most of them contradict with one other text was a nondeterministic one-off and is replaced — unless
+    #: more than half the items would be (that is a change, not noise)
     reference_checks: int = Field(5, ge=0, le=100)
     #: consecutive checks within tolerance that end a drift alarm (a new test starts after them)
     recover_after: int = Field(3, ge=1, le=100)

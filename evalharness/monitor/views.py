@@ -9,7 +9,9 @@ from datetime import date
 import pandas as pd
 
 from ..store import Store
+from ..store import live_answers as live_db
 from ..store import monitor as db
+from ..store import monitor_alerts as alerts_db
 
 
 @dataclass(frozen=True)
@@ -20,11 +22,11 @@ class MonitorView:
     last: db.CheckRow
     series: pd.DataFrame  # one row per check: seq, time, status, score, changed, wealth, threshold, alarm
     primary: str | None
-    active: tuple[db.AlertStateRow, ...]
+    active: tuple[alerts_db.AlertStateRow, ...]
     retirement: str | None  # the last check's description
     days_left: int | None
     horizon_days: int | None
-    live: tuple[db.LiveQuality, ...]
+    live: tuple[live_db.LiveQuality, ...]
 
 
 def _primary(check: db.CheckRow) -> str | None:
@@ -75,11 +77,11 @@ def monitor_views(store: Store, today: date | None = None) -> list[MonitorView]:
                 last=last,
                 series=pd.DataFrame(rows),
                 primary=primary,
-                active=tuple(s for s in db.alert_states(store, name) if s.active),
+                active=tuple(s for s in alerts_db.alert_states(store, name) if s.active),
                 retirement=retirement.get("description"),
                 days_left=days_left,
                 horizon_days=retirement.get("horizon_days"),
-                live=tuple(db.live_quality(store, name)),
+                live=tuple(live_db.live_quality(store, name)),
             )
         )
     return sorted(out, key=lambda v: (not v.active, v.name))

@@ -68,10 +68,32 @@ def test_monitor_page_renders_series_alarm_and_retirement(server, browser) -> No
     assert f"shuts down on {monitored.shutdown:%Y-%m-%d}" in text
     assert "Live answers from the app" in text
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    charts = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')
-    assert len(charts) >= 3   # score with alarm markers, changed share, evidence
+    # three charts: the canary score with alarm markers, the changed share, the evidence (drawn as they arrive)
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')) >= 3)
     _shot(browser, "monitor")
     failed = [e["message"] for e in browser.get_log("browser")
               if e.get("source") == "network" and not e["message"].startswith(base)]
     assert not failed, failed
+
+
+def test_a_reviewer_rates_a_live_answer_in_the_browser(server, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from evalharness.store import Store
+    from tests.dashboard.test_browser import _sign_in, _wait_idle
+
+    base, monitored = server
+    browser.get(base + "/live")
+    _wait_for(browser, "Please sign in on the left")
+    _sign_in(browser, monitored_store.REVIEWER, monitored_store.PASSWORD)
+    _wait_for(browser, "You have reviewed 1 of 2 live answers", f"Signed in as {monitored_store.REVIEWER}")
+    next(e for e in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] label') if e.text == "Wrong").click()
+    _wait_idle(browser)
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Save").click()
+    _wait_for(browser, "Saved at")
+    _shot(browser, "live")
+    rows = Store(monitored.db).query("SELECT verdict, rater, source, run_id FROM ratings ORDER BY created_at")
+    assert rows == [("right", monitored_store.REVIEWER, "live", None), ("wrong", monitored_store.REVIEWER, "live", None)]

@@ -13,6 +13,7 @@ from evalharness.errors import GovernanceError
 from evalharness.monitor import notify
 from evalharness.runner import Runner
 from evalharness.store import monitor as db
+from evalharness.store import monitor_alerts as alerts_db
 from evalharness.suites import Governance, load_suite
 
 from .conftest import BASE, FT, MODEL_A, MODEL_B, T0
@@ -48,7 +49,7 @@ def test_a_silent_switch_alarms_within_four_checks_and_alerts_once_per_state_cha
     # aggregates only: this suite does not allow publication, so no question or answer is quoted
     everything = json.dumps(hook.bodies, ensure_ascii=False) + "".join(m.as_string() for m in smtp.messages)
     assert "means thing number" not in everything and "PROMPT-MARK" not in everything
-    [raised, recovered] = db.list_alerts(lab.store, "stoney-ft")[::-1]
+    [raised, recovered] = alerts_db.list_alerts(lab.store, "stoney-ft")[::-1]
     assert raised.delivered == ("webhook", "email") and recovered.delivered == ("webhook", "email")
 
 
@@ -113,6 +114,11 @@ def test_a_check_asks_afresh_and_reports_its_cost_next_to_a_full_run(make_lab) -
     before = lab.fake.stats.by_path["/v1/chat/completions"]
     result = lab.check(model=MODEL_A)
     assert lab.fake.stats.by_path["/v1/chat/completions"] - before == 20     # every canary item asked again
+    # a check asks for token log-probabilities (a run does not) and keeps them with the answers
+    chat = [b for b in lab.fake.stats.bodies if "messages" in b]
+    assert not any(b.get("logprobs") for b in chat[:-20]) and all(b.get("logprobs") is True for b in chat[-20:])
+    assert result.check.summary["has_logprobs"]
+    assert all(a.logprob_tokens for a in db.check_answers(lab.store, result.check.check_id).values())
     assert lab.store.query("SELECT count(*) FROM generations")[0][0] == cached   # and nothing written to the cache
     check = result.check
     assert result.full_run is not None and result.full_run.source == f"runs {full.run_id}"
