@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evalharness.checkpoints import Checkpoint  # noqa: E402
 from evalharness.config import Config  # noqa: E402
-from evalharness.runner import Runner  # noqa: E402
+from evalharness.runner import Runner, SilentProgress  # noqa: E402
 from evalharness.store import Store  # noqa: E402
 from evalharness.suites import Governance, Item, Provenance, SuiteMeta, make_suite  # noqa: E402
 
@@ -70,14 +70,14 @@ def bare_sdk(url: str, n: int, concurrency: int) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - cpu0
 
 
-class PhaseTimer:
+class PhaseTimer(SilentProgress):
     """A Progress that records when each phase starts and ends."""
 
     def __init__(self) -> None:
         self.phases: dict[str, list[float]] = {}
         self._current: str | None = None
 
-    def start(self, description: str, total: int) -> None:
+    def start(self, description: str, total: int, *, counts: bool = False) -> None:
         self._current = description.rsplit(": ", 1)[-1]
         self.phases[self._current] = [time.perf_counter(), 0.0]
 

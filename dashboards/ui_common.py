@@ -167,11 +167,25 @@ def show_text(label: str, text: str | None, *, empty: str = "(nothing)") -> None
 
 
 DECISION_WORDS = {
-    "advance": "Passed — better than the champion",
-    "revert": "Held back — not better than the champion",
+    "advance": "Passed — better than {champion}",
+    "revert": "Held back — not better than {champion}",
     "incomplete": "Not decided — the test run was incomplete",
     "converged": "No further gains — training has levelled off",
 }
+
+
+def decision_words(d: overview.Decision) -> str:
+    """A decision in words, naming the model it was compared with (which may not be the recorded champion:
+    a decision made without `--record` is a trial run and changes nothing)."""
+    if d.champion is None:
+        words = {"advance": "Passed its checks (there was no champion to compare with)",
+                 "revert": "Held back (there was no champion to compare with)"}.get(d.decision)
+    else:
+        words = None
+    words = words or DECISION_WORDS.get(d.decision, d.decision).format(champion=d.champion)
+    if d.decision in ("advance", "converged") and not d.recorded:
+        words += " · not recorded: the champion did not change"
+    return words
 
 
 # -- cached reads ----------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
-from .tomlfile import read_toml
+from .paths import NOT_FOUND, file_problem
+from .tomlfile import line_of, read_toml
 
 
 class GenerationSettings(BaseModel):
@@ -144,10 +145,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
-        raise InputError(message, path=path, field=field_name) from None
+        raise InputError(message, path=path, line=line_of(path, err["loc"]), field=field_name) from None
     from .registry import backend
 
-    backend(checkpoint.backend).check_manifest(checkpoint, path)  # the backend's own checks (files, settings)
+    # the backend's own checks (files read in full or by header, settings): before a run or checkpoint row is
+    # written, so a bad input never leaves a run that can only stay `running`
+    backend(checkpoint.backend).check_manifest(checkpoint, path)
     return checkpoint
 
 
@@ -157,6 +160,8 @@ def find_checkpoint(name_or_path: str, directory: str | Path = "checkpoints") ->
     if candidate.suffix == ".toml" or candidate.is_file():
         return load_checkpoint(candidate)
     path = Path(directory) / f"{name_or_path}.toml"
+    if file_problem(path) not in (None, NOT_FOUND):
+        return load_checkpoint(path)  # there, but unreadable: the loader says why (a loop, a folder …)
     if not path.is_file():
         known = sorted(p.stem for p in Path(directory).glob("*.toml"))
         raise InputError(

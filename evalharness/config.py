@@ -20,7 +20,7 @@ from .judge.settings import JudgeConfig
 from .monitor.settings import MonitorConfig
 from .providers.settings import ProviderSettings
 from .registry import builtin_metric_names, unknown_metrics
-from .tomlfile import read_toml
+from .tomlfile import line_of, read_toml
 
 DEFAULT_CONFIG_FILE = "evalharness.toml"
 
@@ -322,8 +322,14 @@ def load_config(path: str | Path | None = None) -> Config:
         path = candidate
     path = Path(path)
     data = read_toml(path, what="config file", error=ConfigError)
+    if "source" in data:  # set by the loader itself (where the file is); a user's value would be dropped
+        allowed = ", ".join(sorted(k for k in Config.model_fields if k != "source"))
+        raise ConfigError(
+            f"unknown key; allowed here: {allowed}", path=path, line=line_of(path, ["source"]), field="source"
+        )
     try:
         return Config.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
-        key, message = _describe(exc.errors()[0], Config)
-        raise ConfigError(message, path=path, field=key) from None
+        error = exc.errors()[0]
+        key, message = _describe(error, Config)
+        raise ConfigError(message, path=path, line=line_of(path, error["loc"]), field=key) from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .paths import file_problem
 
 
 def nfc(text: str) -> str:
@@ -29,8 +30,9 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     not a JSON object; raises for an empty file, since an empty suite is always a mistake.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path, hint="check the path")
+    problem = file_problem(path)
+    if problem is not None:
+        raise InputError(f"file {problem}", path=path, hint="check the path")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -51,17 +51,35 @@ Mode = Literal["evaluate", "rescore"]
 
 
 class Progress(Protocol):
-    """What the runner tells a UI. The CLI draws rich progress bars; tests pass nothing."""
+    """What the runner tells a UI. The CLI draws rich progress bars; tests pass nothing.
 
-    def start(self, description: str, total: int) -> None: ...
+    `run_started`/`run_finished` bracket one checkpoint × suite (reused runs included), so a UI can keep an
+    overall bar over several; within a run, phases `start` (total 0: length unknown, e.g. loading a model),
+    `advance` and end with `done`. The phase started with `counts=True` is the run's main work (one step
+    per item still to generate): an overall bar can follow it and estimate the time left.
+    """
+
+    def run_started(self, label: str, n_items: int) -> None: ...
+
+    def run_finished(self) -> None: ...
+
+    def start(self, description: str, total: int, *, counts: bool = False) -> None: ...
 
     def advance(self, n: int = 1) -> None: ...
 
     def done(self) -> None: ...
 
 
-class _NoProgress:
-    def start(self, description: str, total: int) -> None:
+class SilentProgress:
+    """Progress that shows nothing (the default); a UI may subclass it and override what it shows."""
+
+    def run_started(self, label: str, n_items: int) -> None:
+        return None
+
+    def run_finished(self) -> None:
+        return None
+
+    def start(self, description: str, total: int, *, counts: bool = False) -> None:
         return None
 
     def advance(self, n: int = 1) -> None:
@@ -69,6 +87,21 @@ class _NoProgress:
 
     def done(self) -> None:
         return None
+
+
+def check_allowed(checkpoint: Checkpoint, suite: Suite) -> None:
+    """Raise GovernanceError unless the suite allows evaluating this checkpoint on it.
+
+    Commands that run several checkpoints × suites call it for every pair before their first request,
+    so a refusal never comes after another suite was already sent.
+    """
+    require(suite, "evaluation", purpose=f"evaluating '{checkpoint.name}'")
+    if checkpoint.is_external:
+        require(
+            suite,
+            "external_generation",
+            purpose=f"sending prompts to {checkpoint.backend} model '{checkpoint.model}'",
+        )
 
 
 @dataclass(frozen=True)
@@ -174,7 +207,7 @@ class Runner:
         provider settings, concurrency and audit log, local ones `[run] batch_size`."""
         self.config = config
         self.store = store
-        self.progress = progress or _NoProgress()
+        self.progress: Progress = progress or SilentProgress()
         self.backend_factory = backend_factory
         needs_judge = any("verdicts" in _needs(n) for n in config.metrics.enabled)
         # The judge's rubric and key are checked now: a bad rubric or a missing key stops before a run starts.
@@ -201,10 +234,18 @@ class Runner:
         A complete run is reused as it is when its stored metrics and signatures are the task's; otherwise it
         is evaluated again (only what is missing is computed). `rescore` recomputes scores from what is stored.
         """
+        self.progress.run_started(f"{checkpoint.name} · {suite.name}", len(suite.items))
+        try:
+            return self._run(checkpoint, suite, rescore=rescore, new=new)
+        finally:
+            self.progress.run_finished()
+
+    def _run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool, new: bool) -> RunResult:
         spec = RunSpec(self.task(suite), checkpoint)
         self._check_governance(spec)
-        suites.record_suite(self.store, suite)
-        runs.record_checkpoint(self.store, checkpoint)
+        if self.backend_factory is None:
+            # Everything the checkpoint needs, before a row is written: a bad input never leaves a `running` run.
+            self._check_inputs(checkpoint)
         with self._claim(checkpoint, suite) as claimed:
             existing = None if new else runs.find_run(self.store, checkpoint, suite)
             if (
@@ -215,9 +256,10 @@ class Runner:
             ):
                 return self._result(existing.run_id, spec, generated=0, reused=True)
             entry = backend(checkpoint.backend)
-            if not rescore and (existing is None or existing.status != "complete") and self.backend_factory is None:
-                # a missing key or an unusable setting stops here, before a run exists
-                entry.preflight(checkpoint, self.config.keys)
+            if self.backend_factory is None and not rescore and (existing is None or existing.status != "complete"):
+                entry.preflight(checkpoint, self.config.keys)  # a missing key or an unusable setting
+            suites.record_suite(self.store, suite)
+            runs.record_checkpoint(self.store, checkpoint)
             if existing is None:
                 run_id = runs.create_run(
                     self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump()
@@ -243,6 +285,12 @@ class Runner:
         ) as owner:
             yield lambda run_id: claims.set_run(self.store, key, owner, run_id)
 
+    def _check_inputs(self, checkpoint: Checkpoint) -> None:
+        """The backend's own checks of what the checkpoint needs (files read in full or by their headers) —
+        done again here for a checkpoint built in code rather than loaded from its manifest."""
+        manifest = Path(checkpoint.manifest_path) if checkpoint.manifest_path else Path(f"{checkpoint.name}.toml")
+        backend(checkpoint.backend).check_manifest(checkpoint, manifest)
+
     def retry_failed(self, checkpoint: Checkpoint, suite: Suite) -> RunResult | None:
         """Resume the newest run of this checkpoint on this suite if anything in it failed.
 
@@ -251,6 +299,8 @@ class Runner:
         finished is reused. Returns None when there is nothing to retry (no run yet, or nothing failed).
         """
         spec = RunSpec(self.task(suite), checkpoint)
+        if self.backend_factory is None:
+            self._check_inputs(checkpoint)
         with self._claim(checkpoint, suite) as claimed:
             existing = runs.find_run(self.store, checkpoint, suite)
             if existing is None:
@@ -303,7 +353,12 @@ class Runner:
                 suite_hash=spec.task.suite.content_hash,
                 key_hosts=self.config.keys,
             )
-            return backend(spec.checkpoint.backend).factory(spec.checkpoint, context)
+            # Loading a local model (importing torch, reading the weights) can take a while: say so.
+            self.progress.start(f"{spec.checkpoint.name}: loading the {spec.checkpoint.backend} backend", 0)
+            try:
+                return backend(spec.checkpoint.backend).factory(spec.checkpoint, context)
+            finally:
+                self.progress.done()
 
         lazy = LazyBackend(build)
         try:
@@ -326,7 +381,7 @@ class Runner:
         if not missing:
             return 0
         backend_ = lazy.get()
-        self.progress.start(f"{checkpoint.name} · {suite.name}: generating", len(missing))
+        self.progress.start(f"{checkpoint.name} · {suite.name}: generating", len(missing), counts=True)
         writer: BatchWriter[dict[str, Any]] = BatchWriter(
             lambda batch: cache.put_generation_results(self.store, run_id, checkpoint, batch)
         )
@@ -528,14 +583,7 @@ class Runner:
 
     # -- helpers ------------------------------------------------------------------------------------
     def _check_governance(self, spec: RunSpec) -> None:
-        suite, checkpoint = spec.task.suite, spec.checkpoint
-        require(suite, "evaluation", purpose=f"evaluating '{checkpoint.name}'")
-        if checkpoint.is_external:
-            require(
-                suite,
-                "external_generation",
-                purpose=f"sending prompts to {checkpoint.backend} model '{checkpoint.model}'",
-            )
+        check_allowed(spec.checkpoint, spec.task.suite)
 
     def _up_to_date(self, spec: RunSpec, existing: runs.RunRow) -> bool:
         """The stored metrics are exactly the task's, each under the same signature (same judge, rubric, …)."""

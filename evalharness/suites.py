@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import InputError
 from .extraction import ExtractionSpec
 from .jsonl import nfc, optional_str, read_jsonl, require_str, write_jsonl
-from .tomlfile import read_toml
+from .paths import folder_problem
+from .tomlfile import line_of, read_toml
 
 if TYPE_CHECKING:
     from .language import Language
@@ -120,9 +121,28 @@ class SuiteMeta(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_slug(cls, value: str) -> str:
-        if not value or any(c.isspace() or c in "/\\" for c in value):
-            raise ValueError("must be a non-empty name without spaces or slashes")
+        problem = suite_name_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+
+def suite_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a suite (it becomes a folder name and a label in reports), or None."""
+    if not name or any(c.isspace() or c in "/\\" or not c.isprintable() for c in name) or name.startswith("."):
+        return (
+            "a suite name has no spaces, slashes or control characters and does not start with '.' "
+            "(e.g. stoney-dictionary-qa)"
+        )
+    return None
+
+
+def check_suite_name(name: str, *, field: str, hint: str | None = None) -> str:
+    """Raise InputError naming the field unless `name` can name a suite; return it."""
+    problem = suite_name_problem(name)
+    if problem:
+        raise InputError(f"suite name {name!r} is not allowed: {problem}", field=field, hint=hint)
+    return name
 
 
 @dataclass(frozen=True)
@@ -279,7 +299,11 @@ def load_meta(path: str | Path) -> SuiteMeta:
         err = exc.errors()[0]
         field_name = ".".join(str(p) for p in err["loc"])
         raise InputError(
-            err["msg"], path=path, field=field_name, hint="see suites/README.md for the suite.toml schema"
+            err["msg"],
+            path=path,
+            line=line_of(path, err["loc"]),
+            field=field_name,
+            hint="see suites/README.md for the suite.toml schema",
         ) from None
     if meta.language:
         from .language import find_card
@@ -294,9 +318,10 @@ def load_meta(path: str | Path) -> SuiteMeta:
 def load_suite(directory: str | Path) -> Suite:
     """Load and validate `suites/<name>/`: every line checked, nothing dropped, ids unique."""
     directory = Path(directory)
-    if not directory.is_dir():
+    problem = folder_problem(directory)
+    if problem is not None:
         raise InputError(
-            "suite folder not found", path=directory, hint="pass a folder holding items.jsonl and suite.toml"
+            f"suite folder {problem}", path=directory, hint="pass a folder holding items.jsonl and suite.toml"
         )
     meta = load_meta(directory / "suite.toml")
     items_path = directory / "items.jsonl"

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
+# Progress goes to stderr: the first set-up installs ~2 GB and takes minutes; later ones only check.
 if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv (first run: installing torch and the dependencies takes a few minutes)" >&2
   "$PYTHON" -m venv .venv
 fi
 # pip's output is kept out of the way unless it fails; then all of it is shown.
@@ -18,6 +20,8 @@ pip_install() {
     exit 1
   fi
 }
+echo "setup: checking .venv (pip, torch==2.13.0, evalharness and its test extras)…" >&2
 pip_install --upgrade pip
 pip_install "torch==2.13.0"
 pip_install -e ".[test]"
+echo "setup: .venv ready" >&2

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from evalharness.config import load_config
 from evalharness.contamination import check, item_words, load_training_items, normalise, training_vocabulary
 from evalharness.jsonl import read_jsonl
 from evalharness.language import load_language
@@ -15,7 +16,8 @@ from evalharness.suites import load_suite, parse_item
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "checkpoints" / "demo" / "data" / "train.jsonl"
 POOL = ROOT / "checkpoints" / "demo" / "data" / "narrative_pool.jsonl"
-SUITES = sorted(p.parent for p in (ROOT / "suites").glob("*/suite.toml"))
+# The bundled suites, by name from the embedded default (a user's own suite folder next to them is not checked)
+SUITES = [ROOT / "suites" / name for name in load_config(ROOT / "evalharness.toml").run.suites]
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ SHOW_WORDS = {"all": "All items", "worse": "Got worse", "better": "Got better", 
 
 def render() -> None:
     st.title("Compare answers")
-    st.write("Pick a model to check against the champion. Items are listed with the biggest drop in score first, "
-             "so the answers that got worse are at the top.")
+    st.write("Pick a model to check against the champion (or any other model). Items are listed with the biggest "
+             "drop in score first, so the answers that got worse are at the top.")
     db = ui.page_start()
 
     with ui.friendly_errors():
@@ -26,12 +26,18 @@ def render() -> None:
             st.stop()
         labels = [c.label for c in choices]
         champ = ui.champion(db)
-        champ_index = next((i for i, c in enumerate(choices) if champ and c.identity == champ.checkpoint_identity), 1)
-        cand_index = next(i for i in range(len(choices)) if i != champ_index)
+        champ_index = next(
+            (i for i, c in enumerate(choices) if champ and c.identity == champ.checkpoint_identity), None)
+        if champ_index is None:
+            st.info("No champion is recorded yet (`evalharness gate --record` or `evalharness champion set` records "
+                    "one), so pick the two models to compare.")
+        cand_index = next(i for i in range(len(choices)) if i != (champ_index or 0))
         col1, col2 = st.columns(2)
         cand_label = col1.selectbox("Model to check (candidate)", labels, index=cand_index, key="cmp_candidate")
-        champ_label = col2.selectbox("Against (champion)", labels, index=champ_index, key="cmp_champion",
-                                     help="The current champion is chosen by the release check.")
+        champ_label = col2.selectbox(
+            "Against" + (" (the champion by default)" if champ_index is not None else ""), labels,
+            index=champ_index or 0, key="cmp_champion",
+            help="The recorded champion is chosen by the release check (`evalharness gate --record`).")
         candidate = choices[labels.index(cand_label)]
         champion = choices[labels.index(champ_label)]
         if candidate.identity == champion.identity:

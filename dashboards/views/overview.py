@@ -33,7 +33,7 @@ def render() -> None:
             with st.container(border=True):
                 against = f" against {d.champion}" if d.champion else " (there was no champion yet)"
                 st.markdown(f"**{ui.escape(d.candidate)}**{ui.escape(against)} · {d.created_at:%Y-%m-%d %H:%M}  \n"
-                            f"{ui.DECISION_WORDS.get(d.decision) or ui.escape(d.decision)}"
+                            f"{ui.escape(ui.decision_words(d))}"
                             + (" · it became the champion" if d.recorded else ""))
                 st.markdown("\n".join(f"- {ui.escape(r)}" for r in d.reasons) or "_no reasons recorded_")
 

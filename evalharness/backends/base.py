@@ -91,7 +91,8 @@ class Backend(Protocol):
         ...
 
     def loglikelihood(self, requests: Sequence[Request]) -> Iterator[LogLikelihood]:
-        """Yield one LogLikelihood per request; only called when supports_loglikelihood is True."""
+        """Yield one LogLikelihood per request (any order), each as soon as it is finished; only called when
+        supports_loglikelihood is True."""
         ...
 
     def close(self) -> None: ...

@@ -13,6 +13,7 @@ one on its own.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -21,12 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from ..checkpoints import Checkpoint, hash_folder
 from ..errors import InputError
+from ..paths import NOT_FOUND, file_problem, folder_problem
 from ..registry import BackendEntry
 from .base import Generation, LogLikelihood, Request, render_prompt
 from .context import BackendContext
 
 if TYPE_CHECKING:
     import torch  # imported where used: loading this module must not load torch
+
+try:  # what safetensors raises for a corrupt file (a dependency of transformers)
+    from safetensors import SafetensorError as _SafetensorError
+except ImportError:  # pragma: no cover
+    _SafetensorError = OSError  # type: ignore[assignment,misc]
 
 
 class TransformersBackend:
@@ -39,10 +46,10 @@ class TransformersBackend:
     def __init__(self, checkpoint: Checkpoint, *, batch_size: int = 16, device: str = "cpu", seed: int = 0) -> None:
         if batch_size < 1:
             raise InputError(f"batch size must be at least 1, got {batch_size}", field="batch_size")
+        import torch  # here, not at import time: the runner asks this class for facts without loading a model
+
         self.checkpoint = checkpoint
         self.batch_size = batch_size
-        import torch
-
         self.device = torch.device(device)
         self.seed = seed  # only used when temperature > 0
         self.tokenizer, self.model = _load(checkpoint, self.device)
@@ -52,36 +59,46 @@ class TransformersBackend:
 
     # ----------------------------------------------------------------------------------------------- generate
     def generate(self, requests: Sequence[Request]) -> Iterator[Generation]:
-        """Yield one Generation per request, batch by batch, in request order.
+        """Yield one Generation per request, batch by batch, shortest prompts first.
 
-        A batch that raises is retried one item at a time, so one bad item fails alone, with its reason.
+        Batching prompts of similar length wastes little on padding; the runner files each result by its
+        item id, so the order it arrives in does not matter. A batch that raises is retried one item at a
+        time, so one bad item fails alone, with its reason.
         """
-        for start in range(0, len(requests), self.batch_size):
-            batch = list(requests[start : start + self.batch_size])
+        encoded = self._encode([self._render(r) for r in requests])
+        order = sorted(range(len(requests)), key=lambda i: (len(encoded[i]), i))
+        for start in range(0, len(order), self.batch_size):
+            batch = [(requests[i], encoded[i]) for i in order[start : start + self.batch_size]]
             try:
                 yield from self._generate_batch(batch)
             except Exception:
-                for request in batch:
+                for request, ids in batch:
                     try:
-                        yield from self._generate_batch([request])
+                        yield from self._generate_batch([(request, ids)])
                     except Exception as exc:
                         yield Generation.failed(request.item_id, f"{type(exc).__name__}: {exc}")
 
-    def _generate_batch(self, batch: list[Request]) -> Iterator[Generation]:
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text with the tokenizer's own template (one call for all: the fast tokenizer
+        then does the work in Rust, not once per text in Python)."""
+        if not texts:
+            return []
+        return [list(ids) for ids in self.tokenizer(texts, add_special_tokens=True)["input_ids"]]
+
+    def _generate_batch(self, batch: list[tuple[Request, list[int]]]) -> Iterator[Generation]:
         settings = self.checkpoint.generation
-        prompts = [self._render(r) for r in batch]
-        encoded = [self.tokenizer(p, add_special_tokens=True)["input_ids"] for p in prompts]
+        encoded = [ids for _, ids in batch]
         too_long = self._too_long(encoded, settings.max_tokens)
         runnable = [i for i in range(len(batch)) if i not in too_long]
         outputs: dict[int, Generation] = {
-            i: Generation.failed(batch[i].item_id, too_long[i], prompt_tokens=len(encoded[i])) for i in too_long
+            i: Generation.failed(batch[i][0].item_id, too_long[i], prompt_tokens=len(encoded[i])) for i in too_long
         }
         if runnable:
             started = time.perf_counter()
             new_tokens = self._run_generate([encoded[i] for i in runnable])
             latency = (time.perf_counter() - started) / len(runnable)
-            for i, tokens in zip(runnable, new_tokens):
-                outputs[i] = self._finish(batch[i].item_id, tokens, len(encoded[i]), latency)
+            for i, tokens in zip(runnable, new_tokens, strict=True):
+                outputs[i] = self._finish(batch[i][0].item_id, tokens, len(encoded[i]), latency)
         for i in range(len(batch)):
             yield outputs[i]
 
@@ -144,21 +161,24 @@ class TransformersBackend:
 
     # ------------------------------------------------------------------------------------------ loglikelihood
     def loglikelihood(self, requests: Sequence[Request]) -> Iterator[LogLikelihood]:
-        """Yield, per request, the summed log-probability (nats) of `request.reference` given the prompt."""
-        for start in range(0, len(requests), self.batch_size):
-            batch = list(requests[start : start + self.batch_size])
-            prepared: list[tuple[Request, list[int], int] | LogLikelihood] = [self._split_tokens(r) for r in batch]
-            runnable = [p for p in prepared if not isinstance(p, LogLikelihood)]
+        """Yield, per request, the summed log-probability (nats) of `request.reference` given the prompt.
+
+        Requests are scored in batches of similar length, longest first (as lm-evaluation-harness does):
+        on the 401 dictionary items this computes about a third fewer padded positions than batches in
+        suite order. Results come back in that order; the runner files them by item id.
+        """
+        prepared = self._split_all(requests)
+        for entry in prepared:
+            if isinstance(entry, LogLikelihood):
+                yield entry
+        runnable = sorted((p for p in prepared if not isinstance(p, LogLikelihood)), key=lambda p: -len(p[1]))
+        for start in range(0, len(runnable), self.batch_size):
+            batch = runnable[start : start + self.batch_size]
             try:
-                sums: list[float | str] = list(self._score([(ids, n) for _, ids, n in runnable])) if runnable else []
+                sums: list[float | str] = list(self._score([(ids, n) for _, ids, n in batch]))
             except Exception as exc:
-                sums = [f"{type(exc).__name__}: {exc}"] * len(runnable)
-            scored = iter(zip(runnable, sums))
-            for entry in prepared:
-                if isinstance(entry, LogLikelihood):
-                    yield entry
-                    continue
-                (request, _, n_tokens), nats = next(scored)
+                sums = [f"{type(exc).__name__}: {exc}"] * len(batch)
+            for (request, _, n_tokens), nats in zip(batch, sums, strict=True):
                 if isinstance(nats, str):
                     yield LogLikelihood(item_id=request.item_id, status="failed", error=nats)
                     continue
@@ -172,8 +192,8 @@ class TransformersBackend:
                     bytes=len(reference.encode("utf-8")),
                 )
 
-    def _split_tokens(self, request: Request) -> tuple[Request, list[int], int] | LogLikelihood:
-        """Token ids of prompt+reference and how many trailing ones belong to the reference.
+    def _split_all(self, requests: Sequence[Request]) -> list[tuple[Request, list[int], int] | LogLikelihood]:
+        """Token ids of prompt+reference and how many trailing ones belong to the reference, per request.
 
         We encode the context and the full text (context + delimiter + reference) separately, each exactly as
         training did, and take as continuation every token from the first position where the two disagree.
@@ -181,13 +201,32 @@ class TransformersBackend:
         tail from the first disagreement (rather than at len(context)) keeps a token that a BPE merge fused
         across the boundary on the reference side, so no reference character is ever left unscored.
         """
-        if not request.reference:
-            return LogLikelihood(item_id=request.item_id, status="failed", error="no reference text to score")
-        context = self._render(request)
+        with_reference = [r for r in requests if r.reference]
+        contexts = [self._render(r) for r in with_reference]
         # Training text is "Q: …\nA: answer": one space between the cue and the answer.
-        delimiter = "" if not context or context[-1].isspace() else " "
-        context_ids = self.tokenizer(context, add_special_tokens=True)["input_ids"]
-        full_ids = self.tokenizer(context + delimiter + request.reference, add_special_tokens=True)["input_ids"]
+        fulls = [
+            c + ("" if not c or c[-1].isspace() else " ") + (r.reference or "")
+            for c, r in zip(contexts, with_reference, strict=True)
+        ]
+        encoded = dict(
+            zip(
+                (r.item_id for r in with_reference),
+                zip(self._encode(contexts), self._encode(fulls), strict=True),
+                strict=True,
+            )
+        )
+        out: list[tuple[Request, list[int], int] | LogLikelihood] = []
+        for request in requests:
+            if not request.reference:
+                out.append(LogLikelihood(item_id=request.item_id, status="failed", error="no reference text to score"))
+                continue
+            context_ids, full_ids = encoded[request.item_id]
+            out.append(self._continuation(request, context_ids, full_ids))
+        return out
+
+    def _continuation(
+        self, request: Request, context_ids: list[int], full_ids: list[int]
+    ) -> tuple[Request, list[int], int] | LogLikelihood:
         # A template may append special tokens (e.g. EOS) after the text: they belong to neither side.
         shared = 0
         while shared < min(len(context_ids), len(full_ids)) and context_ids[shared] == full_ids[shared]:
@@ -209,22 +248,30 @@ class TransformersBackend:
         return request, full_ids, len(full_ids) - shared
 
     def _score(self, rows: list[tuple[list[int], int]]) -> list[float]:
-        """One padded forward pass; right padding cannot change earlier positions of a causal model."""
+        """One right-padded forward pass; log-softmax only where a reference token is predicted.
+
+        No attention mask: with right padding a causal model's real positions never see the pads (they come
+        after them), so the mask changes no value we read — and building it cost 3–5% of the time. The pad
+        value is then never read either; it is a token id other than the model's pad id, so transformers
+        does not warn about a missing mask. The log-softmax over the vocabulary is taken only at the positions
+        that predict a reference token, not at every position of every row.
+        """
         import torch
 
-        input_ids, attention_mask = _pad([ids for ids, _ in rows], self.tokenizer.pad_token_id, left=False)
+        pad_id = getattr(self.model.config, "pad_token_id", None)
+        input_ids, _ = _pad([ids for ids, _ in rows], 1 if pad_id == 0 else 0, left=False)
+        # position t predicts token t + 1: the reference's n tokens are predicted at len − 1 − n … len − 2
+        row_index = [r for r, (_, n) in enumerate(rows) for _ in range(n)]
+        positions = [len(ids) - 1 - n + k for ids, n in rows for k in range(n)]
+        rows_t = torch.tensor(row_index, dtype=torch.long)
+        pos_t = torch.tensor(positions, dtype=torch.long)
         with torch.inference_mode():
-            logits = self.model(
-                input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device)
-            ).logits.float()
-        logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
-        targets = input_ids[:, 1:].to(self.device)
-        token_lp = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-        sums = []
-        for row, (ids, n_continuation) in enumerate(rows):
-            end = len(ids) - 1  # position t predicts token t+1
-            sums.append(float(token_lp[row, end - n_continuation : end].sum()))
-        return sums
+            logits = self.model(input_ids=input_ids.to(self.device)).logits
+            picked = logits[rows_t, pos_t].float()
+            targets = input_ids[rows_t, pos_t + 1].to(self.device)
+            token_lp = torch.log_softmax(picked, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+            sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, rows_t, token_lp.double())
+        return [float(v) for v in sums]
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _render(self, request: Request) -> str:
@@ -265,7 +312,7 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
         model: Any = AutoModelForCausalLM.from_pretrained(
             model_dir, local_files_only=True, dtype=torch.float32, **extra
         )
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, _SafetensorError) as exc:
         raise InputError(
             f"cannot load a model from {model_dir}: {exc}",
             path=checkpoint.manifest_path,
@@ -284,7 +331,7 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
                 # peft asks transformers a deprecated question on every load; nothing a user can act on.
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
                 model = PeftModel.from_pretrained(model, adapter_dir, local_files_only=True)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, _SafetensorError) as exc:
             raise InputError(
                 f"cannot load the LoRA adapter from {adapter_dir}: {exc}",
                 path=checkpoint.manifest_path,
@@ -297,9 +344,10 @@ def _load(checkpoint: Checkpoint, device: torch.device) -> tuple[Any, Any]:
 
 def _existing_folder(checkpoint: Checkpoint, field: str, relative: str) -> Path:
     folder = checkpoint.resolve(relative)
-    if folder is None or not folder.is_dir():
+    problem = folder_problem(folder) if folder is not None else NOT_FOUND
+    if folder is None or problem is not None:
         raise InputError(
-            f"folder {folder} not found",
+            f"{field} folder {folder} {problem}",
             path=checkpoint.manifest_path,
             field=field,
             hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
@@ -307,24 +355,67 @@ def _existing_folder(checkpoint: Checkpoint, field: str, relative: str) -> Path:
     return folder
 
 
-def _check_manifest(checkpoint: Checkpoint, path: Path) -> None:
-    """Local weight folders must exist before any run starts."""
-    model_dir = checkpoint.resolve(checkpoint.model)
-    if model_dir is None or not model_dir.is_dir():
+def _check_json(path: Path, checkpoint: Checkpoint, field: str, hint: str) -> None:
+    problem = file_problem(path)
+    if problem is not None:
         raise InputError(
-            f"model folder {model_dir} not found",
+            f"{path.name} {problem} in {path.parent}", path=checkpoint.manifest_path, field=field, hint=hint
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not a readable JSON file ({exc})", path=path, hint=hint) from None
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path, hint=hint)
+
+
+def _check_safetensors(path: Path, checkpoint: Checkpoint, field: str) -> None:
+    """Read the header only (a few KB): a truncated or corrupt file fails here, naming itself."""
+    if path.suffix != ".safetensors":
+        return
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as handle:
+            handle.keys()
+    except Exception as exc:
+        raise InputError(
+            f"cannot read these weights ({exc})",
+            path=path,
+            field=field,
+            hint="the file is corrupt or truncated; copy or save it again",
+        ) from None
+
+
+def _check_manifest(checkpoint: Checkpoint, path: Path) -> None:
+    """The model folder (a config.json that reads, weights whose headers read) and the adapter, without loading
+    them: a bad weights folder is an error naming the file when the manifest is loaded, before any run exists."""
+    model_dir = _existing_folder(checkpoint, "model", checkpoint.model)
+    _check_json(
+        model_dir / "config.json",
+        checkpoint,
+        "model",
+        "a model folder needs the config.json written with its weights (save_pretrained writes it)",
+    )
+    weights = sorted(p for pattern in ("*.safetensors", "*.bin", "*.gguf") for p in model_dir.glob(pattern))
+    if not weights:
+        raise InputError(
+            f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}",
             path=path,
             field="model",
-            hint="build the demo checkpoints with `python checkpoints/build_demo.py`",
         )
-    if not any(model_dir.glob(pattern) for pattern in ("*.safetensors", "*.bin", "*.gguf")):
-        raise InputError(f"no weight files (*.safetensors, *.bin, *.gguf) in {model_dir}", path=path, field="model")
+    for weights_file in weights:
+        _check_safetensors(weights_file, checkpoint, "model")
     if checkpoint.adapter:
-        adapter_dir = checkpoint.resolve(checkpoint.adapter)
-        if adapter_dir is None or not (adapter_dir / "adapter_config.json").is_file():
-            raise InputError(
-                f"LoRA adapter folder {adapter_dir} has no adapter_config.json", path=path, field="adapter"
-            )
+        adapter_dir = _existing_folder(checkpoint, "adapter", checkpoint.adapter)
+        _check_json(
+            adapter_dir / "adapter_config.json",
+            checkpoint,
+            "adapter",
+            "a LoRA adapter folder needs the adapter_config.json that peft's save_pretrained writes",
+        )
+        for weights_file in sorted(adapter_dir.glob("*.safetensors")):
+            _check_safetensors(weights_file, checkpoint, "adapter")
 
 
 def _identity(checkpoint: Checkpoint) -> dict[str, Any]:

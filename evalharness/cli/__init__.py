@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from ..errors import EvalHarnessError
-from .common import err_console
+from .common import err_console, styled
 
 
 class _Group(TyperGroup):
@@ -20,7 +19,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except EvalHarnessError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            err_console.print(styled(("error:", "bold red"), " ", str(exc)), highlight=False, soft_wrap=True)
             ctx.exit(exc.exit_code)
 
 

@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import console, load, print_json
+from .common import JsonOpt, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="Show, set and trace the champion checkpoint.")
 
 
 @app.command("show")
-def show(config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """The current champion."""
     from ..gate import current_champion
 
@@ -32,9 +32,12 @@ def show(config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, t
         )
         return
     console.print(
-        f"[bold]{champion.checkpoint_name}[/] (identity {champion.checkpoint_identity[:12]}) · since "
-        f"{str(champion.set_at)[:19]} · by {champion.set_by} · {champion.reason}"
-        + (f" · decision {champion.decision_id}" if champion.decision_id else "")
+        styled(
+            (champion.checkpoint_name, "bold"),
+            f" (identity {champion.checkpoint_identity[:12]}) · since {str(champion.set_at)[:19]} · by "
+            f"{champion.set_by} · {champion.reason}"
+            + (f" · decision {champion.decision_id}" if champion.decision_id else ""),
+        )
     )
 
 
@@ -45,7 +48,7 @@ def set_(
     by: Annotated[str | None, typer.Option(help="who (default: the current user)")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Make a checkpoint the champion without a gate decision (a first champion, or a deliberate roll-back)."""
     from ..checkpoints import find_checkpoint
@@ -57,15 +60,15 @@ def set_(
     if json_out:
         print_json(asdict(champion))
     else:
-        console.print(f"Champion is now [bold]{champion.checkpoint_name}[/] (#{champion.seq}).")
+        console.print(styled("Champion is now ", (champion.checkpoint_name, "bold"), f" (#{champion.seq})."))
 
 
 @app.command("history")
 def history(
     config: ConfigOpt = None,
     db: DbOpt = None,
-    limit: int = 100,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(help="show at most this many, newest first")] = 100,
+    json_out: JsonOpt = False,
 ) -> None:
     """Every champion, newest first, with the decision that made it."""
     from ..gate import champion_history

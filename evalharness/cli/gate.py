@@ -10,11 +10,12 @@ from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from ..errors import ConfigError, InputError
 from .common import console, err_console, load, print_json
-from .run import ConfigOpt, DbOpt, RichProgress
+from .progress import progress_bars
+from .run import ConfigOpt, DbOpt
 
 
 def _write(path: Path, text: str) -> None:
@@ -64,7 +65,7 @@ def gate(
     is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
     from ..checkpoints import find_checkpoint
-    from ..gate import current_champion, rounds_exit_code, run_rounds, to_json, to_markdown
+    from ..gate import current_champion, rounds_exit_code, run_rounds, short_verdict, to_json, to_markdown
     from ..runner import Runner
     from ..suites import load_suite
 
@@ -88,16 +89,11 @@ def gate(
     suites = [
         load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)
     ]
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=json_out,
-    ) as bar:
-        runner = Runner(cfg, store, progress=RichProgress(bar))
+    # each round runs (or reuses) the champion's and the candidate's runs on every suite
+    runs = 2 * len(candidates) * len(suites)
+    total = 2 * len(candidates) * sum(len(s.items) for s in suites)
+    with progress_bars(err_console, total_items=total, runs=runs, disable=json_out) as bars:
+        runner = Runner(cfg, store, progress=bars)
         results = run_rounds(
             cfg,
             store,
@@ -123,6 +119,10 @@ def gate(
     if json_out:
         print_json(payload)
     else:
-        console.print(Markdown(markdown))
+        if not report_md:  # the full report goes to the terminal only when no file takes it
+            console.print(Markdown(markdown))
+        # The verdict comes last, short, so it is on screen when the command ends.
+        written = [str(p) for p in (report_md, report_json) if p]
+        console.print(Text("\n".join(short_verdict(results, reports=written)), style="bold"), soft_wrap=True)
     if code:
         raise typer.Exit(code)

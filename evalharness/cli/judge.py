@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from .common import console, load, print_json
+from .common import RunIdArg, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def rubric(
             }
         )
         return
-    console.print(f"[bold]{r.spec.title}[/] — {r.name} {r.version}\nsha256 {r.sha256}\n{r.path}")
+    console.print(styled((r.spec.title, "bold"), f" — {r.name} {r.version}\nsha256 {r.sha256}\n{r.path}"))
     table = Table("name", "1", "3", "5")
     table.add_column("criterion", no_wrap=True)
     for cid, c in r.spec.criteria.items():
@@ -150,7 +150,7 @@ def calibrate_cmd(
     console.print(table)
     for a in report.agreements:
         for note in a.notes:
-            console.print(f"[yellow]{a.judge_model} / {_rubric(a)}:[/] {note}")
+            console.print(styled((f"{a.judge_model} / {_rubric(a)}:", "yellow"), f" {note}"))
 
 
 def _rubric(a: Agreement) -> str:
@@ -158,7 +158,12 @@ def _rubric(a: Agreement) -> str:
 
 
 @app.command("unstable")
-def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
+def unstable(
+    run_id: RunIdArg,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Items of a run whose judge samples disagreed by 2 points or more (the configured spread)."""
     from ..store import judging as judge_records
     from ..store import runs as records
@@ -184,7 +189,7 @@ def unstable(run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: 
 
 @app.command("verdicts")
 def verdicts(
-    run_id: str,
+    run_id: RunIdArg,
     item: Annotated[str | None, typer.Option(help="one item id")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,

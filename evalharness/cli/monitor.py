@@ -9,11 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import EvalHarnessError, InputError
-from .common import console, load, print_json
+from .common import JsonOpt, console, load, print_json
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(
@@ -37,9 +36,7 @@ def _write_job_summary(markdown: str) -> None:
 
 
 @app.command("list")
-def list_monitors(
-    config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def list_monitors(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """The declared monitors, with their last check."""
     from ..monitor.registry import load_monitors
     from ..store import monitor as mdb
@@ -74,7 +71,7 @@ def list_monitors(
             f"{c.seq} at {c.started_at:%Y-%m-%d %H:%M}" if c else "never",
             c.status if c else "—",
             "yes" if c and c.alarm else "",
-            escape(retire),
+            retire,
         )
     console.print(table)
     if not monitors:
@@ -92,7 +89,7 @@ def check(
     fail_on_alarm: Annotated[
         bool, typer.Option("--fail-on-alarm", help="exit 1 while an alarm (drift, endpoint gone, errors) is on")
     ] = False,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """One check of each monitor: fresh canary answers, the comparison with the baseline, alerts on changes."""
     from ..monitor.check import run_check
@@ -142,7 +139,7 @@ def status(
     config: ConfigOpt = None,
     db: DbOpt = None,
     checks: Annotated[int, typer.Option(help="how many recent checks to show")] = 20,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """A monitor's recent checks and which conditions are on."""
     from ..monitor.registry import find_monitor
@@ -192,7 +189,7 @@ def import_log(
     monitor: Annotated[str, typer.Option("--monitor", "-m", help="the monitor whose endpoint wrote the log")],
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Live answers from the deployed app's logs → the reviewers' queue (consented, de-duplicated, sampled)."""
     from ..monitor.live import import_log as do_import
@@ -204,5 +201,5 @@ def import_log(
         print_json(dataclasses.asdict(result))
         return
     console.print(
-        escape(f"{file}: {result.summary}. Reviewers find them on the dashboard's Live answers page."), highlight=False
+        f"{file}: {result.summary}. Reviewers find them on the dashboard's Live answers page.", highlight=False
     )

@@ -40,7 +40,7 @@ def review(
             return
         if not session.has_model:
             err_console.print(
-                "[yellow]No GOOGLE_API_KEY or GEMINI_API_KEY set: retrieval only, no model will answer.[/]"
+                "No GOOGLE_API_KEY or GEMINI_API_KEY set: retrieval only, no model will answer.", style="yellow"
             )
         answers = []
         if opening:

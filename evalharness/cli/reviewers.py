@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from .common import console, load, print_json
+from .common import JsonOpt, console, load, print_json
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="Dashboard accounts for community reviewers and admins.")
@@ -52,22 +51,27 @@ def add(
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
     account = accounts.add_reviewer(store, name, role, _password(password_stdin, name))
-    console.print(f"added {account.role} '{account.name}' to {escape(store.display)}")
+    console.print(f"added {account.role} '{account.name}' to {store.display}")
 
 
 @app.command("password")
-def password(name: str, password_stdin: PasswordStdin = False, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def password(
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")],
+    password_stdin: PasswordStdin = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Set a new password for an account. This also lifts every lock and signs its open sessions out."""
     from ..community import accounts
 
     _, store = load(config, db)
     accounts.set_password(store, name, _password(password_stdin, name))
-    console.print(f"new password set for '{escape(name)}'; its open sessions are signed out")
+    console.print(f"new password set for '{name}'; its open sessions are signed out")
 
 
 @app.command("role")
 def role(
-    name: str,
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")],
     new_role: Annotated[str, typer.Argument(metavar="ROLE", help="reviewer | admin")],
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -77,33 +81,35 @@ def role(
 
     _, store = load(config, db)
     accounts.set_role(store, name, new_role)
-    console.print(f"'{escape(name)}' is now {escape(new_role)}; its open sessions are signed out")
+    console.print(f"'{name}' is now {new_role}; its open sessions are signed out")
 
 
 @app.command("unlock")
-def unlock(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def unlock(
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")], config: ConfigOpt = None, db: DbOpt = None
+) -> None:
     """Lift every wrong-password lock on a name, from every address (the password stays as it is)."""
     from ..community import accounts
 
     _, store = load(config, db)
     lifted = accounts.unlock(store, name)
-    console.print(f"unlocked '{escape(name)}' ({lifted} address(es) had wrong passwords counted)")
+    console.print(f"unlocked '{name}' ({lifted} address(es) had wrong passwords counted)")
 
 
 @app.command("remove")
-def remove(name: str, config: ConfigOpt = None, db: DbOpt = None) -> None:
+def remove(
+    name: Annotated[str, typer.Argument(help="the account's sign-in name")], config: ConfigOpt = None, db: DbOpt = None
+) -> None:
     """Delete an account. Its open sessions end at their next page or save; what it wrote stays, credited."""
     from ..community import accounts
 
     _, store = load(config, db)
     removed = accounts.remove_reviewer(store, name)
-    console.print(f"removed '{escape(removed)}'")
+    console.print(f"removed '{removed}'")
 
 
 @app.command("list")
-def list_(
-    config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def list_(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every account with its role and whether it is locked. Passwords are never shown."""
     from ..community import accounts
 
@@ -123,12 +129,12 @@ def list_(
             ]
         )
         return
-    table = Table(title=f"Reviewers in {escape(store.display)}")
+    table = Table(title=f"Reviewers in {store.display}")
     for col in ("name", "role", "created", "most wrong passwords from one address", "locked until (some address)"):
         table.add_column(col)
     for a in rows:
         table.add_row(
-            escape(a.name),
+            a.name,
             a.role,
             str(a.created_at)[:19],
             str(a.failed_attempts),
@@ -142,7 +148,7 @@ def corrections_list(
     status: Annotated[str | None, typer.Option(help="pending | accepted | rejected")] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Corrections with who wrote them, when, and what an admin decided."""
     from ..community import reviews
@@ -201,7 +207,7 @@ def corrections_publish(
     ] = False,
     config: ConfigOpt = None,
     db: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write accepted corrections as the next version of the narrative-correction suite."""
     from ..community import accounts

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import IncompleteRunError, InputError
-from .common import console, load, print_json
+from .common import console, load, print_json, styled
+from .progress import progress_bars
 
 if TYPE_CHECKING:
     from ..runner import RunResult
@@ -23,26 +23,6 @@ DbOpt = Annotated[
         "--db", help="the store: a DuckDB file or a postgresql:// URL (overrides EVALHARNESS_DB and the config)"
     ),
 ]
-
-
-class RichProgress:
-    """Adapts the runner's progress callbacks to a rich progress bar."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task: TaskID | None = None
-
-    def start(self, description: str, total: int) -> None:
-        self.task = self.progress.add_task(description, total=total)
-
-    def advance(self, n: int = 1) -> None:
-        if self.task is not None:
-            self.progress.advance(self.task, n)
-
-    def done(self) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-            self.task = None
 
 
 def _fmt(value: float | None, status: str, reason: str | None) -> str:
@@ -126,7 +106,7 @@ def run(
     """Evaluate checkpoints on suites (default: the config's lists). Resumes interrupted runs."""
     from ..checkpoints import find_checkpoint
     from ..registry import backend
-    from ..runner import Runner
+    from ..runner import Runner, check_allowed
     from ..suites import load_suite
 
     cfg, store = load(config, db)
@@ -142,21 +122,17 @@ def run(
             field="--retry-failed",
             hint="--rescore generates nothing; --retry-failed generates only what failed",
         )
+    for ckpt in checkpoints:  # every suite's governance before the first request of the first run
+        for s in suites:
+            check_allowed(ckpt, s)
     if not rescore:
         for ckpt in checkpoints:  # every key and setting before the first request of the first run
             backend(ckpt.backend).preflight(ckpt, cfg.keys)
     results: list[RunResult] = []
     skipped: list[str] = []
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=json_out,
-    ) as bar:
-        runner = Runner(cfg, store, progress=RichProgress(bar))
+    total = len(checkpoints) * sum(len(s.items) for s in suites)
+    with progress_bars(console, total_items=total, runs=len(checkpoints) * len(suites), disable=json_out) as bars:
+        runner = Runner(cfg, store, progress=bars)
         for ckpt in checkpoints:
             for s in suites:
                 if retry_failed:
@@ -184,7 +160,7 @@ def run(
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
             console.print("n/a: not measured — the backend gives no log-likelihoods (never reported as a number).")
         _print_judge_notes(store, results)
-        console.print(f"Results are in [bold]{store.display}[/] (see `evalharness runs list`).")
+        console.print(styled("Results are in ", (store.display, "bold"), " (see `evalharness runs list`)."))
     incomplete = [r for r in results if r.status != "complete"]
     if incomplete:
         raise IncompleteRunError(

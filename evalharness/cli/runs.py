@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from .common import console, load, print_json
+from .common import JsonOpt, RunIdArg, console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 if TYPE_CHECKING:
@@ -25,18 +24,18 @@ app = typer.Typer(no_args_is_help=True, help="List, show and export recorded run
 def list_runs(
     config: ConfigOpt = None,
     db: DbOpt = None,
-    limit: int = 50,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(help="show at most this many, newest first")] = 50,
+    json_out: JsonOpt = False,
 ) -> None:
     """The newest runs first."""
-    from ..store import runs as run_rows
+    from ..store import records
 
     cfg, store = load(config, db)
-    rows = run_rows.list_runs(store, limit) if store.exists() else []
+    rows = records.list_runs(store, limit) if store.exists() else []
     if json_out:
         print_json([asdict(r) for r in rows])
         return
-    table = Table(title=f"Runs in {store.display}")
+    table = Table(title=f"Runs in {store.path}")
     for col in ("run", "checkpoint", "suite", "version", "status", "items", "failed", "started"):
         table.add_column(col)
     for r in rows:
@@ -59,22 +58,24 @@ def _print_retirement(cfg: Config, store: Store, checkpoints: list[str]) -> None
     from ..monitor.notices import retirement_notices
 
     for notice in retirement_notices(cfg, store, dict.fromkeys(checkpoints)).values():
-        console.print(f"[bold yellow]warning:[/] {escape(notice.text(notice.checkpoint))}", highlight=False)
+        console.print(styled(("warning:", "bold yellow"), f" {notice.text(notice.checkpoint)}"), highlight=False)
 
 
 @app.command("show")
 def show(
-    run_id: str, config: ConfigOpt = None, db: DbOpt = None, json_out: Annotated[bool, typer.Option("--json")] = False
+    run_id: RunIdArg,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """One run: its metrics (with signatures) and per-direction scores."""
-    from ..store import runs as run_rows
-    from ..store import scores as score_rows
+    from ..store import records
 
     cfg, store = load(config, db)
-    row = run_rows.get_run(store, run_id)
+    row = records.get_run(store, run_id)
     if row is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
-    metrics = [m.as_dict() for m in score_rows.run_metrics(store, run_id)]
+    metrics = [m.as_dict() for m in records.run_metrics(store, run_id)]
     if json_out:
         from ..monitor.notices import retirement_notices
 
@@ -84,8 +85,11 @@ def show(
         )
         return
     console.print(
-        f"[bold]{row.run_id}[/] · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
-        f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed"
+        styled(
+            (row.run_id, "bold"),
+            f" · {row.checkpoint_name} on {row.suite_name} {row.suite_version} "
+            f"(suite {row.suite_hash[:12]}) · {row.status} · {row.n_items} items, {row.n_failed} failed",
+        )
     )
     _print_retirement(cfg, store, [row.checkpoint_name])
     cost = (row.summary or {}).get("cost")
@@ -124,34 +128,14 @@ def show(
 
 @app.command("export")
 def export(
-    run_ids: list[str],
+    run_ids: Annotated[list[str], typer.Argument(help="one or more run ids (see `evalharness runs list`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help=".csv or .parquet")],
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Every item score of the given runs, with the answers, as CSV or Parquet."""
-    from ..store import runs as run_rows
-    from ..store import scores as score_rows
+    """Every item score of the given runs, with the answers, as CSV or Parquet (unscored: empty cells)."""
+    from ..scores_export import export_scores
 
     _, store = load(config, db)
-    missing = [r for r in run_ids if run_rows.get_run(store, r) is None]
-    if missing:
-        raise InputError(f"no run(s) {missing}", field="run_ids", hint="see `evalharness runs list`")
-    frame = score_rows.item_scores_frame(store, run_ids)
-    # an item no metric could score has no statistics (NULL, which pandas reads as NA): keep it empty
-    frame["stats"] = frame["stats"].map(
-        lambda v: list(v) if hasattr(v, "__iter__") and not isinstance(v, str) else None
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    from ..csvsafe import neutralise_frame
-
-    if out.suffix == ".csv":
-        # answers opened in a spreadsheet stay text; RFC 4180 line ends, so a CR inside an answer is quoted too
-        neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\r\n")
-    elif out.suffix == ".parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        raise InputError("unsupported export format", path=out, hint="use a .csv or .parquet file name")
-    tmp.replace(out)
-    console.print(f"wrote {len(frame)} rows to {out}")
+    n = export_scores(store, run_ids, out)
+    console.print(f"wrote {n} rows to {out}", highlight=False, markup=False)

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputError
-from .common import console, load, print_json
+from .common import console, load, print_json, styled
 from .run import ConfigOpt, DbOpt
 
 app = typer.Typer(no_args_is_help=True, help="Copy, back up, restore and check a store (file or PostgreSQL).")
@@ -128,7 +127,7 @@ def check(
             for col in ("run", "checkpoint", "suite", "started", "last activity"):
                 table.add_column(col)
             for run_id, ck, suite, started, last in stuck:
-                table.add_row(run_id, escape(ck), escape(suite), str(started)[:19], str(last)[:19])
+                table.add_row(run_id, ck, suite, str(started)[:19], str(last)[:19])
             console.print(table)
         if closed:
             console.print(
@@ -138,9 +137,7 @@ def check(
             )
         for p in problems:
             ids = f" (e.g. {', '.join(p.ids)})" if p.ids else ""
-            console.print(
-                f"[bold red]{p.kind}[/] {p.table}: {p.count} — {escape(p.detail)}{escape(ids)}", highlight=False
-            )
+            console.print(styled((p.kind, "bold red"), f" {p.table}: {p.count} — {p.detail}{ids}"), highlight=False)
         if not problems:
             console.print(f"{store.display}: no problems found.", highlight=False)
         elif any(p.kind == "stuck_run" for p in problems) and not close:

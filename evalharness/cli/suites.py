@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import IncompleteRunError, InputError
-from .common import console, print_json
+from .common import JsonOpt, console, err_console, print_json, styled
 
 app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check suites.")
 
@@ -16,11 +16,11 @@ app = typer.Typer(no_args_is_help=True, help="Build, split, validate and check s
 @app.command("import")
 def import_(
     fmt: Annotated[str, typer.Argument(help="openai-chat | seed-qa | dictionary")],
-    source: Path,
+    source: Annotated[Path, typer.Argument(help="the file to import, in the format named first")],
     out: Annotated[Path, typer.Option("--out", "-o", help="suite folder to create")],
     name: Annotated[str | None, typer.Option(help="suite name (default: the folder name)")] = None,
-    version: str = "1.0.0",
-    description: str = "",
+    version: Annotated[str, typer.Option(help="the new suite's version (part of its identity)")] = "1.0.0",
+    description: Annotated[str, typer.Option(help="one line on what the suite tests")] = "",
     license: Annotated[str, typer.Option(help="licence or permission of the source")] = "unspecified",
     provenance: Annotated[str, typer.Option(help="where the data came from (required in spirit: be specific)")] = "",
     allow: Annotated[list[str] | None, typer.Option(help="allowed use; repeat (default-deny)")] = None,
@@ -37,16 +37,20 @@ def import_(
         Path | None,
         typer.Option(help="rejects file for --skip-invalid (default: <out>.rejects.jsonl beside the suite folder)"),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Import a seed-format file as a dictionary-Q&A suite. Every record becomes an item, a merged duplicate
     (counted) or an error: all errors are reported at once, and nothing is written unless --skip-invalid."""
     from ..importers import FORMATS, import_file
     from ..language import load_language
-    from ..suites import Governance, Provenance, SuiteMeta, make_suite, save_suite
+    from ..suites import Governance, Provenance, SuiteMeta, check_suite_name, make_suite, save_suite
 
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}'", field="format", hint=f"allowed: {', '.join(FORMATS)}")
+    if name is not None:
+        check_suite_name(name, field="--name")
+    else:
+        check_suite_name(out.name, field="--out", hint="the suite is named after its folder; pass --name NAME")
     lang = load_language(language) if language else None
     result = import_file(fmt, source, language=lang)
     if result.rejected and not skip_invalid:
@@ -93,25 +97,33 @@ def import_(
         )
         if rejects_path is not None:
             console.print(f"{len(result.rejected)} rejected record(s) with their reasons: {rejects_path}", markup=False)
+    if not meta.governance.allowed_uses:
+        err_console.print(
+            f"note: no use is allowed, so nothing can be done with this suite yet — not even `evalharness run`. If "
+            f"the community that owns the data approves, import again with `--allow evaluation` (repeat --allow for "
+            f"more uses) or add the uses to [governance] allowed_uses in {out / 'suite.toml'}.",
+            highlight=False,
+        )
 
 
 @app.command("split")
 def split(
-    suite_dir: Path,
+    suite_dir: Annotated[Path, typer.Argument(help="suite folder (items.jsonl + suite.toml) to split")],
     test_size: Annotated[int, typer.Option(help="held-out items wanted (whole headword groups: may be a few more)")],
     out_test: Annotated[Path, typer.Option(help="folder for the held-out suite")],
     out_train: Annotated[Path, typer.Option(help="JSONL file for the training part (native items)")],
-    seed: int = 13,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same split")] = 13,
     language: Annotated[str | None, typer.Option(help="language card (default: the suite's own)")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Seeded held-out split: items sharing a word (folded spelling) or a normalised prompt stay on one side."""
     from ..governance import require
     from ..jsonl import write_jsonl
     from ..language import load_language
     from ..split import shared_headwords, split_by_headword
-    from ..suites import load_suite, make_suite, save_suite
+    from ..suites import check_suite_name, load_suite, make_suite, save_suite
 
+    check_suite_name(out_test.name, field="--out-test", hint="the held-out suite is named after its folder")
     suite = load_suite(suite_dir)
     require(suite, "training", purpose=f"writing its items as training data to {out_train}")
     lang = load_language(language) if language else suite.language()
@@ -136,16 +148,37 @@ def split(
         "language": lang.code if lang else None,
         "shared_headwords": len(shared_headwords(result.train, result.test, lang)),
     }
-    print_json(summary) if json_out else console.print(summary)
+    if json_out:
+        print_json(summary)
+        return
+    console.print(
+        f"split {suite.name} ({len(suite.items)} items) by word and prompt, seed {seed}, into {result.groups} "
+        f"groups:\n  held out: {len(result.test)} items → {out_test} (suite '{out_test.name}')\n"
+        f"  training: {len(result.train)} items → {out_train}\n"
+        f"  words on both sides: {summary['shared_headwords']}",
+        highlight=False,
+    )
 
 
 @app.command("validate")
-def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+def validate(
+    suite_dirs: Annotated[list[Path], typer.Argument(help="suite folders (other paths, e.g. a README, are skipped)")],
+    json_out: JsonOpt = False,
+) -> None:
     """Load and check suites: schema, every line, unique ids. Exit 2 on the first problem."""
     from ..suites import load_suite
 
     report: list[dict[str, Any]] = []
-    for d in suite_dirs:
+    # `suites validate suites/*` also matches suites/README.md: a file is not a suite, so it is skipped with a
+    # note; a path that does not exist is still an error (a typo must not pass silently).
+    skipped = [d for d in suite_dirs if d.is_file()]
+    for path in skipped:
+        err_console.print(f"skipped {path}: a file, not a suite folder", style="dim", highlight=False)
+    if len(skipped) == len(suite_dirs):
+        raise InputError(
+            "no suite folder among the paths given", field="suite_dirs", hint="pass folders holding items.jsonl"
+        )
+    for d in (d for d in suite_dirs if not d.is_file()):
         suite = load_suite(d)
         report.append(
             {
@@ -162,21 +195,24 @@ def validate(suite_dirs: list[Path], json_out: Annotated[bool, typer.Option("--j
     else:
         for r in report:
             console.print(
-                f"[green]ok[/] {r['suite']} {r['version']} ({r['kind']}): {r['items']} items, "
-                f"hash {r['content_hash'][:12]}, allowed: {', '.join(r['allowed_uses']) or 'none'}"
+                styled(
+                    ("ok", "green"),
+                    f" {r['suite']} {r['version']} ({r['kind']}): {r['items']} items, "
+                    f"hash {r['content_hash'][:12]}, allowed: {', '.join(r['allowed_uses']) or 'none'}",
+                )
             )
 
 
 @app.command("contamination")
 def contamination(
-    suite_dir: Path,
+    suite_dir: Annotated[Path, typer.Argument(help="suite folder (items.jsonl + suite.toml) to check")],
     training: Annotated[
         Path, typer.Option(help="training file: OpenAI chat JSONL, seed Q&A, a seed dictionary, or native items")
     ],
     threshold: Annotated[float, typer.Option(help="near-duplicate similarity, 0–100")] = 90.0,
     max_fraction: Annotated[float, typer.Option(help="largest tolerated share of flagged items")] = 0.0,
     language: Annotated[str | None, typer.Option(help="language card (default: the suite's own)")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Flag suite items that appear in a training file — exact, near, or by word (a held-out word anywhere
     in a training row); exit 1 above --max-fraction."""

@@ -8,7 +8,7 @@ from ..store.gate import champion_history, current_champion, list_decisions, set
 from .compare import Comparison, compare_runs
 from .decide import Decision, decide
 from .pipeline import rounds_exit_code, run_gate, run_rounds
-from .report import GateResult, to_json, to_markdown
+from .report import GateResult, short_verdict, to_json, to_markdown
 
 __all__ = [
     "Comparison",
@@ -23,6 +23,7 @@ __all__ = [
     "run_gate",
     "run_rounds",
     "set_champion",
+    "short_verdict",
     "to_json",
     "to_markdown",
 ]

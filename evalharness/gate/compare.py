@@ -25,7 +25,7 @@ from ..store import scores as score_rows
 from ..store.runs import RunRow
 from .pairing import DropSummary, MetricRows, SuiteItems, drops, load_metric_rows, load_suite_items
 from .relapse import RelapseCheck, check_relapses
-from .stats import PairedEstimate, draw_counts, holm, paired_bootstrap
+from .stats import PairedEstimate, draw_counts, holm, holm_adjust, paired_bootstrap, sacrebleu_p_value
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,12 @@ class MetricComparison:
     champion_corpus: float | None
     per_suite: tuple[tuple[str, PairedEstimate], ...]
     crosscheck: tuple[CrossCheck, ...]
+    #: Holm-adjusted interval of the gain, for the members of the Holm family (None for the others):
+    #: it excludes 0 exactly when p_holm ≤ α (`stats.holm_adjust`)
+    holm_level: float | None = None
+    holm_ci_low: float | None = None
+    holm_ci_high: float | None = None
+    holm_rejected: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -225,14 +231,20 @@ def compare_runs(
     texts = _texts(store, pairs, policy, suites, metrics)
     counts_cache: dict[bytes, np.ndarray] = {}
     results = []
+    gains: dict[str, np.ndarray] = {}
     for name in sorted(info):
         if name in not_compared:
             results.append(_not_compared(name, not_compared[name], info[name], suites))
             continue
+        kept: dict[str, np.ndarray] = {}
         results.append(
-            _compare_metric(metrics[name], info[name], suites, cand_rows, champ_rows, policy, counts_cache, texts)
+            _compare_metric(metrics[name], info[name], suites, cand_rows, champ_rows, policy, counts_cache, texts, kept)
         )
-    results = with_holm(results, None if policy.holm_family == "all" else set(policy.primary))
+        if "gains" in kept:
+            gains[name] = kept["gains"]
+    results = with_holm(
+        results, None if policy.holm_family == "all" else set(policy.primary), gains, alpha=policy.alpha
+    )
     relapses = None
     if champion is not None and any(s.has_corrections for s in suites):
         relapses = check_relapses([(s, texts[i][0], texts[i][1]) for i, s in enumerate(suites) if s.has_corrections])
@@ -326,7 +338,9 @@ def _compare_metric(
     policy: GateConfig,
     counts_cache: dict[bytes, np.ndarray],
     texts: list[tuple[dict[str, str | None], dict[str, str | None]]],
+    kept: dict[str, np.ndarray],
 ) -> MetricComparison:
+    """`kept` receives the pooled sorted resampled gains (for the Holm-adjusted interval)."""
     name = metric.name
     cand = [r[name] for r in cand_rows]
     champ = [r[name] if r is not None else None for r in champ_rows]
@@ -382,27 +396,29 @@ def _compare_metric(
     counts = counts_cache[key]
     cand_stats = np.vstack([c.stats[m] for c, m in zip(cand, masks)])
     champ_stats = np.vstack([h.stats[m] for h, m in zip(champ, masks)])  # type: ignore[union-attr]
-    estimate = paired_bootstrap(metric, cand_stats, champ_stats, counts, alpha=policy.alpha, power=policy.power)
+    estimate = paired_bootstrap(
+        metric, cand_stats, champ_stats, counts, alpha=policy.alpha, power=policy.power, keep=kept
+    )
     per_suite = []
+    sacrebleu_p: dict[str, float] = {}
     start = 0
     for s, size in zip(suites, sizes):
         if size:
             block = slice(start, start + size)
-            per_suite.append(
-                (
-                    s.name,
-                    paired_bootstrap(
-                        metric,
-                        cand_stats[block],
-                        champ_stats[block],
-                        counts[:, block],
-                        alpha=policy.alpha,
-                        power=policy.power,
-                    ),
-                )
+            resampled: dict[str, np.ndarray] = {}
+            est = paired_bootstrap(
+                metric,
+                cand_stats[block],
+                champ_stats[block],
+                counts[:, block],
+                alpha=policy.alpha,
+                power=policy.power,
+                keep=resampled,
             )
+            per_suite.append((s.name, est))
+            sacrebleu_p[s.name] = sacrebleu_p_value(resampled["candidate"], resampled["champion"], est.delta)
         start += size
-    checks = _crosscheck(metric, suites, masks, texts, dict(per_suite), policy)
+    checks = _crosscheck(metric, suites, masks, texts, dict(per_suite), sacrebleu_p, policy)
     return MetricComparison(
         status="compared",
         reason=None,
@@ -422,8 +438,12 @@ def _crosscheck(
     masks: list[np.ndarray],
     texts: list[tuple[dict[str, str | None], dict[str, str | None]]],
     ours: dict[str, PairedEstimate],
+    ours_sacrebleu_p: dict[str, float],
     policy: GateConfig,
 ) -> tuple[CrossCheck, ...]:
+    """sacrebleu's PairedTest on the texts: its scores must equal the stored statistics', and its p-value
+    must equal sacrebleu's formula applied to our resamples (so our draws are sacrebleu's draws). That p
+    is not the gate's p-value (see `stats.sacrebleu_p_value`)."""
     # a folded chrF scores texts the suite's language card folded: sacrebleu on the raw texts is not its check
     # (its own test checks it against sacrebleu on folded text)
     if (
@@ -451,8 +471,9 @@ def _crosscheck(
             resamples=policy.resamples,
         )
         est = ours[suite.name]
+        ours_p = ours_sacrebleu_p[suite.name]
         tolerance = 2.0 / (policy.resamples + 1)
-        identical = est.p_value == 1.0 and est.se == 0.0 and abs(sb_p - 1 / (policy.resamples + 1)) < 1e-12
+        identical = ours_p == 1.0 and est.se == 0.0 and abs(sb_p - 1 / (policy.resamples + 1)) < 1e-12
         out.append(
             CrossCheck(
                 suite=suite.name,
@@ -464,17 +485,25 @@ def _crosscheck(
                 sacrebleu_p=sb_p,
                 ours_candidate=est.candidate_score,
                 ours_champion=est.champion_score,
-                ours_p=est.p_value,
+                ours_p=ours_p,
                 scores_agree=abs(sb_cand - est.candidate_score) < 1e-6 and abs(sb_champ - est.champion_score) < 1e-6,
-                p_agrees=abs(sb_p - est.p_value) <= tolerance or identical,
+                p_agrees=abs(sb_p - ours_p) <= tolerance or identical,
                 note="identical systems: sacrebleu reports 1/(B+1), we report 1" if identical else "",
             )
         )
     return tuple(out)
 
 
-def with_holm(results: Sequence[MetricComparison], family: set[str] | None) -> list[MetricComparison]:
-    """Holm-adjust the p-values of the compared metrics in `family` (None: every metric compared).
+def with_holm(
+    results: Sequence[MetricComparison],
+    family: set[str] | None,
+    gains: dict[str, np.ndarray] | None = None,
+    *,
+    alpha: float = 0.05,
+) -> list[MetricComparison]:
+    """Holm-adjust the compared metrics in `family` (None: every metric compared): adjusted p-values and
+    Holm-adjusted intervals of the gain that agree with them (`stats.holm_adjust`). `gains`: each metric's
+    sorted resampled gains (from `paired_bootstrap(..., keep=…)`); without them only the adjusted p is set.
 
     The others keep `p_holm = None`: they are outside the family whose error rate the decision controls.
     """
@@ -483,8 +512,21 @@ def with_holm(results: Sequence[MetricComparison], family: set[str] | None) -> l
         for i, r in enumerate(results)
         if r.estimate is not None and np.isfinite(r.estimate.p_value) and (family is None or r.metric in family)
     ]
-    adjusted = holm([results[i].estimate.p_value for i in tested])  # type: ignore[union-attr]
     out = list(results)
-    for i, p in zip(tested, adjusted):
-        out[i] = dataclasses.replace(out[i], p_holm=p)
+    if gains is None or any(results[i].metric not in gains for i in tested):
+        adjusted = holm([results[i].estimate.p_value for i in tested])  # type: ignore[union-attr]
+        for i, p in zip(tested, adjusted):
+            out[i] = dataclasses.replace(out[i], p_holm=p)
+        return out
+    family_gains = [gains[results[i].metric] for i in tested]
+    tails = [results[i].estimate.tail for i in tested]  # type: ignore[union-attr]
+    for i, h in zip(tested, holm_adjust(tails, family_gains, alpha)):
+        out[i] = dataclasses.replace(
+            out[i],
+            p_holm=h.p_holm,
+            holm_level=h.level,
+            holm_ci_low=h.ci_low,
+            holm_ci_high=h.ci_high,
+            holm_rejected=h.rejected,
+        )
     return out

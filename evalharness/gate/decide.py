@@ -85,20 +85,32 @@ def _required(policy: GateConfig, comparison: Comparison, has_champion: bool) ->
 
 
 def _primary(policy: GateConfig, comparison: Comparison) -> list[Check]:
+    """Must improve: the Holm-adjusted interval's lower bound above the minimum gain, and Holm p ≤ α.
+
+    The interval shown is the one that belongs to the p shown (Holm-adjusted with Holm p), so the two can
+    never contradict each other; with one primary metric it is the plain 1 − α interval.
+    """
     checks = []
-    level = f"{(1 - comparison.alpha) * 100:g}% CI"
     for name, min_gain in policy.primary.items():
         m = comparison.metric(name)
         if m is None or m.estimate is None:
             continue  # reported by the required check
         e = m.estimate
         holm_p = "n/a" if m.p_holm is None else f"{m.p_holm:.4f}"
-        text = f"{name} (primary): gain {num(e.gain)} ({level} {num(e.ci_low)} to {num(e.ci_high)}), Holm p = {holm_p}"
-        if e.ci_low > min_gain and m.p_holm is not None and m.p_holm <= comparison.alpha:
+        if m.holm_ci_low is not None and m.holm_ci_high is not None and m.holm_level is not None:
+            low, high = m.holm_ci_low, m.holm_ci_high
+            level = f"Holm-adjusted {m.holm_level * 100:.4g}% CI"
+            significant = bool(m.holm_rejected)
+        else:
+            low, high = e.ci_low, e.ci_high
+            level = f"{(1 - comparison.alpha) * 100:g}% CI"
+            significant = m.p_holm is not None and m.p_holm <= comparison.alpha
+        text = f"{name} (primary): gain {num(e.gain)} ({level} {num(low)} to {num(high)}, Holm p = {holm_p})"
+        if low > min_gain and significant:
             checks.append(
                 Check("primary", name, "pass", f"{text} — improved by more than the minimum gain {min_gain:g}")
             )
-        elif e.ci_low <= min_gain:
+        elif low <= min_gain:
             checks.append(
                 Check(
                     "primary",
@@ -226,8 +238,9 @@ def _crosschecks(comparison: Comparison) -> list[Check]:
                         "crosscheck",
                         m.metric,
                         "note",
-                        f"{m.metric} on {c.suite}: our p = {c.ours_p:.4f}, sacrebleu's paired bootstrap "
-                        f"p = {c.sacrebleu_p:.4f}",
+                        f"{m.metric} on {c.suite}: sacrebleu's p-value formula on our resamples gives "
+                        f"{c.ours_p:.4f}, sacrebleu's own paired bootstrap {c.sacrebleu_p:.4f} — the "
+                        "resamples differ from sacrebleu's",
                     )
                 )
     return checks

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from ..backends.base import Backend
 from ..checkpoints import Checkpoint, find_checkpoint
@@ -25,6 +25,9 @@ from .compare import compare_runs
 from .decide import Decision, decide, num
 from .policy import check_policy
 from .report import GateResult, Side, stats_dict, to_markdown
+
+if TYPE_CHECKING:
+    from ..runner import Progress
 
 
 def _user() -> str:
@@ -95,12 +98,13 @@ def _champion_reason(decision: Decision, champion: Side | None) -> str:
 Evaluate = Callable[[Checkpoint, Suite], str]
 
 
-class Progress(Protocol):
-    def start(self, description: str, total: int) -> None: ...
+def _check_allowed(checkpoints: Sequence[Checkpoint], suites: Sequence[Suite]) -> None:
+    """Every checkpoint × suite's governance, before the first request: a refusal then sends nothing at all."""
+    from ..runner import check_allowed
 
-    def advance(self, n: int = 1) -> None: ...
-
-    def done(self) -> None: ...
+    for checkpoint in checkpoints:
+        for suite in suites:
+            check_allowed(checkpoint, suite)
 
 
 def default_evaluate(
@@ -149,29 +153,31 @@ def run_gate(
     evaluate = evaluate or default_evaluate(config, store, progress=progress, backend_factory=backend_factory)
     champion_side: Side | None
     champion_runs: list[str] | None
+    manifest: Checkpoint | None = champion
     if champion is not None:
-        champion_side = Side(champion.name, champion.identity)
-        champion_runs = [evaluate(champion, s) for s in suites]
+        champion_side, champion_runs = Side(champion.name, champion.identity), None
     else:
         found = _recorded_champion(config, store, suites, recorded)
-        if found is None:
-            champion_side, champion_runs = None, None
-        else:
-            champion_side, manifest, champion_runs = found
-            if manifest is not None:
-                champion_runs = [evaluate(manifest, s) for s in suites]
+        champion_side, manifest, champion_runs = found if found is not None else (None, None, None)
+    _check_allowed([candidate] + ([manifest] if manifest is not None else []), suites)
+    if manifest is not None:
+        champion_runs = [evaluate(manifest, s) for s in suites]
     candidate_runs = [evaluate(candidate, s) for s in suites]
     comparison = compare_runs(store, policy, candidate_runs, champion_runs)
     history = gate_records.recent_advance_gains(store, policy.convergence_rounds - 1)
     decision = decide(policy, comparison, has_champion=champion_side is not None, previous_advance_gains=history)
     move = record and decision.advances
-    keeper = champion_side.name if champion_side else "no champion"
-    if move:
-        note = f"Recorded: `{candidate.name}` is now the champion."
-    elif decision.advances:
-        note = f"Not recorded: the champion stays {keeper}. Pass `--record` to make `{candidate.name}` the champion."
-    else:
-        note = f"The champion stays {keeper}."
+    # With --record and no champion recorded yet, the champion given is recorded as the first one (in the same
+    # transaction as the decision), so "the champion" means the same thing here, in `champion show` and on
+    # the dashboard.
+    starting = (champion.name, champion.identity) if record and champion is not None and recorded is None else None
+    note = _record_note(
+        candidate.name,
+        champion_side,
+        decision.advances,
+        record=record,
+        recorded=recorded.checkpoint_name if recorded else None,
+    )
     decision_id = "dec-" + uuid.uuid4().hex[:12]
     result = GateResult(
         candidate=Side(candidate.name, candidate.identity),
@@ -207,8 +213,26 @@ def run_gate(
         move_champion=move,
         expected_seq=recorded.seq if recorded else None,
         set_by=f"evalharness gate --record ({_user()})",
+        starting_champion=starting,
     )
     return result
+
+
+def _record_note(candidate: str, champion: Side | None, advances: bool, *, record: bool, recorded: str | None) -> str:
+    """What happened to the champion, in the same words everywhere: recorded, or a trial run that changed nothing."""
+    if record:
+        if advances:
+            return f"Recorded: `{candidate}` is now the champion."
+        return f"The champion stays `{champion.name}`." if champion else "No champion is recorded."
+    now = f"the recorded champion is still `{recorded}`" if recorded else "no champion is recorded"
+    if champion is None:
+        verdict = "passes" if advances else "does not pass"
+        return f"Trial run (not recorded): `{candidate}` {verdict}; {now}. Pass `--record` to record decisions."
+    verdict = "would replace" if advances else "would not replace"
+    return (
+        f"Trial run (not recorded): `{candidate}` {verdict} `{champion.name}`; {now}. Pass `--record` to "
+        "record decisions."
+    )
 
 
 def run_rounds(
@@ -229,6 +253,7 @@ def run_rounds(
     `record`); a revert keeps the champion; an incomplete round stops the loop, since what follows
     would rest on a comparison that did not happen.
     """
+    _check_allowed([*candidates] + ([champion] if champion is not None else []), suites)  # every round's
     results: list[GateResult] = []
     working = champion
     evaluate = evaluate or default_evaluate(config, store, progress=progress, backend_factory=backend_factory)

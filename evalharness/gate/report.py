@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,14 +131,21 @@ def _metric_row(m: MetricComparison, policy: GateConfig) -> str:
         status = (m.reason or m.status).split(" (")[0]
         return (
             f"| {name} | {_role(m.metric, policy)} | {_score(m.champion_corpus)} | {_score(m.candidate_corpus)} "
-            f"| — | — | — | — | — | {m.n_paired}/{m.n_items} | {status} |"
+            f"| — | — | — | — | — | — | {m.n_paired}/{m.n_items} | {status} |"
         )
     mde = "—" if e.mde is None else f"{e.mde:.3g}" + ("*" if e.mde_basis != "paired" else "")
     return (
         f"| {name} | {_role(m.metric, policy)} | {_score(e.champion_score)} | {_score(e.candidate_score)} "
-        f"| {num(e.delta)} | {num(e.ci_low)} to {num(e.ci_high)} | {_p(e.p_value)} | {_p(m.p_holm)} | {mde} "
-        f"| {m.n_paired}/{m.n_items} | compared |"
+        f"| {num(e.delta)} | {num(e.ci_low)} to {num(e.ci_high)} | {_p(e.p_value)} | {_p(m.p_holm)} "
+        f"| {holm_interval(m)} | {mde} | {m.n_paired}/{m.n_items} | compared |"
     )
+
+
+def holm_interval(m: MetricComparison) -> str:
+    """The Holm-adjusted interval with its level, e.g. `+0.12 to +0.95 (97.5%)`; — outside the family."""
+    if m.holm_ci_low is None or m.holm_ci_high is None or m.holm_level is None:
+        return "—"
+    return f"{num(m.holm_ci_low)} to {num(m.holm_ci_high)} ({m.holm_level * 100:.4g}%)"
 
 
 def to_markdown(result: GateResult) -> str:
@@ -157,16 +164,20 @@ def to_markdown(result: GateResult) -> str:
         "",
         f"### Metrics — paired bootstrap, {c.resamples} resamples, seed {c.seed}, {level} CI",
         "",
-        "| metric | role | champion | candidate | Δ (cand − champ) | gain CI | p | Holm p | MDE | paired | status |",
-        "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|",
+        "| metric | role | champion | candidate | Δ (cand − champ) | gain CI | p | Holm p | Holm CI | MDE | paired "
+        "| status |",
+        "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|",
     ]
     lines += [_metric_row(m, policy) for m in c.metrics]
     lines += [
         "",
         f"Scores are over the paired items (both runs scored them). Gain is oriented so that positive is "
-        f"better (↓: lower is better). p is sacrebleu's two-sided paired-bootstrap p; Holm p is adjusted "
-        f"across the {sum(1 for m in c.metrics if m.p_holm is not None)} metric(s) of the Holm family "
-        f"({'every metric compared' if policy.holm_family == 'all' else 'the primary metrics'}). MDE is the "
+        f"better (↓: lower is better). The gain CI ({level}) and p come from the same resampled gains: p ≤ "
+        f"{c.alpha:g} exactly when the CI excludes 0. Holm p is adjusted across the "
+        f"{sum(1 for m in c.metrics if m.p_holm is not None)} metric(s) of the Holm family "
+        f"({'every metric compared' if policy.holm_family == 'all' else 'the primary metrics'}) and comes "
+        f"with its own Holm-adjusted CI (level in brackets), which excludes 0 exactly when Holm p ≤ "
+        f"{c.alpha:g}; the primary checks use these. MDE is the "
         f"minimum detectable gain at α = {c.alpha:g} with {c.power:.0%} power: "
         f"{mde_factor(c.alpha, c.power):.2f} × the bootstrap standard error of the gain"
         " (* from the champion's own spread, when the two systems are identical).",
@@ -263,7 +274,12 @@ def _crosscheck_section(c: Comparison) -> list[str]:
         "",
         "### Cross-check: sacrebleu's own paired bootstrap on the texts",
         "",
-        "| metric | suite | seed | ours: champion / candidate / p | sacrebleu: champion / candidate / p | agrees |",
+        "Same texts, same seed: the scores must equal the stored statistics', and sacrebleu's p-value formula "
+        "applied to our resamples must give sacrebleu's p (our draws are its draws). That formula is not the "
+        "gate's p-value (see docs/gate.md).",
+        "",
+        "| metric | suite | seed | ours: champion / candidate / sacrebleu-formula p | sacrebleu: champion / "
+        "candidate / p | agrees |",
         "|---|---|---:|---|---|---|",
     ]
     for x in rows:
@@ -275,3 +291,34 @@ def _crosscheck_section(c: Comparison) -> list[str]:
             f"| {agrees} |"
         )
     return out
+
+
+def _clip(text: str, limit: int = 150) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def short_verdict(results: Sequence[GateResult], *, reports: Sequence[str] = ()) -> list[str]:
+    """A few lines to end a gate with, whatever else scrolled by: each round's decision and its main reason,
+    what happened to the champion, and where the full reports are."""
+    lines = ["Gate verdict:"]
+    order = {"incomplete": 0, "fail": 1, "pass": 2, "note": 3}
+    for number, r in enumerate(results, start=1):
+        d = r.decision
+        versus = f" vs {r.champion.name}" if r.champion else " (no champion to compare with)"
+        checks = sorted(d.checks, key=lambda c: order[c.verdict])
+        if d.advances:
+            main = next((c for c in checks if c.kind == "primary" and c.verdict == "pass"), None)
+        else:
+            main = next((c for c in checks if c.verdict in ("incomplete", "fail")), None)
+        why = f" — {_clip(main.message)}" if main else ""
+        more = sum(1 for c in checks if c.verdict in ("incomplete", "fail")) - (0 if d.advances or not main else 1)
+        lines.append(
+            f"  {number}. {r.candidate.name}{versus}: {HEADLINE[d.outcome]}{why}"
+            + (f" (+{more} more)" if more > 0 else "")
+        )
+    if results:
+        lines.append(f"  {results[-1].record_note}")
+    if reports:
+        lines.append(f"Full report: {', '.join(reports)}")
+    return lines

@@ -20,6 +20,7 @@ class AdaptiveLimiter:
         self.min_limit = max(1, min(min_limit, max_limit))
         self.limit = float(max_limit)
         self.in_flight = 0
+        self.set_aside = 0  # slow requests still in flight that no longer count against the cap
         self.peak_in_flight = 0
         self.decreases = 0
         self._epoch = 0
@@ -44,18 +45,42 @@ class AdaptiveLimiter:
                 await asyncio.sleep(delay)
                 continue
             async with cond:
-                if self.in_flight < self.cap and self._paused_until <= time.monotonic():
+                # slow requests set aside free their place under the (shrunken) cap, but never let more than
+                # the configured maximum be in flight at once
+                if (
+                    self.in_flight < self.cap
+                    and self.in_flight + self.set_aside < self.max_limit
+                    and self._paused_until <= time.monotonic()
+                ):
                     self.in_flight += 1
                     self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                     return self._epoch
                 await cond.wait()
 
-    async def release(
-        self, ticket: int, *, rate_limited: bool = False, ok: bool = False, retry_after_s: float | None = None
-    ) -> None:
+    async def set_slow_aside(self) -> None:
+        """A request far slower than its peers stops counting against the cap (it still counts against the
+        configured maximum): a few stalled requests must not hold every place the 429s left."""
         cond = self._condition()
         async with cond:
             self.in_flight -= 1
+            self.set_aside += 1
+            cond.notify_all()
+
+    async def release(
+        self,
+        ticket: int,
+        *,
+        rate_limited: bool = False,
+        ok: bool = False,
+        retry_after_s: float | None = None,
+        was_set_aside: bool = False,
+    ) -> None:
+        cond = self._condition()
+        async with cond:
+            if was_set_aside:
+                self.set_aside -= 1
+            else:
+                self.in_flight -= 1
             if rate_limited:
                 if ticket == self._epoch:  # sent before the last cut? then that cut already covered it
                     self.limit = max(float(self.min_limit), self.limit / 2)

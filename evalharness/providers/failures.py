@@ -47,6 +47,7 @@ FailureKind = Literal[
     "unusable",
     "fatal",
     "cancelled",
+    "stalled",
     "error",
 ]
 
@@ -90,6 +91,29 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def exception_text(exc: BaseException) -> str:
+    """What an exception and its causes say, e.g. `ReadError ← ConnectionResetError: [Errno 104] Connection
+    reset by peer`. SDKs wrap transport errors whose own text is often empty (httpx's ReadError on a reset
+    connection has none) — the cause chain is where the reason is. Links that add no new text are left out."""
+    links: list[str] = []
+    seen_text: set[str] = set()
+    current: BaseException | None = exc
+    visited: set[int] = set()
+    while current is not None and id(current) not in visited and len(visited) < 8:
+        visited.add(id(current))
+        text = " ".join(str(current).split())
+        if not links or (text and text not in seen_text):
+            links.append(f"{type(current).__name__}: {text}" if text else type(current).__name__)
+        if text:
+            seen_text.add(text)
+        current = current.__cause__ or current.__context__
+    return " ← ".join(links)
+
+
+def _connection_failure(exc: BaseException) -> Failure:
+    return Failure("connection", scrub(_short(f"connection error: {exception_text(exc)}")) or "connection error", True)
+
+
 def _status_failure(status: int, message: str, headers: Any) -> Failure:
     retry_after = parse_retry_after(headers)
     reason = scrub(_short(f"HTTP {status}: {message}")) or f"HTTP {status}"
@@ -129,7 +153,8 @@ def _classify_openai(exc: BaseException) -> Failure | None:
     if isinstance(exc, openai.APITimeoutError):
         return Failure("timeout", "request timed out", True)
     if isinstance(exc, openai.APIConnectionError):
-        return Failure("connection", scrub(_short(f"connection error: {exc.__cause__ or exc}")) or "connection", True)
+        # "Connection error." says nothing; what the transport said is in the cause chain
+        return _connection_failure(exc.__cause__ or exc)
     if isinstance(exc, openai.APIStatusError):
         return _status_failure(exc.status_code, _openai_message(exc), exc.response.headers)
     if isinstance(exc, openai.APIResponseValidationError):
@@ -175,9 +200,9 @@ def _classify_transport(exc: BaseException) -> Failure | None:
         if isinstance(exc, httpx2.TimeoutException):
             return Failure("timeout", "request timed out", True)
         if isinstance(exc, httpx2.TransportError):
-            return Failure("connection", scrub(_short(f"connection error: {exc}")) or "connection error", True)
+            return _connection_failure(exc)
     if isinstance(exc, (ConnectionError, OSError)):
-        return Failure("connection", scrub(_short(f"connection error: {exc}")) or "connection error", True)
+        return _connection_failure(exc)
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
         return Failure("malformed", scrub(_short(f"malformed response (not JSON): {exc}")) or "malformed", True)
     return None

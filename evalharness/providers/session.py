@@ -24,6 +24,7 @@ from .failures import Failure, classify
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy
 from .settings import ProviderSettings
+from .stalls import StallDetector
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -73,6 +74,7 @@ class ProviderSession:
         self.rate = RateLimiter(settings.rpm, settings.tpm)
         self.policy = RetryPolicy.from_settings(settings)
         self.timeout_s = settings.timeout_s
+        self.stalls = StallDetector(factor=settings.stall_factor, min_s=settings.stall_min_s)
         self.rng = rng or random.Random()
         self.fatal: Failure | None = None
         self.attempts = 0
@@ -87,6 +89,7 @@ class ProviderSession:
         estimated_tokens: int = 0,
     ) -> CallOutcome[T]:
         attempt = 0
+        cut_once = False  # an item's attempt is abandoned as stalled at most once
         while True:
             if self.fatal is not None:
                 return CallOutcome(
@@ -101,7 +104,9 @@ class ProviderSession:
                     attempt,
                 )
             attempt += 1
-            value, usage, failure, latency = await self._attempt(fn, item_id, endpoint, attempt, estimated_tokens)
+            value, usage, failure, latency = await self._attempt(
+                fn, item_id, endpoint, attempt, estimated_tokens, may_cut=not cut_once
+            )
             if failure is None:
                 return CallOutcome(value, None, attempt, usage, latency)
             self.failures_by_kind[failure.kind] = self.failures_by_kind.get(failure.kind, 0) + 1
@@ -110,6 +115,9 @@ class ProviderSession:
             if not self.policy.should_retry(failure, attempt):
                 suffix = f" (after {attempt} attempts)" if attempt > 1 else ""
                 return CallOutcome(None, replace(failure, reason=failure.reason + suffix), attempt)
+            if failure.kind == "stalled":
+                cut_once = True  # sent again at once: a stall says nothing about load, so no backoff
+                continue
             await asyncio.sleep(self.policy.delay(failure, attempt, self.rng))
 
     async def _attempt(
@@ -119,6 +127,8 @@ class ProviderSession:
         endpoint: str | None,
         attempt: int,
         estimated_tokens: int,
+        *,
+        may_cut: bool = True,
     ) -> tuple[T | None, Usage, Failure | None, float | None]:
         await self.rate.acquire(estimated_tokens)
         ticket = await self.limiter.acquire()
@@ -127,9 +137,16 @@ class ProviderSession:
         value: T | None = None
         usage = Usage()
         failure: Failure | None = None
+        aside = [False]
+
+        async def set_aside() -> None:
+            aside[0] = True
+            await self.limiter.set_slow_aside()
+
         try:
-            async with asyncio.timeout(self.timeout_s):  # a backstop for servers that trickle bytes
-                value, usage = await fn()
+            value, usage = await self._within_deadlines(fn, started, may_cut=may_cut, on_slow=set_aside)
+        except _Stalled as stalled:
+            failure = self._stalled(stalled.after_s)
         except asyncio.CancelledError:  # the run was stopped: the request may have been sent, so record it
             self._record(
                 item_id,
@@ -139,20 +156,72 @@ class ProviderSession:
                 usage,
                 time.monotonic() - started,
             )
-            await self.limiter.release(ticket)
+            await self.limiter.release(ticket, was_set_aside=aside[0])
             raise
         except Exception as exc:  # every provider problem becomes a Failure; bugs in our code too, with a reason
             failure = classify(exc)
         latency = time.monotonic() - started
+        if failure is None:
+            self.stalls.observe(latency)
         await self.limiter.release(
             ticket,
             ok=failure is None,
             rate_limited=failure is not None and failure.kind == "rate_limited",
             retry_after_s=failure.retry_after_s if failure else None,
+            was_set_aside=aside[0],
         )
         self.rate.settle(estimated_tokens, usage.total)
         self._record(item_id, endpoint, attempt, failure, usage, latency)
         return value, usage, failure, latency
+
+    async def _within_deadlines(
+        self,
+        fn: Callable[[], Awaitable[tuple[T, Usage]]],
+        started: float,
+        *,
+        may_cut: bool,
+        on_slow: Callable[[], Awaitable[None]],
+    ) -> tuple[T, Usage]:
+        """`fn()`, abandoned at the timeout (a backstop for servers that trickle bytes) or, sooner, when it
+        has become stalled; `on_slow` is awaited once when it has become slow. The thresholds are looked at
+        again while the attempt waits: attempts sent before the session had learnt its latencies are cut
+        too once it has."""
+        task = asyncio.ensure_future(fn())
+        slow_seen = False
+        try:
+            while True:
+                elapsed = time.monotonic() - started
+                stall_s = self.stalls.threshold() if may_cut else None
+                if stall_s is not None and stall_s < self.timeout_s and elapsed >= stall_s:
+                    raise _Stalled(stall_s)
+                if elapsed >= self.timeout_s:
+                    raise TimeoutError
+                slow_s = self.stalls.slow()
+                if not slow_seen and slow_s is not None and elapsed >= slow_s:
+                    slow_seen = True
+                    await on_slow()
+                deadline = min(self.timeout_s, stall_s) if stall_s is not None else self.timeout_s
+                if not slow_seen and slow_s is not None:
+                    deadline = min(deadline, slow_s)
+                # while still learning, look again soon: the threshold may appear meanwhile
+                learning = may_cut and stall_s is None and self.stalls.factor > 0
+                wait = min(deadline - elapsed, 0.25) if learning else deadline - elapsed
+                done, _ = await asyncio.wait({task}, timeout=max(wait, 0.0))
+                if done:
+                    return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    def _stalled(self, after_s: float) -> Failure:
+        p95 = self.stalls.p95() or 0.0
+        return Failure(
+            "stalled",
+            f"no reply after {after_s:.1f} s ({self.stalls.factor:g}× the recent 95th-percentile latency of "
+            f"{p95:.2f} s): abandoned and sent again",
+            True,
+        )
 
     def _record(
         self,
@@ -207,3 +276,11 @@ async def run_all(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Stalled(Exception):
+    """An attempt passed the session's stall threshold (`after_s` seconds) without a reply."""
+
+    def __init__(self, after_s: float) -> None:
+        super().__init__(f"stalled after {after_s:.1f} s")
+        self.after_s = after_s

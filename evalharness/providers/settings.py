@@ -30,6 +30,10 @@ class ProviderSettings(BaseModel):
     max_retries: int = Field(6, ge=0, le=50)
     #: per-request timeout (connect + read)
     timeout_s: float = Field(60.0, gt=0, le=3600)
+    #: an attempt still waiting after this many times the recent 95th-percentile latency of successful
+    #: attempts (and at least stall_min_s) is stalled: abandoned and sent again, once per item (0: off)
+    stall_factor: float = Field(8.0, ge=0, le=1000)
+    stall_min_s: float = Field(2.0, gt=0, le=3600)
     #: first backoff delay; doubles each retry (full jitter), capped by max_backoff_s
     backoff_s: float = Field(0.5, ge=0, le=60)
     max_backoff_s: float = Field(30.0, ge=0, le=600)

@@ -26,7 +26,7 @@ from google.genai import types
 from ..config import ReviewerConfig
 from ..errors import EvalHarnessError, InputError
 from ..providers.clients import gemini_client
-from ..providers.failures import Failure, classify
+from ..providers.failures import Failure, classify, exception_text
 from ..providers.keys import Secret, key_env_names, resolve_api_key, scrub
 from ..providers.responses import gemini_chunk_text, gemini_finish_reason, gemini_usage
 from ..providers.retry import Attempts, RetryPolicy, stream_with_retries
@@ -164,7 +164,7 @@ class ReviewSession:
             reason = self._describe(exc, failure, attempts.count)
             self._audit("failed", failure.http_status, usage, started)
             if not pieces:
-                yield from self._retrieval_only(reply, f"No model answered: {reason}.", base, dropped=dropped)
+                yield from self._retrieval_only(reply, f"The request failed: {reason}.", base, dropped=dropped)
                 return
             note = f"The reply was interrupted: {reason}. It is incomplete and was not added to the history."
             yield f"\n\n_{note}_"
@@ -254,7 +254,7 @@ class ReviewSession:
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
         if failure.kind in ("connection", "timeout"):
             where = self.config.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL") or "the Gemini endpoint"
-            reason = f"could not reach {where} ({type(exc).__name__}: {exc}) {tries}"
+            reason = f"could not reach {where} ({exception_text(exc)}) {tries}"
         elif failure.http_status is not None:
             message = getattr(exc, "message", None) or getattr(exc, "status", None) or ""
             reason = f"the Gemini API answered HTTP {failure.http_status} {message} {tries}".replace("  ", " ")

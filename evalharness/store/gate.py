@@ -197,16 +197,35 @@ def set_champion(
 
 
 def record_decision(
-    store: Store, row: dict[str, Any], *, move_champion: bool, expected_seq: int | None, set_by: str
+    store: Store,
+    row: dict[str, Any],
+    *,
+    move_champion: bool,
+    expected_seq: int | None,
+    set_by: str,
+    starting_champion: tuple[str, str] | None = None,
 ) -> str:
     """Store a decision; when `move_champion`, make its candidate the champion in the same transaction.
 
     `expected_seq` is the champion row the comparison assumed (None: there was none). If another gate or
     `champion set` moved the champion meanwhile, nothing is written and ChampionChanged says to re-run —
     a champion is never replaced by one that was not compared with it.
+
+    `starting_champion` (name, identity): a store with no champion yet records the champion this decision
+    was compared with as the first one, in the same transaction — so what the gate said about "the
+    champion" is what `champion show` and the dashboard say.
     """
     decision_id = row.get("decision_id") or "dec-" + uuid.uuid4().hex[:12]
     with store.transaction() as con:
+        if starting_champion is not None:
+            expected_seq = _insert_champion(
+                con,
+                expected_seq,
+                *starting_champion,
+                decision_id=None,
+                set_by=set_by,
+                reason="starting champion: given with --champion to `evalharness gate --record`",
+            )
         con.execute(
             f"INSERT INTO decisions ({_DECISION}) VALUES (?, current_timestamp, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?, ?, ?, ?, ?, ?)",

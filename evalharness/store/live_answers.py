@@ -75,7 +75,9 @@ def live_queue(
     store: Store, reviewer: str, *, monitor: str | None = None, limit: int = 50, include_done: bool = False
 ) -> list[tuple[LiveItemRow, bool]]:
     """Live answers for one reviewer: not yet reviewed by them first, then newest day first."""
-    where = ["(? IS NULL OR li.monitor = ?)"]
+    # the optional filter is built here, not as `? IS NULL OR …`: PostgreSQL cannot type a parameter it only
+    # compares with NULL
+    where = ["li.monitor = ?"] if monitor is not None else ["TRUE"]
     if not include_done:
         where.append("rv.item_id IS NULL")
     rows = store.query(
@@ -84,7 +86,7 @@ def live_queue(
         "AND source = 'live' UNION SELECT DISTINCT item_id FROM corrections WHERE author = ? AND run_id IS NULL) rv "
         f"ON rv.item_id = li.live_id WHERE {' AND '.join(where)} "
         "ORDER BY done, li.day DESC NULLS LAST, li.logged_at, li.live_id LIMIT ?",
-        [reviewer, reviewer, monitor, monitor, limit],
+        [reviewer, reviewer, *([monitor] if monitor is not None else []), limit],
     )
     return [(LiveItemRow(*r[:-1]), bool(r[-1])) for r in rows]
 
@@ -92,8 +94,9 @@ def live_queue(
 def live_counts(store: Store, reviewer: str, monitor: str | None = None) -> dict[str, int]:
     row = store.query(
         "SELECT count(*), count(rv.item_id) FROM monitor_live_items li LEFT JOIN (SELECT DISTINCT item_id FROM ratings "
-        "WHERE rater = ? AND source = 'live') rv ON rv.item_id = li.live_id WHERE (? IS NULL OR li.monitor = ?)",
-        [reviewer, monitor, monitor],
+        "WHERE rater = ? AND source = 'live') rv ON rv.item_id = li.live_id"
+        + (" WHERE li.monitor = ?" if monitor is not None else ""),
+        [reviewer, *([monitor] if monitor is not None else [])],
     )[0]
     return {"answers": int(row[0]), "done": int(row[1])}
 

@@ -120,6 +120,8 @@ class FakeBehaviour:
     fault_seed: str = "seed"
     #: requests whose prompt contains one of these always get a 500 (items that must end "failed")
     always_fail: tuple[str, ...] = ()
+    #: the first request of a body whose prompt contains one of these stalls (held `timeout_sleep_s`)
+    stall_first: tuple[str, ...] = ()
     #: the first N requests of each distinct body get `first_fault` (then the rate-based faults apply)
     fail_first_n: int = 0
     first_fault: str = "429"
@@ -221,6 +223,8 @@ class FakeProviderServer:
         b = self.behaviour
         if any(marker in prompt for marker in b.always_fail):
             return "500"
+        if nth == 1 and any(marker in prompt for marker in b.stall_first):
+            return "timeout"
         if nth <= b.fail_first_n:
             return b.first_fault
         if b.fault_rate <= 0 or not b.fault_kinds:
@@ -576,10 +580,11 @@ def _handler_for(fake: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                     prompt_tokens, completion = fake.behaviour.fixed_usage or (120, len(chunks))
                     frame["usageMetadata"] = _gemini_usage(prompt_tokens, completion, fake.behaviour.thoughts_tokens)
                 data = b"data: " + json.dumps(frame).encode() + b"\r\n\r\n"
-                self.wfile.write(data if cut else b"%x\r\n%s\r\n" % (len(data), data))
-                self.wfile.flush()
+                # counted before it is written: a client may read the frame before this thread runs again
                 with fake._lock:
                     fake.frames_sent += 1
+                self.wfile.write(data if cut else b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
                 if index == 0 and fake.hold_after_first:
                     fake._release.wait(timeout=120)  # released by the test; the bound only stops a stuck server
             if cut:

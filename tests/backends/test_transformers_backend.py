@@ -77,10 +77,11 @@ def independent_loglikelihood(model_dir: Path, prompt: str, reference: str) -> t
 
 
 def test_loglikelihood_matches_plain_torch(v2: Checkpoint, v2_backend: TransformersBackend, items) -> None:
-    results = list(v2_backend.loglikelihood(requests_for(items, with_reference=True)))
-    assert [r.item_id for r in results] == [i.id for i in items]
+    # batched by length, so results arrive in that order; the runner files each by its item id
+    by_id = {r.item_id: r for r in v2_backend.loglikelihood(requests_for(items, with_reference=True))}
+    assert sorted(by_id) == sorted(i.id for i in items)
     model_dir = v2.resolve(v2.model)
-    for item, result in zip(items[:4], results):
+    for item, result in ((i, by_id[i.id]) for i in items[:4]):
         expected, n_tokens = independent_loglikelihood(model_dir, item.prompt, item.reference)
         assert result.status == "ok"
         assert result.nats is not None and result.nats <= 0
@@ -91,9 +92,10 @@ def test_loglikelihood_matches_plain_torch(v2: Checkpoint, v2_backend: Transform
 
 
 def test_loglikelihood_does_not_depend_on_batching(v2: Checkpoint, items) -> None:
-    batched = list(TransformersBackend(v2, batch_size=6).loglikelihood(requests_for(items, True)))
-    single = list(TransformersBackend(v2, batch_size=1).loglikelihood(requests_for(items, True)))
-    for a, b in zip(batched, single):
+    batched = {r.item_id: r for r in TransformersBackend(v2, batch_size=6).loglikelihood(requests_for(items, True))}
+    single = {r.item_id: r for r in TransformersBackend(v2, batch_size=1).loglikelihood(requests_for(items, True))}
+    assert batched.keys() == single.keys()
+    for a, b in ((batched[k], single[k]) for k in batched):
         assert a.nats == pytest.approx(b.nats, abs=1e-4) and a.tokens == b.tokens
 
 
@@ -105,7 +107,7 @@ def test_loglikelihood_without_reference_fails_with_reason(v2_backend: Transform
 def test_generate_one_per_request_and_deterministic(v2_backend: TransformersBackend, items) -> None:
     first = list(v2_backend.generate(requests_for(items)))
     second = list(v2_backend.generate(requests_for(items)))
-    assert [g.item_id for g in first] == [i.id for i in items]
+    assert sorted(g.item_id for g in first) == sorted(i.id for i in items)  # one each, filed by id
     def key(g):
         return (g.item_id, g.status, g.text, g.prompt_tokens, g.completion_tokens)
 
@@ -122,8 +124,8 @@ def test_batch_of_mixed_lengths_equals_one_at_a_time(v2: Checkpoint, items) -> N
     requests = requests_for(items) + [Request("short", "What does 'mînî' mean?")]
     lengths = {len(r.prompt) for r in requests}
     assert max(lengths) > 2 * min(lengths)  # the batch really needs padding
-    batched = [g.text for g in TransformersBackend(v2, batch_size=len(requests)).generate(requests)]
-    single = [g.text for g in TransformersBackend(v2, batch_size=1).generate(requests)]
+    batched = {g.item_id: g.text for g in TransformersBackend(v2, batch_size=len(requests)).generate(requests)}
+    single = {g.item_id: g.text for g in TransformersBackend(v2, batch_size=1).generate(requests)}
     assert batched == single
 
 
@@ -139,11 +141,11 @@ def test_lora_checkpoint_loads_and_differs_from_its_base(v2_backend: Transformer
     lora = load_checkpoint(CHECKPOINTS / "stoney-v3-lora.toml")
     assert lora.adapter and lora.model == "demo/stoney-v2"
     lora_backend = TransformersBackend(lora, batch_size=4)
-    lora_ll = list(lora_backend.loglikelihood(requests_for(items, True)))
-    base_ll = list(v2_backend.loglikelihood(requests_for(items, True)))
-    assert all(a.nats != pytest.approx(b.nats, abs=1e-3) for a, b in zip(lora_ll, base_ll))
-    lora_text = [g.text for g in lora_backend.generate(requests_for(items))]
-    base_text = [g.text for g in v2_backend.generate(requests_for(items))]
+    lora_ll = {r.item_id: r.nats for r in lora_backend.loglikelihood(requests_for(items, True))}
+    base_ll = {r.item_id: r.nats for r in v2_backend.loglikelihood(requests_for(items, True))}
+    assert all(lora_ll[k] != pytest.approx(base_ll[k], abs=1e-3) for k in base_ll)
+    lora_text = {g.item_id: g.text for g in lora_backend.generate(requests_for(items))}
+    base_text = {g.item_id: g.text for g in v2_backend.generate(requests_for(items))}
     assert lora_text != base_text
     assert lora.identity != load_checkpoint(CHECKPOINTS / "stoney-v2.toml").identity
 

@@ -101,11 +101,15 @@ def test_narrative_items_need_disallowed_and_narrative(tmp_path: Path) -> None:
 
 
 def test_bundled_suites_validate(repo_root: Path) -> None:
-    for folder in sorted((repo_root / "suites").iterdir()):
-        if (folder / "suite.toml").is_file():
-            suite = load_suite(folder)
-            assert suite.items and suite.meta.provenance.source
-            assert "HarleyCoops/StoneyNakoda" in suite.meta.provenance.source
+    # By name, from the embedded default: a user's own suite in suites/ is not the bundled data's business.
+    from evalharness.config import load_config
+
+    names = load_config(repo_root / "evalharness.toml").run.suites
+    assert names
+    for name in names:
+        suite = load_suite(repo_root / "suites" / name)
+        assert suite.items and suite.meta.provenance.source
+        assert "HarleyCoops/StoneyNakoda" in suite.meta.provenance.source
 
 
 @pytest.mark.parametrize("field, value", [("direction", "en-sto) ![x](https://evil.example/?d=1"),

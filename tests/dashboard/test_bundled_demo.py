@@ -81,3 +81,14 @@ def test_compare_item_review_corrections_and_ask_render(demo_app) -> None:
     assert not corrections.error
     ask = _open(demo_app, "ask")
     assert "no model answered" in texts(ask).lower()  # no key here: retrieval only, said plainly
+
+
+def test_a_trial_run_is_never_called_the_champion(demo_app) -> None:
+    """The demo store above was gated without --record: no page may speak of a champion that is not recorded."""
+    overview = texts(_open(demo_app))
+    assert "No champion has been chosen yet" in overview
+    assert "than the champion" not in overview
+    assert "Passed — better than stoney-base" in overview and "not recorded" in overview
+    compare = _open(demo_app, "compare")
+    assert "No champion is recorded yet" in texts(compare)
+    assert all("champion" not in box.label.lower() for box in compare.selectbox)

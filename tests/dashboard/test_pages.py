@@ -28,7 +28,7 @@ def test_overview_shows_champion_decisions_trends_and_suites(app) -> None:
     at = _page(app, "overview")
     shown = texts(at)
     assert at.metric[0].value == demo_db.CHAMPION
-    assert "Held back — not better than the champion" in shown
+    assert "Held back — not better than stoney-v2" in shown  # names the model it was compared with
     assert "chrF++ fell by 9.8 (95% CI -15.2 to -3.9, p=0.004)" in shown
     assert "it became the champion" in shown
     latest = at.dataframe[0].value

@@ -35,9 +35,11 @@ def _toml(value: Any) -> str:
     return str(value)
 
 
-def fast_config(*, concurrency: int = 8, timeout_s: float = 0.5, max_retries: int = 6,
+def fast_config(*, concurrency: int = 8, timeout_s: float = 5.0, max_retries: int = 6,
                 metrics: tuple[str, ...] = ("chrf", "exact_match"), **provider: Any) -> Config:
-    """Short timeouts and backoffs so fault injection finishes in seconds; same settings for every provider."""
+    """Short backoffs so fault injection finishes in seconds; same settings for every provider. The timeout is
+    long enough that a loaded machine does not time out a good reply (a test that injects timeouts sets a
+    shorter one, with the fake holding its stalled replies longer still)."""
     section = {"timeout_s": timeout_s, "backoff_s": 0.01, "max_backoff_s": 0.05, "max_retries": max_retries,
                **provider}
     return Config.model_validate({
