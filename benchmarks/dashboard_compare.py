@@ -37,8 +37,8 @@ TAGS = ["noun", "verb", "phrase", "numeral", "grammar", "story"]
 DIRECTIONS = ["en-sto", "sto-en", "explain"]
 
 
-def build(db: Path, n_items: int, n_metrics: int, seed: int = 7) -> dict[str, float]:
-    """Fill a fresh store; returns how long each part took."""
+def build(db: Path | str, n_items: int, n_metrics: int, seed: int = 7) -> dict[str, float]:
+    """Fill a fresh store (a file or a postgresql:// URL); returns how long each part took."""
     rng = np.random.default_rng(seed)
     store = Store(db)
     metrics = METRICS[:n_metrics]
@@ -53,7 +53,7 @@ def build(db: Path, n_items: int, n_metrics: int, seed: int = 7) -> dict[str, fl
                     [suite_hash, '{"name": "bench-suite", "governance": {"allowed_uses": ["evaluation"]}, '
                                  '"provenance": {"source": "synthetic benchmark"}}', n_items])
         word = [WORDS[i % len(WORDS)] for i in range(n_items)]
-        con.register("items", pa.table({
+        con.insert("suite_items", pa.table({
             "suite_hash": [suite_hash] * n_items, "item_id": ids,
             "prompt": [f"What does '{w}' mean? (#{i})" for i, w in enumerate(word)],
             "reference": [f"'{w}' is a Stoney word (#{i})." for i, w in enumerate(word)],
@@ -62,25 +62,21 @@ def build(db: Path, n_items: int, n_metrics: int, seed: int = 7) -> dict[str, fl
             "tags": [[TAGS[i % len(TAGS)], TAGS[(i // 7) % len(TAGS)]] for i in range(n_items)],
             "disallowed": pa.nulls(n_items, pa.string()), "narrative": pa.nulls(n_items, pa.string()),
             "position": np.arange(n_items, dtype=np.int32)}))
-        con.execute("INSERT INTO suite_items SELECT * FROM items")
         for run_id, ident, name in zip(runs, idents, ["bench-champion", "bench-candidate"]):
             con.execute("INSERT INTO runs (run_id, checkpoint_name, checkpoint_identity, settings_hash, suite_name, "
                         "suite_hash, suite_version, status, code_version, config_json, n_items, n_ok, n_failed) "
                         "VALUES (?, ?, ?, 's', 'bench-suite', ?, '1.0.0', 'complete', 'bench', '{}', ?, ?, 0)",
                         [run_id, name, ident, suite_hash, n_items, n_items])
             keys = [f"{run_id}-{i}" for i in range(n_items)]
-            con.register("gens", pa.table({"cache_key": keys, "checkpoint_identity": [ident] * n_items,
-                                           "settings_hash": ["s"] * n_items,
-                                           "text": [f"answer {i} from {name}: {word[i]}" for i in range(n_items)]}))
-            con.execute("INSERT INTO generations (cache_key, checkpoint_identity, settings_hash, text) "
-                        "SELECT * FROM gens")
-            con.register("ritems", pa.table({"run_id": [run_id] * n_items, "item_id": ids, "cache_key": keys,
-                                             "status": ["ok"] * n_items}))
-            con.execute("INSERT INTO run_items (run_id, item_id, cache_key, status) SELECT * FROM ritems")
+            con.insert("generations", pa.table({"cache_key": keys, "checkpoint_identity": [ident] * n_items,
+                                               "settings_hash": ["s"] * n_items,
+                                               "text": [f"answer {i} from {name}: {word[i]}" for i in range(n_items)]}))
+            con.insert("run_items", pa.table({"run_id": [run_id] * n_items, "item_id": ids, "cache_key": keys,
+                                              "status": ["ok"] * n_items}))
             for m in metrics:
                 con.execute("INSERT INTO run_metrics (run_id, metric, signature, higher_is_better, stat_names, "
                             "corpus_score, n_scored, n_unscored, status) VALUES (?, ?, 'bench', true, "
-                            "['sum', 'n'], 50.0, ?, 0, 'scored')", [run_id, m, n_items])
+                            "ARRAY['sum', 'n'], 50.0, ?, 0, 'scored')", [run_id, m, n_items])
         con.execute("INSERT INTO champions (seq, checkpoint_name, checkpoint_identity, set_by, reason) "
                     "VALUES (1, 'bench-champion', 'ident-champion', 'bench', 'benchmark')")
     timings["suite, runs, generations"] = time.perf_counter() - t
@@ -95,15 +91,14 @@ def build(db: Path, n_items: int, n_metrics: int, seed: int = 7) -> dict[str, fl
                               "status": ["scored"] * n_items, "reason": pa.nulls(n_items, pa.string()),
                               "stats": stats, "score": scores})
             with store.transaction() as con:
-                con.register("scores", table)
-                con.execute("INSERT INTO item_scores SELECT * FROM scores")
+                con.insert("item_scores", table)
             n_rows += n_items
     timings["item_scores insert"] = time.perf_counter() - t
     timings["item_score rows"] = n_rows
     return timings
 
 
-def time_queries(db: Path, repeats: int = 5) -> dict[str, list[float]]:
+def time_queries(db: Path | str, repeats: int = 5) -> dict[str, list[float]]:
     store = Store(db)
     out: dict[str, list[float]] = {k: [] for k in ("pair runs", "counts", "first page (50 rows)",
                                                    "page 500 (offset 24,950)", "tag + direction filter, first page",
@@ -132,7 +127,7 @@ def time_queries(db: Path, repeats: int = 5) -> dict[str, list[float]]:
     return out
 
 
-def time_apptest(db: Path) -> dict[str, float]:
+def time_apptest(db: Path | str) -> dict[str, float]:
     """First render of Compare with empty caches (the app is loaded on Overview first, as a visitor would)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest

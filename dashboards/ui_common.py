@@ -50,7 +50,7 @@ CACHE_SECONDS = _ttl()
 
 def db_path() -> str:
     """`EVALHARNESS_DB` if set (the CLI's --db sets it), else `[store] path` from the config."""
-    return str(settings().store_path())
+    return settings().store_url()
 
 
 def suite_dirs() -> list[Path]:
@@ -106,11 +106,19 @@ def page_start() -> str:
     """
     viewing_allowed()
     path = db_path()
-    if not Path(path).is_file():
-        st.info("There are no results to show yet: the results file does not exist. Run `evalharness run` "
-                "first, or start the dashboard with `--db` pointing at your results file.")
+    if not _store_exists(path):
+        st.info("There are no results to show yet: the store does not exist or holds no results yet. Run "
+                "`evalharness run` first, or start the dashboard with `--db` pointing at your results.")
         st.stop()
     return path
+
+
+def _store_exists(path: str) -> bool:
+    """A file that exists, or a database that holds the tables (one query on a reused connection)."""
+    try:
+        return store(path).exists()
+    except StoreError:
+        return False
 
 
 @contextmanager

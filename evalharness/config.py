@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
@@ -40,7 +40,19 @@ class _Section(BaseModel):
 
 
 class StoreConfig(_Section):
+    """Where results live: `url` is a file path (DuckDB, the default) or a `postgresql://` URL (a team store).
+    `path` is the older name for a file path; give one of the two."""
+
     path: str = "evalharness.duckdb"
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_location(self) -> StoreConfig:
+        if self.url is not None and not self.url.strip():
+            raise ValueError("url is empty: give a file path or a postgresql:// URL")
+        if self.url is not None and "path" in self.model_fields_set:
+            raise ValueError("give either url or path, not both (url takes a file path too)")
+        return self
 
 
 class RunConfig(_Section):
@@ -281,10 +293,19 @@ class Config(_Section):
         path = Path(relative)
         return path if path.is_absolute() else self.base_dir() / path
 
+    def store_url(self) -> str:
+        """The store's location: `EVALHARNESS_DB` (a path or URL: CI keeps a server URL in a secret there), else
+        `[store] url`, else `[store] path`. A relative file path is relative to the config file."""
+        location = os.environ.get("EVALHARNESS_DB") or self.store.url or self.store.path
+        if location.startswith(("postgresql://", "postgres://")):
+            return location
+        if os.environ.get("EVALHARNESS_DB"):
+            return location
+        return str(self.resolve(location))
+
     def store_path(self) -> Path:
-        """`EVALHARNESS_DB` overrides the file, so tests and CI can point one config at a scratch store."""
-        override = os.environ.get("EVALHARNESS_DB")
-        return Path(override) if override else self.resolve(self.store.path)
+        """The DuckDB file (older callers); a server store has no path: use `store_url()`."""
+        return Path(self.store_url())
 
 
 def _describe(error: ErrorDetails, model: type[BaseModel]) -> tuple[str, str]:

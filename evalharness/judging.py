@@ -19,12 +19,12 @@ from .metrics.cas import NO_JUDGE
 
 if TYPE_CHECKING:
     from .judge.engine import Judge, JudgeReport
-    from .judge.records import RunItemRow
     from .judge.rubric import Rubric
     from .judge.settings import JudgeConfig
     from .providers.keys import Secret
     from .providers.settings import ProviderSettings
     from .store import Store
+    from .store.judging import JudgeRunItemRow as RunItemRow
     from .suites import Item, Suite
 
 NOT_JUDGED_YET = "no cached verdict: rescoring sends nothing; run `evalharness run` (or --retry-failed) to judge it"

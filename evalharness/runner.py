@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,9 +41,11 @@ from .metrics.base import ScoringInput
 from .providers.pricing import calls_cost
 from .registry import PROMPT_INPUTS, BackendEntry, Need, backend
 from .scoring import ScoreSheet, score
-from .store import Store, records
+from .store import Store, cache, claims, runs, scores, suites
 from .suites import Item, Suite
 from .task import RunSpec, Task, build_task, metric_names_for, with_extracted
+
+_log = logging.getLogger("evalharness.runner")
 
 Mode = Literal["evaluate", "rescore"]
 
@@ -240,25 +243,47 @@ class Runner:
     def _run(self, checkpoint: Checkpoint, suite: Suite, *, rescore: bool, new: bool) -> RunResult:
         spec = RunSpec(self.task(suite), checkpoint)
         self._check_governance(spec)
-        existing = None if new else records.find_run(self.store, checkpoint, suite)
-        if existing is not None and existing.status == "complete" and not rescore and self._up_to_date(spec, existing):
-            return self._result(existing.run_id, spec, generated=0, reused=True)
-        entry = backend(checkpoint.backend)
         if self.backend_factory is None:
             # Everything the checkpoint needs, before a row is written: a bad input never leaves a `running` run.
             self._check_inputs(checkpoint)
-            if not rescore and (existing is None or existing.status != "complete"):
+        with self._claim(checkpoint, suite) as claimed:
+            existing = None if new else runs.find_run(self.store, checkpoint, suite)
+            if (
+                existing is not None
+                and existing.status == "complete"
+                and not rescore
+                and self._up_to_date(spec, existing)
+            ):
+                return self._result(existing.run_id, spec, generated=0, reused=True)
+            entry = backend(checkpoint.backend)
+            if self.backend_factory is None and not rescore and (existing is None or existing.status != "complete"):
                 entry.preflight(checkpoint, self.config.keys)  # a missing key or an unusable setting
-        records.record_suite(self.store, suite)
-        records.record_checkpoint(self.store, checkpoint)
-        if existing is None:
-            run_id = records.create_run(
-                self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump()
-            )
-        else:
-            run_id = existing.run_id
-            records.set_run_status(self.store, run_id, "running")
-        return self.evaluate(spec, run_id, mode="rescore" if rescore else "evaluate")
+            suites.record_suite(self.store, suite)
+            runs.record_checkpoint(self.store, checkpoint)
+            if existing is None:
+                run_id = runs.create_run(
+                    self.store, checkpoint, suite, code_version=code_version(), config=self.config.model_dump()
+                )
+            else:
+                run_id = existing.run_id
+                runs.set_run_status(self.store, run_id, "running")
+            claimed(run_id)
+            return self.evaluate(spec, run_id, mode="rescore" if rescore else "evaluate")
+
+    @contextmanager
+    def _claim(self, checkpoint: Checkpoint, suite: Suite) -> Iterator[Callable[[str], None]]:
+        """One process at a time per checkpoint × settings × suite version (on a file or a server): a second
+        `run` of the same work waits here for the first, then reuses its run instead of generating (and paying)
+        twice. Yields a function that records which run the claim is working on (`store check` shows it)."""
+        key = (checkpoint.identity, checkpoint.settings_hash, suite.content_hash)
+        with claims.claim(
+            self.store,
+            key,
+            on_wait=lambda holder: _log.info(
+                "waiting for %s (%s), which is running %s on %s", holder.owner, holder.host, checkpoint.name, suite.name
+            ),
+        ) as owner:
+            yield lambda run_id: claims.set_run(self.store, key, owner, run_id)
 
     def _check_inputs(self, checkpoint: Checkpoint) -> None:
         """The backend's own checks of what the checkpoint needs (files read in full or by their headers) —
@@ -273,18 +298,21 @@ class Runner:
         log-likelihoods failed for some items. Only what is not cached is sent again — the failures; everything
         finished is reused. Returns None when there is nothing to retry (no run yet, or nothing failed).
         """
-        existing = records.find_run(self.store, checkpoint, suite)
-        if existing is None:
-            return None
-        if existing.status == "complete" and not _retryable(existing.summary):
-            return None
         spec = RunSpec(self.task(suite), checkpoint)
-        self._check_governance(spec)
         if self.backend_factory is None:
             self._check_inputs(checkpoint)
-            backend(checkpoint.backend).preflight(checkpoint, self.config.keys)
-        records.set_run_status(self.store, existing.run_id, "running")
-        return self.evaluate(spec, existing.run_id, mode="evaluate")
+        with self._claim(checkpoint, suite) as claimed:
+            existing = runs.find_run(self.store, checkpoint, suite)
+            if existing is None:
+                return None
+            if existing.status == "complete" and not _retryable(existing.summary):
+                return None
+            self._check_governance(spec)
+            if self.backend_factory is None:
+                backend(checkpoint.backend).preflight(checkpoint, self.config.keys)
+            runs.set_run_status(self.store, existing.run_id, "running")
+            claimed(existing.run_id)
+            return self.evaluate(spec, existing.run_id, mode="evaluate")
 
     def evaluate(self, spec: RunSpec, run_id: str, *, mode: Mode) -> RunResult:
         """The phases, in order, for one run of `spec` stored as `run_id`."""
@@ -341,21 +369,21 @@ class Runner:
     def _generate(self, run_id: str, spec: RunSpec, entry: BackendEntry, lazy: LazyBackend) -> int:
         checkpoint, suite = spec.checkpoint, spec.task.suite
         keys = {item.id: generation_key(checkpoint, item, entry.answer_inputs) for item in suite.items}
-        cached = records.cached_generations(self.store, list(keys.values()))
+        cached = cache.cached_generations(self.store, list(keys.values()))
         done_rows = [
             {"cache_key": keys[i.id], "item_id": i.id, "status": "ok", "text": cached[keys[i.id]]}
             for i in suite.items
             if keys[i.id] in cached
         ]
         # Cached rows are linked without rewriting the cache (INSERT OR IGNORE keeps the original).
-        records.put_generation_results(self.store, run_id, checkpoint, done_rows)
+        cache.put_generation_results(self.store, run_id, checkpoint, done_rows)
         missing = [i for i in suite.items if keys[i.id] not in cached]
         if not missing:
             return 0
         backend_ = lazy.get()
         self.progress.start(f"{checkpoint.name} · {suite.name}: generating", len(missing), counts=True)
         writer: BatchWriter[dict[str, Any]] = BatchWriter(
-            lambda batch: records.put_generation_results(self.store, run_id, checkpoint, batch)
+            lambda batch: cache.put_generation_results(self.store, run_id, checkpoint, batch)
         )
         seen: set[str] = set()
         try:
@@ -371,7 +399,7 @@ class Runner:
             self.progress.done()
         lost = [i.id for i in missing if i.id not in seen]
         if lost:
-            records.put_generation_results(
+            cache.put_generation_results(
                 self.store,
                 run_id,
                 checkpoint,
@@ -394,7 +422,7 @@ class Runner:
         if reason is not None:  # known without building the backend, so a resumed run says the same
             return LoglikelihoodPhase({}, reason)
         keys = {item.id: loglikelihood_key(checkpoint, item) for item in suite.items}
-        cached = records.cached_loglikelihoods(self.store, list(keys.values()))
+        cached = cache.cached_loglikelihoods(self.store, list(keys.values()))
         values = {item_id: LogLikelihood(item_id, "ok", *cached[key]) for item_id, key in keys.items() if key in cached}
         missing = [i for i in suite.items if keys[i.id] not in cached]
         if not missing:
@@ -414,7 +442,7 @@ class Runner:
             )
         self.progress.start(f"{checkpoint.name} · {suite.name}: log-likelihood", len(missing))
         writer: BatchWriter[dict[str, Any]] = BatchWriter(
-            lambda batch: records.put_loglikelihoods(self.store, checkpoint.identity, batch)
+            lambda batch: cache.put_loglikelihoods(self.store, checkpoint.identity, batch)
         )
         try:
             requests = [Request(item_id=i.id, prompt=i.prompt, system=i.system, reference=i.reference) for i in missing]
@@ -438,7 +466,7 @@ class Runner:
 
     def _inputs(self, run_id: str, spec: RunSpec, logliks: LoglikelihoodPhase | None) -> list[ScoringInput]:
         """What the generation and log-likelihood phases left for each item, in suite order."""
-        state = records.run_items(self.store, run_id)
+        state = runs.run_items(self.store, run_id)
         inputs = []
         for item in spec.task.suite.items:
             status, text, error = state.get(item.id, ("failed", None, "not generated yet"))
@@ -483,9 +511,9 @@ class Runner:
         }
         if judged is not None:
             summary["judge"] = judged.summary
-            from .judge import records as judge_records
+            from .store import judging as judge_store
 
-            judge_records.replace_run_items(self.store, run_id, judged.rows)  # no stale verdicts for this run
+            judge_store.replace_run_items(self.store, run_id, judged.rows)  # no stale verdicts for this run
         self._persist_answers(run_id, spec, inputs, summary)
         tokens = _token_totals(self.store, run_id)
         cost = calls_cost(self.store, self.config.providers, run_id=run_id) if checkpoint.is_external else None
@@ -503,7 +531,7 @@ class Runner:
                 "score": pa.array([s.score for s in sheet.items], pa.float64()),
             }
         )
-        records.replace_scores(
+        scores.replace_scores(
             self.store,
             run_id,
             table,
@@ -557,16 +585,16 @@ class Runner:
     def _check_governance(self, spec: RunSpec) -> None:
         check_allowed(spec.checkpoint, spec.task.suite)
 
-    def _up_to_date(self, spec: RunSpec, existing: records.RunRow) -> bool:
+    def _up_to_date(self, spec: RunSpec, existing: runs.RunRow) -> bool:
         """The stored metrics are exactly the task's, each under the same signature (same judge, rubric, …)."""
-        stored = {m["metric"]: m["signature"] for m in records.run_metrics(self.store, existing.run_id)}
+        stored = {m.metric: m.signature for m in scores.run_metrics(self.store, existing.run_id)}
         wanted = {m.name: m.metric.signature() for m in spec.task.metrics}
         return stored == wanted
 
     def _result(self, run_id: str, spec: RunSpec, *, generated: int, reused: bool = False) -> RunResult:
-        row = records.get_run(self.store, run_id)
+        row = runs.get_run(self.store, run_id)
         assert row is not None
-        metrics = {m["metric"]: m for m in records.run_metrics(self.store, run_id)}
+        metrics = {m.metric: m.as_dict() for m in scores.run_metrics(self.store, run_id)}
         return RunResult(
             run_id=run_id,
             checkpoint=spec.checkpoint.name,
@@ -628,9 +656,4 @@ def _generation_row(cache_key: str, gen: Generation) -> dict[str, Any]:
 
 
 def _token_totals(store: Store, run_id: str) -> tuple[int | None, int | None]:
-    row = store.query(
-        "SELECT sum(g.prompt_tokens), sum(g.completion_tokens) FROM run_items r JOIN generations g "
-        "USING (cache_key) WHERE r.run_id = ?",
-        [run_id],
-    )[0]
-    return (int(row[0]) if row[0] is not None else None, int(row[1]) if row[1] is not None else None)
+    return runs.token_totals(store, run_id)

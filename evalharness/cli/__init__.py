@@ -43,6 +43,7 @@ def _register() -> None:
     from . import reviewers as reviewers_cmd
     from . import run as run_cmd
     from . import runs as runs_cmd
+    from . import store as store_cmd
     from . import suites as suites_cmd
 
     app.command("run")(run_cmd.run)
@@ -56,6 +57,7 @@ def _register() -> None:
     app.add_typer(reviewers_cmd.corrections_app, name="corrections")
     app.command("review")(review_cmd.review)
     app.add_typer(monitor_cmd.app, name="monitor")
+    app.add_typer(store_cmd.app, name="store")
 
 
 _register()

@@ -78,7 +78,7 @@ def history(
     if json_out:
         print_json([asdict(r) for r in rows])
         return
-    table = Table(title=f"Champions in {store.path}")
+    table = Table(title=f"Champions in {store.display}")
     for col in ("#", "checkpoint", "identity", "since", "by", "decision", "reason"):
         table.add_column(col)
     for r in rows:

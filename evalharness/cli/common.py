@@ -39,24 +39,27 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     return Text.assemble(*parts)
 
 
-def load(config_path: Path | None, db: Path | None) -> tuple[Config, Store]:
+def load(config_path: Path | None, db: str | Path | None) -> tuple[Config, Store]:
     """Config from --config (or ./evalharness.toml), store from --db, EVALHARNESS_DB or the config."""
     from ..config import load_config
     from ..errors import InputError
     from ..paths import NOT_FOUND, file_problem
     from ..store import Store
+    from ..store.engines import is_server_url
 
     config = load_config(config_path)
-    path = db if db is not None else config.store_path()
-    problem = file_problem(path)
+    location = db if db is not None else config.store_url()
+    if is_server_url(str(location)):
+        return config, Store(location)
+    problem = file_problem(Path(location))
     if problem not in (None, NOT_FOUND):  # absent is fine: the first write creates it
         raise InputError(
             f"the store {problem}",
-            path=path,
-            field="--db" if db is not None else "store.path",
-            hint="point --db, EVALHARNESS_DB or [store] path at a DuckDB file",
+            path=Path(location),
+            field="--db" if db is not None else "store.url",
+            hint="point --db, EVALHARNESS_DB or [store] url at a DuckDB file or a postgresql:// URL",
         )
-    return config, Store(path)
+    return config, Store(location)
 
 
 def print_json(data: Any) -> None:

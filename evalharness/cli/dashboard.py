@@ -1,5 +1,8 @@
-"""`evalharness dashboard`: serve the Streamlit review dashboard on this computer (127.0.0.1 only), with the
-server settings a community deployment needs: allowed Host names, no error details in the browser."""
+"""`evalharness dashboard`: serve the Streamlit review dashboard (127.0.0.1 unless --host says otherwise), with
+the server settings a community deployment needs: allowed Host names, no error details in the browser.
+
+For a community, serve it behind a TLS reverse proxy on the same machine (docs/hosting.md): the dashboard
+stays on loopback and only the proxy faces the network."""
 
 from __future__ import annotations
 
@@ -21,10 +24,21 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 def command(
     port: Annotated[int | None, typer.Option(help="port (default: \\[dashboard] port, 8501)")] = None,
+    host: Annotated[
+        str, typer.Option(help="address to listen on; keep 127.0.0.1 behind a reverse proxy (docs/hosting.md)")
+    ] = "127.0.0.1",
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="a name people reach the dashboard by (repeat); other Host headers are refused. Set it when "
+            "serving behind a proxy (docs/hosting.md)",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Serve the dashboard at http://127.0.0.1:PORT, reading the DuckDB file from --db, EVALHARNESS_DB or the config."""
+    """Serve the dashboard at http://HOST:PORT. It reads the store from --db, EVALHARNESS_DB or the config."""
     cfg, store = load(config, db)
     if not APP.is_file():
         raise InputError(
@@ -33,7 +47,7 @@ def command(
         )
     port = port or cfg.dashboard.port
     env = dict(os.environ)
-    env["EVALHARNESS_DB"] = str(store.path.resolve())
+    env["EVALHARNESS_DB"] = str(store.path.resolve()) if store.path is not None else store.location
     if config is not None:
         env["EVALHARNESS_CONFIG"] = str(config.resolve())
     elif cfg.source:
@@ -41,7 +55,8 @@ def command(
     # The server imports this same evalharness, whichever way it was installed.
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = package_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    console.print(f"Dashboard: http://127.0.0.1:{port}  (results file: {store.path}; stop with Ctrl+C)")
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Dashboard: http://{shown}:{port}  (store: {store.display}; stop with Ctrl+C)", highlight=False)
     cmd = [
         sys.executable,
         "-m",
@@ -51,7 +66,7 @@ def command(
         "--server.headless",
         "true",
         "--server.address",
-        "127.0.0.1",
+        host,
         "--server.port",
         str(port),
         "--browser.gatherUsageStats",
@@ -71,9 +86,10 @@ def command(
         "--theme.baseFontSize",
         "18",
     ]
-    # DNS rebinding: only these Host names are served (behind a proxy: add the public name in [dashboard])
-    for host in cfg.dashboard.allowed_hosts:
-        cmd += ["--server.allowedHosts", host]
+    # DNS rebinding: only these Host names are served (behind a proxy: the public name, in [dashboard]
+    # allowed_hosts or --allowed-host)
+    for name in dict.fromkeys([*cfg.dashboard.allowed_hosts, *(allowed_host or ())]):
+        cmd += ["--server.allowedHosts", name]
     try:
         code = subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import typer
 from rich.markdown import Markdown
 from rich.text import Text
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from .common import console, err_console, load, print_json
 from .progress import progress_bars
 from .run import ConfigOpt, DbOpt
@@ -43,6 +43,14 @@ def gate(
         list[str] | None, typer.Option("--suite", "-s", help="name or folder; repeat (default: the config's suites)")
     ] = None,
     record: Annotated[bool, typer.Option(help="on advance, make the candidate the recorded champion")] = False,
+    require_champion: Annotated[
+        bool,
+        typer.Option(
+            "--require-champion",
+            help="refuse (exit 2) when no champion is recorded and none is given, instead of letting the first "
+            "candidate advance without a comparison (what CI should do)",
+        ),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the JSON report on stdout")] = False,
     report_md: Annotated[Path | None, typer.Option("--report-md", help="write the Markdown report here")] = None,
     report_json: Annotated[Path | None, typer.Option("--report-json", help="write the JSON report here")] = None,
@@ -57,7 +65,7 @@ def gate(
     is appended to $GITHUB_STEP_SUMMARY when that is set.
     """
     from ..checkpoints import find_checkpoint
-    from ..gate import rounds_exit_code, run_rounds, short_verdict, to_json, to_markdown
+    from ..gate import current_champion, rounds_exit_code, run_rounds, short_verdict, to_json, to_markdown
     from ..runner import Runner
     from ..suites import load_suite
 
@@ -71,6 +79,13 @@ def gate(
     ckpt_dir = cfg.resolve(cfg.run.checkpoints_dir)
     candidates = [find_checkpoint(c, ckpt_dir) for c in candidate]
     champ = find_checkpoint(champion, ckpt_dir) if champion else None
+    if require_champion and champ is None and current_champion(store) is None:
+        raise InputError(
+            f"no champion is recorded in the store {store.display}, so there is nothing to compare with",
+            field="champion",
+            hint="set the checkpoint the community uses today as the first champion: "
+            '`evalharness champion set NAME --reason "..."` (with the same store: --db or EVALHARNESS_DB)',
+        )
     suites = [
         load_suite(s if Path(s).is_dir() else cfg.resolve(cfg.run.suites_dir) / s) for s in (suite or cfg.run.suites)
     ]

@@ -169,8 +169,8 @@ def unstable(
     json_out: JsonOpt = False,
 ) -> None:
     """Items of a run whose judge samples disagreed by 2 points or more (the configured spread)."""
-    from ..judge import records as judge_records
-    from ..store import records
+    from ..store import judging as judge_records
+    from ..store import runs as records
 
     _, store = load(config, db)
     if records.get_run(store, run_id) is None:
@@ -200,7 +200,7 @@ def verdicts(
     json_out: JsonOpt = False,
 ) -> None:
     """Every judge sample behind a run's CAS: grades, rationale, flags."""
-    from ..judge import records as judge_records
+    from ..store import judging as judge_records
 
     _, store = load(config, db)
     frame = judge_records.run_verdicts(store, run_id)

@@ -51,7 +51,7 @@ def add(
         raise InputError(f"unknown role '{role}'", field="--role", hint="use reviewer or admin")
     _, store = load(config, db)
     account = accounts.add_reviewer(store, name, role, _password(password_stdin, name))
-    console.print(f"added {account.role} '{account.name}' to {store.path}")
+    console.print(f"added {account.role} '{account.name}' to {store.display}")
 
 
 @app.command("password")
@@ -129,7 +129,7 @@ def list_(config: ConfigOpt = None, db: DbOpt = None, json_out: JsonOpt = False)
             ]
         )
         return
-    table = Table(title=f"Reviewers in {str(store.path)}")
+    table = Table(title=f"Reviewers in {store.display}")
     for col in ("name", "role", "created", "most wrong passwords from one address", "locked until (some address)"):
         table.add_column(col)
     for a in rows:
@@ -158,7 +158,7 @@ def corrections_list(
     if json_out:
         print_json([r.__dict__ for r in rows])
         return
-    table = Table(title=f"Corrections in {store.path}")
+    table = Table(title=f"Corrections in {store.display}")
     for col in ("id", "item", "author", "written", "status", "by", "narrative"):
         table.add_column(col)
     for c in rows:

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
     from ..runner import RunResult
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="config TOML (default ./evalharness.toml)")]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (overrides the config)")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="the store: a DuckDB file or a postgresql:// URL (overrides EVALHARNESS_DB and the config)"
+    ),
+]
 
 
 def _fmt(value: float | None, status: str, reason: str | None) -> str:
@@ -140,7 +145,7 @@ def run(
                     results.append(runner.run(ckpt, s, rescore=rescore, new=new))
     names = runner.metric_names(suites)
     if json_out:
-        print_json({"db": str(store.path), "runs": [asdict(r) for r in results], "nothing_to_retry": skipped})
+        print_json({"db": store.display, "runs": [asdict(r) for r in results], "nothing_to_retry": skipped})
     else:
         if skipped:
             console.print(f"nothing to retry (no run, or nothing in it failed) for: {', '.join(skipped)}")
@@ -155,7 +160,7 @@ def run(
         if any(m["status"] == "unsupported" for r in results for m in r.metrics.values()):
             console.print("n/a: not measured — the backend gives no log-likelihoods (never reported as a number).")
         _print_judge_notes(store, results)
-        console.print(styled("Results are in ", (str(store.path), "bold"), " (see `evalharness runs list`)."))
+        console.print(styled("Results are in ", (store.display, "bold"), " (see `evalharness runs list`)."))
     incomplete = [r for r in results if r.status != "complete"]
     if incomplete:
         raise IncompleteRunError(
@@ -168,10 +173,10 @@ def run(
 
 def _print_judge_notes(store, results: list[RunResult]) -> None:
     """Items whose judge samples disagreed: the CAS of those is not to be trusted without a person."""
-    from ..store import records
+    from ..store import runs as run_rows
 
     for r in results:
-        row = records.get_run(store, r.run_id)
+        row = run_rows.get_run(store, r.run_id)
         unstable = ((row.summary or {}).get("judge") or {}).get("unstable_items") if row else None
         if unstable:
             console.print(

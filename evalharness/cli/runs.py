@@ -75,7 +75,7 @@ def show(
     row = records.get_run(store, run_id)
     if row is None:
         raise InputError(f"no run '{run_id}'", field="run_id", hint="see `evalharness runs list`")
-    metrics = records.run_metrics(store, run_id)
+    metrics = [m.as_dict() for m in records.run_metrics(store, run_id)]
     if json_out:
         from ..monitor.notices import retirement_notices
 

@@ -33,9 +33,10 @@ from ..errors import InputError
 from ..jsonl import nfc, read_jsonl, write_jsonl
 from ..store import Store
 from ..store import audio as audio_sql
+from ..store import reviews as review_rows
 from ..suites import Item, Suite, SuiteMeta, make_suite, parse_item
 from .audio import file_name
-from .reviews import CORRECTION_COLUMNS, Correction
+from .reviews import Correction
 
 FORMATS: tuple[str, ...] = ("triplets", "openai-chat", "preference")
 CORRECTION_TAG = "reviewer-correction"
@@ -43,17 +44,10 @@ CORRECTION_TAG = "reviewer-correction"
 
 def accepted_items(store: Store) -> list[tuple[Correction, Item]]:
     """Accepted corrections with the suite item each one corrects (for its direction, tags, system prompt)."""
-    rows = store.query(
-        f"SELECT {', '.join('c.' + c.strip() for c in CORRECTION_COLUMNS.split(','))}, si.direction, si.tags, "
-        "si.system FROM corrections c LEFT JOIN suite_items si ON si.suite_hash = c.suite_hash "
-        "AND si.item_id = c.item_id WHERE c.status = 'accepted' ORDER BY c.created_at, c.correction_id"
-    )
-    out = []
-    for row in rows:
-        correction = Correction(*row[:13])
-        direction, tags, system = row[13], row[14], row[15]
-        out.append((correction, correction_item(correction, direction=direction, tags=tags, system=system)))
-    return out
+    return [
+        (correction, correction_item(correction, direction=direction, tags=tags, system=system))
+        for correction, direction, tags, system in review_rows.accepted_with_items(store)
+    ]
 
 
 def correction_item(c: Correction, *, direction: str | None, tags: Iterable[str] | None, system: str | None) -> Item:

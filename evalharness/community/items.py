@@ -8,7 +8,9 @@ from typing import Any
 import pandas as pd
 
 from ..store import Store
-from .judge import judged_runs, rationale_rows
+from ..store import items as item_reads
+from ..store import suites as suite_rows
+from ..store.judging import judged_runs, rationale_rows
 from .letters import matches
 
 
@@ -51,9 +53,7 @@ def find_items(
 ) -> list[tuple[str, str]]:
     """(item_id, prompt) of a suite, optionally those whose id, prompt or reference contain `search` — ignoring
     case and diacritics as the language card folds them ("taki" finds "ṯakî"; see `letters.search_key`)."""
-    rows = store.query(
-        "SELECT item_id, prompt, reference FROM suite_items WHERE suite_hash = ? ORDER BY position", [suite_hash]
-    )
+    rows = suite_rows.item_texts(store, suite_hash)
     if not search.strip():
         return [(i, p) for i, p, _ in rows[:limit]]
     return [(i, p) for i, p, r in rows if matches(search, i, p, r, code=language)][:limit]
@@ -61,38 +61,14 @@ def find_items(
 
 def item_detail(store: Store, suite_hash: str, item_id: str) -> ItemDetail | None:
     """Everything about one item on one suite version; the newest run of each checkpoint gives its answer."""
-    with store.connect() as con:
-        row = con.execute(
-            "SELECT si.suite_hash, s.name, s.version, s.kind, si.item_id, si.prompt, si.reference, si.system, "
-            "si.direction, si.tags, si.disallowed, si.narrative FROM suite_items si JOIN suites s USING (suite_hash) "
-            "WHERE si.suite_hash = ? AND si.item_id = ?",
-            [suite_hash, item_id],
-        ).fetchone()
-        if row is None:
-            return None
-        item = ItemText(*row[:9], tuple(row[9] or ()), row[10], row[11])  # type: ignore[call-arg]  # the SELECT
-        answers = [
-            Answer(*r)
-            for r in con.execute(
-                "WITH newest AS (SELECT run_id, checkpoint_name, started_at, row_number() OVER (PARTITION BY "
-                "checkpoint_identity ORDER BY started_at DESC) AS rn FROM runs WHERE suite_hash = ?) "
-                "SELECT n.run_id, n.checkpoint_name, n.started_at, "
-                "CASE WHEN ri.run_id IS NULL THEN 'not generated' WHEN ri.status = 'ok' AND g.text IS NULL "
-                "THEN 'failed' ELSE ri.status END, g.text, "
-                "CASE WHEN ri.status = 'ok' AND g.text IS NULL THEN 'cached generation missing' ELSE ri.error END "
-                "FROM newest n LEFT JOIN run_items ri ON ri.run_id = n.run_id AND ri.item_id = ? "
-                "LEFT JOIN generations g ON g.cache_key = ri.cache_key WHERE n.rn = 1 ORDER BY n.started_at",
-                [suite_hash, item_id],
-            ).fetchall()
-        ]
-        run_ids = [a.run_id for a in answers]
-        scores = con.execute(
-            "SELECT s.run_id, r.checkpoint_name AS checkpoint, s.metric, s.status, s.score, s.reason "
-            "FROM item_scores s JOIN runs r USING (run_id) WHERE s.item_id = ? AND s.run_id IN "
-            "(SELECT unnest(?::VARCHAR[])) ORDER BY r.started_at, s.metric",
-            [item_id, run_ids],
-        ).df()
-        judge = tuple(rationale_rows(con, item_id, run_ids)) if judged_runs(con, run_ids) else None
+    text = item_reads.item_text(store, suite_hash, item_id)
+    if text is None:
+        return None
+    item = ItemText(*text[:9], tuple(text[9] or ()), text[10], text[11])  # type: ignore[call-arg]  # the SELECT
+    answers = [Answer(*r) for r in item_reads.newest_answers(store, suite_hash, item_id)]
+    run_ids = [a.run_id for a in answers]
+    scores = item_reads.item_scores(store, item_id, run_ids)
+    judge = tuple(rationale_rows(store, item_id, run_ids)) if judged_runs(store, run_ids) else None
     return ItemDetail(item=item, answers=tuple(answers), scores=scores, judge=judge)
 
 

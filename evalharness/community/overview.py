@@ -5,32 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import governance
-from ..store import Store
+from ..store import Store, scores
+from ..store import gate as gate_rows
+from ..store.gate import ChampionRow
 from ..store.governance import suite_rows
 from ..suites import ALL_USES
 
-
-@dataclass(frozen=True)
-class Champion:
-    checkpoint_name: str
-    checkpoint_identity: str
-    set_at: datetime
-    set_by: str
-    reason: str
-    decision_id: str | None
+#: The store's own champion row (checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id).
+Champion = ChampionRow
 
 
 @dataclass(frozen=True)
 class Decision:
+    """A gate decision as the Overview shows it: the store's row, plus its reasons in plain words."""
+
     decision_id: str
-    created_at: datetime
+    created_at: Any
     candidate: str
     champion: str | None
     decision: str
@@ -58,42 +54,28 @@ class SuiteSummary:
 
 def current_champion(store: Store) -> Champion | None:
     """The newest row of the champion history; None before the gate has ever chosen one."""
-    rows = store.query(
-        "SELECT checkpoint_name, checkpoint_identity, set_at, set_by, reason, decision_id "
-        "FROM champions ORDER BY seq DESC LIMIT 1"
-    )
-    return Champion(*rows[0]) if rows else None
-
-
-def _reasons(text: str) -> tuple[str, ...]:
-    """reasons_json is a list of sentences; a gate that wrote objects gets their 'message'/'text' shown."""
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return (str(text),)
-    if isinstance(value, str):
-        return (value,)
-    out = []
-    for reason in value if isinstance(value, list) else [value]:
-        if isinstance(reason, dict):
-            out.append(str(reason.get("message") or reason.get("text") or reason.get("reason") or json.dumps(reason)))
-        else:
-            out.append(str(reason))
-    return tuple(out)
+    return gate_rows.current_champion(store)
 
 
 def recent_decisions(store: Store, limit: int = 10) -> list[Decision]:
     from .plain import decision_reasons
 
-    rows = store.query(
-        "SELECT decision_id, created_at, candidate, champion, decision, reasons_json, recorded, stats_json "
-        "FROM decisions ORDER BY created_at DESC LIMIT ?",
-        [limit],
-    )
     out = []
-    for d, at, cand, champ, dec, reasons, rec, stats in rows:
-        said = _reasons(reasons)
-        out.append(Decision(d, at, cand, champ, dec, said, bool(rec), tuple(decision_reasons(stats, said))))
+    for row in gate_rows.list_decisions(store, limit):
+        stats = json.dumps(row.stats) if row.stats else None
+        plain = tuple(decision_reasons(stats, row.reasons))
+        out.append(
+            Decision(
+                row.decision_id,
+                row.created_at,
+                row.candidate,
+                row.champion,
+                row.decision,
+                row.reasons,
+                bool(row.recorded),
+                plain,
+            )
+        )
     return out
 
 
@@ -103,14 +85,7 @@ def metric_trends(store: Store) -> pd.DataFrame:
     Unmeasured metrics keep their status and reason with a NULL score, so a chart can leave a gap
     instead of drawing a zero.
     """
-    return store.frame(
-        "WITH first AS (SELECT checkpoint_name, min(started_at) AS first_run FROM runs GROUP BY checkpoint_name) "
-        "SELECT r.run_id, r.checkpoint_name AS checkpoint, r.suite_name AS suite, r.suite_version, "
-        "r.suite_name || ' ' || r.suite_version AS suite_label, r.status AS run_status, r.started_at, "
-        "f.first_run, m.metric, m.corpus_score AS score, m.status, m.reason, m.higher_is_better, m.n_scored, "
-        "m.n_unscored FROM runs r JOIN run_metrics m USING (run_id) JOIN first f USING (checkpoint_name) "
-        "ORDER BY f.first_run, r.checkpoint_name, r.suite_name, r.started_at, m.metric"
-    )
+    return scores.metric_trends(store)
 
 
 def score_text(score: float | None, status: str) -> str:

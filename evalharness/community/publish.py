@@ -20,8 +20,9 @@ from .. import governance
 from ..errors import InputError
 from ..store import Store
 from ..store import governance as gov_sql
+from ..store import reviews as review_rows
 from ..store.governance import suite_rows
-from ..store.records import record_suite
+from ..store.suites import record_suite
 from ..suites import Governance, Provenance, Suite, SuiteMeta, load_suite, make_suite, save_suite
 from .exports import accepted_items
 from .reviews import Correction
@@ -171,7 +172,7 @@ def publish_corrections(
             field="kind",
             hint="publish to another folder",
         )
-    all_ids = {r[0] for r in store.query("SELECT correction_id FROM corrections")}
+    all_ids = review_rows.correction_ids(store)
     kept = [i for i in (previous.items if previous else ()) if i.id not in all_ids]
     new_items = kept + [item for _, item in pairs]
     before = {i.id for i in previous.items} if previous else set()
@@ -200,7 +201,7 @@ def publish_corrections(
         raise InputError(
             f"version {new_version} is already published in {out_dir}", field="version", hint="give a new version"
         )
-    published_at = store.query("SELECT current_timestamp::TIMESTAMP")[0][0]
+    published_at = review_rows.now(store)
     reviewers, notes = _credits(corrections, published_by, published_at)
     meta = SuiteMeta(
         name=name,

@@ -10,16 +10,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 
 from ..errors import InputError
 from ..jsonl import nfc
-from ..store import Store
+from ..store import Store, scores
 from ..store import audio as audio_sql
+from ..store import reviews as rows
 from ..store import voices as voices_sql
-from ..store.accounts import writer
+from ..store.reviews import AccountMissing, CorrectionRow
 from ..store.voices import QueueCounts, QueueRow
 from .accounts import PermissionDenied
 from .audio import AudioClip
@@ -47,40 +47,14 @@ class SavedReview:
     saved_at: datetime
 
 
-@dataclass(frozen=True)
-class Correction:
-    correction_id: str
-    run_id: str | None
-    suite_hash: str | None
-    item_id: str
-    prompt: str
-    disallowed: str
-    narrative: str
-    author: str
-    created_at: datetime
-    status: str
-    reviewed_by: str | None
-    reviewed_at: datetime | None
-    note: str | None
-
-
-CORRECTION_COLUMNS = (
-    "correction_id, run_id, suite_hash, item_id, prompt, disallowed, narrative, author, "
-    "created_at, status, reviewed_by, reviewed_at, note"
-)
+#: One row type per table: a correction is the `corrections` row as the store returns it.
+Correction = CorrectionRow
 
 
 def target(store: Store, run_id: str, item_id: str) -> ReviewTarget | None:
     """The answer to review; None when the run has no answer for the item (nothing to rate)."""
-    rows = store.query(
-        "SELECT r.run_id, r.suite_hash, ri.item_id, r.checkpoint_name, si.prompt, g.text FROM runs r "
-        "JOIN run_items ri ON ri.run_id = r.run_id AND ri.item_id = ? "
-        "JOIN generations g ON g.cache_key = ri.cache_key "
-        "JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = ri.item_id "
-        "WHERE r.run_id = ? AND ri.status = 'ok'",
-        [item_id, run_id],
-    )
-    return ReviewTarget(*rows[0]) if rows else None
+    found = rows.review_target(store, run_id, item_id)
+    return ReviewTarget(*found) if found else None
 
 
 def save_review(
@@ -121,68 +95,68 @@ def save_review(
         raise InputError("nothing to save: mark the answer, rate it, write a correction or record one")
     rating_id = ("rat-" + uuid.uuid4().hex[:16]) if rated else None
     correction_id = ("cor-" + uuid.uuid4().hex[:16]) if (narrative or audio is not None) else None
-    with store.transaction() as con:
-        _check_account(con, reviewer, session_version=session_version)
-        if rating_id:
-            con.execute(
-                "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
-                "verdict, cas_rating, rater, source, note) VALUES (?,?,?,?,?,?,?,?,?, 'dashboard', ?)",
-                [
-                    rating_id,
-                    tgt.run_id,
-                    tgt.suite_hash,
-                    tgt.item_id,
-                    tgt.checkpoint_name,
-                    tgt.answer,
-                    verdict,
-                    cas_rating,
-                    reviewer,
-                    note,
-                ],
-            )
-            voices_sql.insert_criteria(con, rating_id, grades)
-        if correction_id:
-            con.execute(
-                "INSERT INTO corrections (correction_id, run_id, suite_hash, item_id, prompt, disallowed, "
-                "narrative, author) VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    correction_id,
-                    tgt.run_id,
-                    tgt.suite_hash,
-                    tgt.item_id,
-                    tgt.prompt,
-                    tgt.answer,
-                    narrative or "",
-                    reviewer,
-                ],
-            )
-            if audio is not None:
-                audio_sql.insert(
-                    con,
-                    correction_id=correction_id,
-                    audio_sha256=audio.sha256,
-                    mime=audio.mime,
-                    data=audio.data,
-                    seconds=audio.seconds,
-                    recorded_by=reviewer,
-                    item_id=tgt.item_id,
-                )
-        now = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()
-        assert now is not None
-        saved_at = now[0]
+    rating = (
+        {
+            "rating_id": rating_id,
+            "run_id": tgt.run_id,
+            "suite_hash": tgt.suite_hash,
+            "item_id": tgt.item_id,
+            "checkpoint_name": tgt.checkpoint_name,
+            "candidate_text": tgt.answer,
+            "verdict": verdict,
+            "cas_rating": cas_rating,
+            "note": note,
+        }
+        if rating_id
+        else None
+    )
+    correction = (
+        {
+            "correction_id": correction_id,
+            "run_id": tgt.run_id,
+            "suite_hash": tgt.suite_hash,
+            "item_id": tgt.item_id,
+            "prompt": tgt.prompt,
+            "disallowed": tgt.answer,
+            "narrative": narrative or "",
+        }
+        if correction_id
+        else None
+    )
+    recording = (
+        {
+            "audio_sha256": audio.sha256,
+            "mime": audio.mime,
+            "data": audio.data,
+            "seconds": audio.seconds,
+            "item_id": tgt.item_id,
+        }
+        if audio is not None
+        else None
+    )
+    try:
+        saved_at = rows.save_review(
+            store,
+            reviewer,
+            rating=rating,
+            correction=correction,
+            criteria=grades,
+            recording=recording,
+            session_version=session_version,
+        )
+    except AccountMissing as exc:
+        raise _denied(exc) from None
     return SavedReview(rating_id, correction_id, saved_at)
 
 
-def _check_account(con: Any, name: str, role: str = "reviewer", *, session_version: int | None = None) -> None:
-    """Inside the write's transaction: the account exists, has the role, and (for a dashboard session) has not
-    changed since the session began — a reset password, a new role or a removal ends the session's writes."""
-    row = writer(con, name)
-    if row is None:
-        raise PermissionDenied(f"no reviewer account named '{name}'; sign in again")
-    if session_version is not None and row[1] != session_version:
-        raise PermissionDenied(f"the account '{name}' changed since you signed in (password or role); sign in again")
-    if role == "admin" and row[0] != "admin":
-        raise PermissionDenied(f"'{name}' is a reviewer; only an admin can do this")
+def _denied(exc: AccountMissing) -> PermissionDenied:
+    if exc.found_role is None:
+        return PermissionDenied(f"no reviewer account named '{exc.name}'; sign in again")
+    if exc.changed:
+        return PermissionDenied(
+            f"the account '{exc.name}' changed since you signed in (password or role); sign in again"
+        )
+    return PermissionDenied(f"'{exc.name}' is a reviewer; only an admin can do this")
 
 
 def review_queue(
@@ -208,7 +182,7 @@ def review_queue(
 
 def queue_metric(store: Store, run_id: str, preferred: str) -> str | None:
     """The metric that orders the queue: the preferred one if this run scored it, else a close substitute."""
-    scored = {m for (m,) in store.query("SELECT metric FROM run_metrics WHERE run_id = ? AND n_scored > 0", [run_id])}
+    scored = scores.scored_metrics(store, run_id)
     for metric in (preferred, "chrf++", "chrf", "edit_similarity", "word_accuracy"):
         if metric in scored:
             return metric
@@ -223,24 +197,19 @@ def queue_counts(store: Store, run_id: str, reviewer: str, *, voices: int = 2) -
 
 def reviewable_runs(store: Store) -> pd.DataFrame:
     """Runs with at least one answer, newest first, labelled for a reviewer to choose from."""
-    frame = store.frame(
-        "SELECT r.run_id, r.checkpoint_name, r.suite_name, r.suite_version, r.suite_hash, r.started_at FROM runs r "
-        "WHERE EXISTS (SELECT 1 FROM run_items ri WHERE ri.run_id = r.run_id AND ri.status = 'ok') "
-        "ORDER BY r.started_at DESC"
-    )
-    columns = (frame["checkpoint_name"], frame["suite_name"], frame["suite_version"], frame["started_at"])
-    return frame.assign(label=[f"{c} — {s} {v} ({t:%Y-%m-%d %H:%M})" for c, s, v, t in zip(*columns)])
+    frame = rows.reviewable_runs(store)
+    frame["label"] = [
+        f"{c} — {s} {v} ({t:%Y-%m-%d %H:%M})"
+        for c, s, v, t in zip(
+            frame["checkpoint_name"], frame["suite_name"], frame["suite_version"], frame["started_at"]
+        )
+    ]
+    return frame
 
 
 def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str) -> pd.DataFrame:
     """What this reviewer already said about this answer (shown so they do not repeat themselves)."""
-    return store.frame(
-        "SELECT 'rating' AS kind, created_at, verdict, cas_rating, NULL AS narrative, NULL AS status FROM ratings "
-        "WHERE rater = ? AND run_id = ? AND item_id = ? UNION ALL "
-        "SELECT 'correction', created_at, NULL, NULL, narrative, status FROM corrections "
-        "WHERE author = ? AND run_id = ? AND item_id = ? ORDER BY created_at",
-        [reviewer, run_id, item_id, reviewer, run_id, item_id],
-    )
+    return rows.my_reviews(store, reviewer, run_id, item_id)
 
 
 # -- corrections (admin) ---------------------------------------------------------------------------
@@ -249,18 +218,11 @@ def my_reviews(store: Store, reviewer: str, run_id: str, item_id: str) -> pd.Dat
 def list_corrections(store: Store, status: str | None = None, limit: int = 1000) -> list[Correction]:
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown status '{status}'", field="status", hint=f"use one of {', '.join(STATUSES)}")
-    where = "WHERE status = ?" if status else ""
-    params: list[Any] = ([status] if status else []) + [limit]
-    return [
-        Correction(*r)
-        for r in store.query(
-            f"SELECT {CORRECTION_COLUMNS} FROM corrections {where} ORDER BY created_at, correction_id LIMIT ?", params
-        )
-    ]
+    return rows.list_corrections(store, status, limit)
 
 
 def correction_counts(store: Store) -> dict[str, int]:
-    counts = dict(store.query("SELECT status, count(*) FROM corrections GROUP BY status"))
+    counts = rows.correction_counts(store)
     return {s: int(counts.get(s, 0)) for s in STATUSES}
 
 
@@ -276,29 +238,22 @@ def review_correction(
     """An admin accepts or rejects a correction (or returns it to pending). Who and when are recorded."""
     if status not in STATUSES:
         raise InputError(f"unknown status '{status}'", field="status", hint=f"use one of {', '.join(STATUSES)}")
-    with store.transaction() as con:
-        _check_account(con, admin, role="admin", session_version=session_version)
-        text = audio_sql.narrative(con, correction_id)
-        if text is None:
-            raise InputError(f"no correction '{correction_id}'", field="correction_id")
-        if status == "accepted" and not text.strip():
+    if status == "accepted":
+        text = audio_sql.narrative_of(store, correction_id)
+        if text is not None and not text.strip():
             raise InputError(
                 "a spoken correction is accepted once its words are written down",
                 field="narrative",
                 hint="write what the recording says in the transcript box first",
             )
-        if status == "pending":
-            con.execute(
-                "UPDATE corrections SET status = 'pending', reviewed_by = NULL, reviewed_at = NULL, "
-                "note = ? WHERE correction_id = ?",
-                [note or None, correction_id],
-            )
-        else:
-            con.execute(
-                "UPDATE corrections SET status = ?, reviewed_by = ?, reviewed_at = current_timestamp, "
-                "note = ? WHERE correction_id = ?",
-                [status, admin, note or None, correction_id],
-            )
+    try:
+        found = rows.set_correction_status(
+            store, admin, correction_id, status, note or None, session_version=session_version
+        )
+    except AccountMissing as exc:
+        raise _denied(exc) from None
+    if not found:
+        raise InputError(f"no correction '{correction_id}'", field="correction_id")
 
 
 def transcribe(store: Store, admin: str, correction_id: str, text: str, *, session_version: int | None = None) -> None:
@@ -307,10 +262,12 @@ def transcribe(store: Store, admin: str, correction_id: str, text: str, *, sessi
     words = nfc(text).strip()
     if not words:
         raise InputError("the transcript is empty", field="narrative", hint="write what the recording says")
-    with store.transaction() as con:
-        _check_account(con, admin, role="admin", session_version=session_version)
-        if not audio_sql.transcribe(con, correction_id, words, admin):
-            raise InputError(f"no correction '{correction_id}'", field="correction_id")
+    try:
+        found = audio_sql.transcribe_checked(store, correction_id, words, admin, session_version=session_version)
+    except AccountMissing as exc:
+        raise _denied(exc) from None
+    if not found:
+        raise InputError(f"no correction '{correction_id}'", field="correction_id")
 
 
 __all__ = [

@@ -271,7 +271,8 @@ def settle(
     session_version: int | None = None,
 ) -> str:
     """An admin's rating of an answer reviewers disagreed on; calibration uses it instead of the voices."""
-    from .reviews import _check_account
+    from ..store.reviews import AccountMissing
+    from .reviews import _denied
 
     if verdict is not None and verdict not in VERDICTS:
         raise InputError(f"verdict must be one of {VERDICTS}", field="verdict")
@@ -280,10 +281,11 @@ def settle(
     if verdict is None and cas_rating is None:
         raise InputError("nothing to settle: choose right or wrong, or an authenticity grade")
     settlement_id = "set-" + uuid.uuid4().hex[:16]
-    with store.transaction() as con:
-        _check_account(con, admin, role="admin", session_version=session_version)
-        sql.insert_settlement(
-            con,
+    try:
+        sql.settle(
+            store,
+            admin,
+            session_version=session_version,
             settlement_id=settlement_id,
             suite_hash=disagreement.suite_hash,
             item_id=disagreement.item_id,
@@ -292,8 +294,9 @@ def settle(
             verdict=verdict,
             cas_rating=cas_rating,
             note=nfc(note).strip() or None if note else None,
-            settled_by=admin,
         )
+    except AccountMissing as exc:
+        raise _denied(exc) from None
     return settlement_id
 
 

@@ -4,10 +4,10 @@
 its two halves (statistics, then policy); `records` holds the decisions and champion history SQL.
 """
 
+from ..store.gate import champion_history, current_champion, list_decisions, set_champion
 from .compare import Comparison, compare_runs
 from .decide import Decision, decide
 from .pipeline import rounds_exit_code, run_gate, run_rounds
-from .records import champion_history, current_champion, list_decisions, set_champion
 from .report import GateResult, short_verdict, to_json, to_markdown
 
 __all__ = [

@@ -19,8 +19,10 @@ from ..config import GateConfig
 from ..errors import ConfigError, InputError
 from ..jsonl import nfc
 from ..metrics import Metric, build_metric
-from ..store import Store, records
-from ..store.records import RunRow
+from ..store import Store
+from ..store import runs as run_rows
+from ..store import scores as score_rows
+from ..store.runs import RunRow
 from .pairing import DropSummary, MetricRows, SuiteItems, drops, load_metric_rows, load_suite_items
 from .relapse import RelapseCheck, check_relapses
 from .stats import PairedEstimate, draw_counts, holm, holm_adjust, paired_bootstrap, sacrebleu_p_value
@@ -99,7 +101,7 @@ class Comparison:
 def _runs(store: Store, run_ids: Sequence[str], side: str) -> list[RunRow]:
     rows = []
     for run_id in run_ids:
-        row = records.get_run(store, run_id)
+        row = run_rows.get_run(store, run_id)
         if row is None:
             raise InputError(f"no {side} run '{run_id}'", field=f"{side}_run", hint="see `evalharness runs list`")
         rows.append(row)
@@ -136,8 +138,8 @@ def _metric_info(store: Store, run_ids: Sequence[str]) -> dict[str, dict[str, di
     """metric → run_id → run_metrics row."""
     info: dict[str, dict[str, dict]] = {}
     for run_id in run_ids:
-        for row in records.run_metrics(store, run_id):
-            info.setdefault(row["metric"], {})[run_id] = row
+        for row in score_rows.run_metrics(store, run_id):
+            info.setdefault(row.metric, {})[run_id] = row.as_dict()
     return info
 
 
@@ -292,7 +294,7 @@ def _texts(
             side.append(
                 {
                     item: (text if status == "ok" else None)
-                    for item, (status, text, _) in records.run_items(store, run.run_id).items()
+                    for item, (status, text, _) in run_rows.run_items(store, run.run_id).items()
                 }
             )
         out.append((side[0], side[1]))

@@ -11,10 +11,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..store import Store
+from ..store import scores as score_rows
+from ..store import suites as suite_rows
 
 
 @dataclass(frozen=True)
@@ -61,63 +62,54 @@ class DropSummary:
 
 
 def load_suite_items(store: Store, suite_hash: str) -> SuiteItems:
-    meta = store.query("SELECT name, version, kind FROM suites WHERE suite_hash = ?", [suite_hash])
-    if not meta:
+    meta = suite_rows.get_suite(store, suite_hash)
+    if meta is None:
         raise InputError(
             f"suite version {suite_hash[:12]} is not in the store",
-            hint="runs record their suite; was the store file replaced?",
+            hint="runs record their suite; was the store replaced?",
         )
-    rows = store.query(
-        "SELECT item_id, reference, disallowed, narrative FROM suite_items WHERE suite_hash = ? ORDER BY position",
-        [suite_hash],
-    )
-    name, version, kind = meta[0]
+    items = suite_rows.suite_items(store, suite_hash)
     return SuiteItems(
         suite_hash=suite_hash,
-        name=name,
-        version=version,
-        kind=kind,
-        item_ids=tuple(r[0] for r in rows),
-        references=tuple(r[1] for r in rows),
-        disallowed=tuple(r[2] for r in rows),
-        narrative=tuple(r[3] for r in rows),
+        name=meta.name,
+        version=meta.version,
+        kind=meta.kind,
+        item_ids=tuple(i.item_id for i in items),
+        references=tuple(i.reference for i in items),
+        disallowed=tuple(i.disallowed for i in items),
+        narrative=tuple(i.narrative for i in items),
     )
 
 
 def load_metric_rows(
     store: Store, run_id: str, suite: SuiteItems, stat_counts: dict[str, int]
 ) -> dict[str, MetricRows]:
-    """Every metric's item rows of a run, as arrays (one query, Arrow, no per-row Python for the stats).
+    """Every metric's item rows of a run, as arrays aligned to the suite's positions (one query).
 
     `stat_counts` is metric → number of statistics per item (from `run_metrics.stat_names`).
     """
-    sql = (
-        "SELECT si.position, s.metric, s.status, s.reason, s.stats FROM item_scores s "
-        "JOIN runs r USING (run_id) JOIN suite_items si ON si.suite_hash = r.suite_hash AND si.item_id = s.item_id "
-        "WHERE s.run_id = ? ORDER BY s.metric, si.position"
-    )
-    with store.connect() as con:
-        table = con.sql(sql, params=[run_id]).to_arrow_table()
+    by_metric: dict[str, list[tuple]] = {}
+    for row in score_rows.item_score_rows(store, run_id):
+        by_metric.setdefault(row[1], []).append((row[0], row[2], row[3], row[4]))
     n = len(suite.item_ids)
     out: dict[str, MetricRows] = {}
-    metric_col = table.column("metric")
     for metric, k in stat_counts.items():
-        part = table.filter(pc.equal(metric_col, metric))
+        part = by_metric.get(metric, [])
         status = np.full(n, "missing", dtype=object)
         reason = np.full(n, "no score row stored for this item", dtype=object)
         stats = np.zeros((n, k))
-        positions = part.column("position").to_numpy()
-        status[positions] = np.asarray(part.column("status").to_pylist(), dtype=object)
-        reason[positions] = np.asarray(part.column("reason").to_pylist(), dtype=object)
-        stats_col = part.column("stats").combine_chunks()
-        has_stats = ~stats_col.is_null().to_numpy(zero_copy_only=False)
-        values = pc.list_flatten(stats_col).to_numpy(zero_copy_only=False)
-        if values.size != has_stats.sum() * k:
+        positions = np.fromiter((p for p, _, _, _ in part), dtype=np.int64, count=len(part))
+        status[positions] = np.asarray([s for _, s, _, _ in part], dtype=object)
+        reason[positions] = np.asarray([r for _, _, r, _ in part], dtype=object)
+        has_stats = np.fromiter((v is not None for _, _, _, v in part), dtype=bool, count=len(part))
+        values = [v for _, _, _, v in part if v is not None]
+        if any(len(v) != k for v in values):
             raise InputError(
                 f"run {run_id}: stored statistics of '{metric}' do not have {k} values per item",
                 hint="re-score the run with `evalharness run --rescore`",
             )
-        stats[positions[has_stats]] = values.reshape(-1, k)
+        if values:
+            stats[positions[has_stats]] = np.asarray(values, dtype=float).reshape(-1, k)
         # A row marked scored without statistics cannot be used: treat it as failed, with that reason.
         broken = positions[~has_stats & (status[positions] == "scored")]
         status[broken] = "failed"

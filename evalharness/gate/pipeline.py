@@ -17,8 +17,10 @@ from ..checkpoints import Checkpoint, find_checkpoint
 from ..config import Config
 from ..errors import EvalHarnessError, InputError
 from ..store import Store
+from ..store import gate as gate_records
+from ..store import runs as run_records
+from ..store.gate import ChampionRow
 from ..suites import Suite
-from . import records as gate_records
 from .compare import compare_runs
 from .decide import Decision, decide, num
 from .policy import check_policy
@@ -39,22 +41,17 @@ def _stored_runs(store: Store, identity: str, suites: Sequence[Suite]) -> list[s
     """The newest complete run of a checkpoint identity on each suite version, or None if one is missing."""
     run_ids = []
     for suite in suites:
-        rows = store.query(
-            "SELECT run_id FROM runs WHERE checkpoint_identity = ? AND suite_hash = ? AND status = "
-            "'complete' ORDER BY started_at DESC LIMIT 1",
-            [identity, suite.content_hash],
-        )
-        if not rows:
+        run_id = run_records.newest_complete_run(store, identity, suite.content_hash)
+        if run_id is None:
             return None
-        run_ids.append(rows[0][0])
+        run_ids.append(run_id)
     return run_ids
 
 
 def _recorded_champion(
-    config: Config, store: Store, suites: Sequence[Suite]
+    config: Config, store: Store, suites: Sequence[Suite], champion: ChampionRow | None
 ) -> tuple[Side, Checkpoint | None, list[str] | None] | None:
-    """The recorded champion as (side, manifest to run, or stored run ids to reuse)."""
-    champion = gate_records.current_champion(store)
+    """The recorded champion (as read once, when the gate began) as (side, manifest to run, or stored runs)."""
     if champion is None:
         return None
     side = Side(champion.checkpoint_name, champion.checkpoint_identity)
@@ -160,7 +157,7 @@ def run_gate(
     if champion is not None:
         champion_side, champion_runs = Side(champion.name, champion.identity), None
     else:
-        found = _recorded_champion(config, store, suites)
+        found = _recorded_champion(config, store, suites, recorded)
         champion_side, manifest, champion_runs = found if found is not None else (None, None, None)
     _check_allowed([candidate] + ([manifest] if manifest is not None else []), suites)
     if manifest is not None:
@@ -214,7 +211,7 @@ def run_gate(
             "champion_reason": _champion_reason(decision, champion_side),
         },
         move_champion=move,
-        expected_champion=recorded.checkpoint_identity if recorded else None,
+        expected_seq=recorded.seq if recorded else None,
         set_by=f"evalharness gate --record ({_user()})",
         starting_champion=starting,
     )

@@ -33,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..store import Store
+from ..store import Store, judging
+from ..store import runs as run_records
 from .engine import candidate_sha256
 from .ratings import HumanRating
 
@@ -240,15 +241,8 @@ def spearman_batch(human: np.ndarray, judge: np.ndarray, weights: np.ndarray) ->
 
 def judge_grades(store: Store) -> dict[tuple[str, str], dict[tuple[str, str, str | None], tuple[float, int]]]:
     """(judge identity, rubric hash) → (item id, answer sha256, suite hash) → (mean overall, n samples)."""
-    rows = store.query(
-        "WITH keys AS (SELECT DISTINCT ri.item_id, r.suite_hash, ri.cache_key FROM ("
-        "  SELECT run_id, item_id, unnest(cache_keys) AS cache_key FROM judge_run_items WHERE status = 'scored'"
-        ") ri JOIN runs r USING (run_id)) "
-        "SELECT j.judge_identity, j.rubric_hash, k.item_id, j.candidate_sha256, k.suite_hash, avg(j.overall), "
-        "count(*) FROM keys k JOIN judge_calls j USING (cache_key) WHERE j.status = 'ok' GROUP BY ALL"
-    )
     out: dict[tuple[str, str], dict[tuple[str, str, str | None], tuple[float, int]]] = defaultdict(dict)
-    for identity, rubric_hash, item_id, sha, suite_hash, mean, n in rows:
+    for identity, rubric_hash, item_id, sha, suite_hash, mean, n in judging.judge_grades(store):
         out[(identity, rubric_hash)][(item_id, sha, suite_hash)] = (float(mean), int(n))
     return out
 
@@ -278,15 +272,10 @@ def calibrate(
     Ratings of one answer by several people become one grade (`consensus`); `settled` (default: the store's
     settlements) gives the grade of answers an admin settled."""
     grades_all = judge_grades(store)
-    meta = {
-        (i, r): (p, m)
-        for i, r, p, m in store.query(
-            "SELECT DISTINCT judge_identity, rubric_hash, judge_provider, judge_model FROM judge_calls"
-        )
-    }
-    rubrics = {h: (n, v) for h, n, v in store.query("SELECT rubric_hash, name, version FROM judge_rubrics")}
+    meta = judging.judge_models(store)
+    rubrics = judging.rubric_names(store)
     # a rating that names its run but not its suite belongs to that run's suite
-    run_suites = dict(store.query("SELECT run_id, suite_hash FROM runs"))
+    run_suites = run_records.run_suite_hashes(store)
     ratings = [
         r if r.suite_hash or not r.run_id or r.run_id not in run_suites else replace(r, suite_hash=run_suites[r.run_id])
         for r in ratings

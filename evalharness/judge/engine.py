@@ -30,8 +30,8 @@ from ..providers.keys import Secret, resolve_api_key, scrub
 from ..providers.session import ProviderSession, run_all
 from ..providers.settings import ProviderSettings, provider_settings
 from ..store import Store
+from ..store import judging as records
 from ..suites import Item, Suite
-from . import records
 from .clients import JudgeClient, make_judge_client
 from .prompt import PROMPT_VERSION, build_prompt
 from .rubric import Rubric
@@ -190,7 +190,7 @@ class Judge:
             for sample, key in enumerate(keys):
                 if key not in cached and key not in tasks:
                     tasks[key] = _Task(item, candidate, sample, key)
-        results: dict[str, records.CallRow] = {}
+        results: dict[str, records.JudgeCallRow] = {}
         if tasks and send:
             if self.config.is_external:
                 require(suite, "external_judging", purpose=f"sending answers to the {self.label} judge")
@@ -213,7 +213,7 @@ class Judge:
         )
 
     # -- sending -----------------------------------------------------------------------------------
-    def _send(self, tasks: list[_Task], *, suite: Suite, run_id: str | None) -> dict[str, records.CallRow]:
+    def _send(self, tasks: list[_Task], *, suite: Suite, run_id: str | None) -> dict[str, records.JudgeCallRow]:
         context = AuditContext(
             provider=self.config.provider,
             model=str(self.config.model),
@@ -222,12 +222,12 @@ class Judge:
             suite_hash=suite.content_hash,
         )
         workers = self.config.concurrency or self.settings.concurrency or self.default_concurrency
-        results: dict[str, records.CallRow] = {}
+        results: dict[str, records.JudgeCallRow] = {}
         loop = LoopThread(name="evalharness-judge-loop")
         try:
             with AuditLog(self.store) as audit:
 
-                async def producer(emit: Callable[[records.CallRow], None]) -> None:
+                async def producer(emit: Callable[[records.JudgeCallRow], None]) -> None:
                     client = self.client_factory(self.config, self.api_key, timeout_s=self.settings.timeout_s)
                     try:
                         session = ProviderSession(self.settings, context, audit=audit, concurrency=workers)
@@ -241,7 +241,7 @@ class Judge:
                         await client.aclose()
 
                 # verdicts are cached as they arrive, so a crash loses little and a re-run sends only what is missing
-                writer: BatchWriter[records.CallRow] = BatchWriter(
+                writer: BatchWriter[records.JudgeCallRow] = BatchWriter(
                     lambda batch: records.put_calls(self.store, batch), name="evalharness-judge"
                 )
                 with writer as out:
@@ -252,7 +252,7 @@ class Judge:
             loop.close()
         return results
 
-    async def _one(self, session: ProviderSession, client: JudgeClient, task: _Task) -> records.CallRow:
+    async def _one(self, session: ProviderSession, client: JudgeClient, task: _Task) -> records.JudgeCallRow:
         prompt = build_prompt(self.rubric, task.item, task.candidate)
         estimate = (len(prompt.system) + len(prompt.user)) // 4 + self.config.max_output_tokens
         attempts, prompt_tokens, completion_tokens = 0, 0, 0
@@ -314,8 +314,8 @@ class Judge:
         prompt_tokens: int,
         completion_tokens: int,
         latency: float | None,
-    ) -> records.CallRow:
-        return records.CallRow(
+    ) -> records.JudgeCallRow:
+        return records.JudgeCallRow(
             cache_key=task.key,
             judge_identity=self.identity,
             judge_provider=self.config.provider,
@@ -342,7 +342,7 @@ class Judge:
         item_id: str,
         keys: list[str],
         verdicts: dict[str, Verdict],
-        results: dict[str, records.CallRow],
+        results: dict[str, records.JudgeCallRow],
         *,
         sent: bool = True,
     ) -> ItemJudgement:
@@ -366,9 +366,9 @@ class Judge:
             unstable=spread >= self.config.unstable_spread,
         )
 
-    def run_rows(self, run_id: str, report: JudgeReport) -> list[records.RunItemRow]:
+    def run_rows(self, run_id: str, report: JudgeReport) -> list[records.JudgeRunItemRow]:
         return [
-            records.RunItemRow(
+            records.JudgeRunItemRow(
                 run_id=run_id,
                 item_id=j.item_id,
                 judge_identity=self.identity,

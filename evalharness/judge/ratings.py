@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from ..errors import InputError
 from ..jsonl import nfc, read_jsonl
 from ..store import Store
+from ..store import reviews as store_rows
 
 ALIASES = {"item": "item_id", "candidate_text": "candidate", "cas_rating": "rating", "checkpoint_name": "checkpoint"}
 KNOWN = {"item_id", "candidate", "rating", "rater", "suite_hash", "run_id", "checkpoint", "note"}
@@ -118,39 +117,29 @@ def import_ratings(store: Store, ratings: list[HumanRating], *, source: str) -> 
         return 0
     latest = {r.rating_id: r for r in ratings}  # a file that rates twice: its last row wins
     rows = list(latest.values())
-    table = pa.table(
-        {
-            "rating_id": [r.rating_id for r in rows],
-            "run_id": pa.array([r.run_id for r in rows], pa.string()),
-            "suite_hash": pa.array([r.suite_hash for r in rows], pa.string()),
-            "item_id": [r.item_id for r in rows],
-            "checkpoint_name": pa.array([r.checkpoint for r in rows], pa.string()),
-            "candidate_text": [r.candidate for r in rows],
-            "cas_rating": pa.array([r.rating for r in rows], pa.int32()),
-            "rater": [r.rater for r in rows],
-            "source": [source] * len(rows),
-        }
+    store_rows.import_ratings(
+        store,
+        [
+            {
+                "rating_id": r.rating_id,
+                "run_id": r.run_id,
+                "suite_hash": r.suite_hash,
+                "item_id": r.item_id,
+                "checkpoint_name": r.checkpoint,
+                "candidate_text": r.candidate,
+                "cas_rating": r.rating,
+                "rater": r.rater,
+                "source": source,
+            }
+            for r in rows
+        ],
     )
-    with store.transaction() as con:
-        con.register("new_ratings", table)
-        con.execute("DELETE FROM ratings WHERE rating_id IN (SELECT rating_id FROM new_ratings)")
-        con.execute(
-            "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "
-            "cas_rating, rater, source) SELECT rating_id, run_id, suite_hash, item_id, checkpoint_name, "
-            "candidate_text, cas_rating, rater, source FROM new_ratings"
-        )
-        con.unregister("new_ratings")
     return len(rows)
 
 
 def stored_ratings(store: Store) -> list[HumanRating]:
     """Every CAS rating in the store (dashboard or imported), one per rater and answer: the newest."""
-    rows = store.query(
-        "SELECT item_id, candidate_text, cas_rating, rater, suite_hash, run_id, checkpoint_name FROM ("
-        " SELECT *, row_number() OVER (PARTITION BY coalesce(suite_hash, ''), item_id, candidate_text, rater"
-        " ORDER BY created_at DESC, rating_id DESC) AS newest FROM ratings WHERE cas_rating IS NOT NULL"
-        ") WHERE newest = 1 ORDER BY item_id, rater"
-    )
+    rows = store_rows.cas_ratings(store)
     bad = [r for r in rows if not 1 <= int(r[2]) <= 5]
     if bad:
         raise InputError(

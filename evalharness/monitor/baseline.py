@@ -12,10 +12,10 @@ import numpy as np
 
 from ..config import Config
 from ..errors import InputError
-from ..gate.records import current_champion
 from ..metrics import Metric
 from ..store import Store
 from ..store import monitor as db
+from ..store.gate import current_champion
 from .compare import ONE_OFF_LIMIT, Answer, Stats, corpus_score, established_answers
 from .settings import MonitorConfig
 from .target import Target, load_target, utcnow

@@ -9,15 +9,12 @@ of a failed attempt is scrubbed before it is queued.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any
-
-import pyarrow as pa
 
 from ..batching import BatchWriter
 from ..store import Store
+from ..store.audit import ExternalCallRow, write_calls
 from .keys import scrub
 
 
@@ -32,63 +29,8 @@ class AuditContext:
     suite_hash: str | None = None
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    provider: str
-    model: str
-    purpose: str
-    status: str  # ok, or the Failure kind (rate_limited, server_error, timeout, …)
-    run_id: str | None = None
-    suite_hash: str | None = None
-    item_id: str | None = None
-    endpoint: str | None = None
-    attempt: int = 1
-    http_status: int | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    latency_s: float | None = None
-    error: str | None = None
-    called_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
-    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-_COLUMNS = (
-    "call_id",
-    "provider",
-    "model",
-    "purpose",
-    "run_id",
-    "suite_hash",
-    "item_id",
-    "status",
-    "http_status",
-    "prompt_tokens",
-    "completion_tokens",
-    "latency_s",
-    "called_at",
-    "attempt",
-    "endpoint",
-    "error",
-)
-_TYPES = {
-    "http_status": pa.int32(),
-    "prompt_tokens": pa.int32(),
-    "completion_tokens": pa.int32(),
-    "latency_s": pa.float64(),
-    "called_at": pa.timestamp("us"),
-    "attempt": pa.int32(),
-}
-
-
-def write_calls(store: Store, records: list[CallRecord]) -> None:
-    """Insert audit rows in one transaction."""
-    if not records:
-        return
-    table = pa.table({c: pa.array([getattr(r, c) for r in records], _TYPES.get(c, pa.string())) for c in _COLUMNS})
-    with store.transaction() as con:
-        con.register("new_calls", table)
-        con.execute(f"INSERT INTO external_calls ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM new_calls")
-        con.unregister("new_calls")
+#: One row type per table: an audit record is the store's `external_calls` row.
+CallRecord = ExternalCallRow
 
 
 class AuditLog:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..store import Store
+from ..store.audit import usage_by_model
 from .settings import ProviderSettings, provider_settings
 
 
@@ -58,18 +59,7 @@ def calls_cost(
     store: Store, providers: dict[str, ProviderSettings], *, run_id: str, purposes: tuple[str, ...] | None = None
 ) -> CostSummary:
     """Cost of every audited call made for `run_id` (optionally only some purposes), retries included."""
-    where = "run_id = ?"
-    params: list[object] = [run_id]
-    if purposes:
-        where += f" AND purpose IN ({', '.join('?' for _ in purposes)})"
-        params += list(purposes)
-    rows = store.query(
-        "SELECT provider, model, count(*), count(*) FILTER (WHERE status = 'ok'), "
-        "count(*) FILTER (WHERE status = 'ok' AND (prompt_tokens IS NULL OR completion_tokens IS NULL)), "
-        f"coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0) FROM external_calls WHERE {where} "
-        "GROUP BY provider, model ORDER BY provider, model",
-        params,
-    )
+    rows = usage_by_model(store, run_id=run_id, purposes=purposes)
     calls = ok = prompt = completion = 0
     usd: float | None = 0.0
     reasons: list[str] = []

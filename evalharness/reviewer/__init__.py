@@ -37,7 +37,7 @@ def corpus_builder(config: Config, store: Store | None = None) -> CorpusBuilder:
     """The corpus of the project root named by `[reviewer] root` (relative to the config file) and the store
     of `EVALHARNESS_DB` / `[store] path`."""
     root = config.resolve(config.reviewer.root).resolve()
-    return CorpusBuilder(root=root, config=config.reviewer, store=store or Store(config.store_path()))
+    return CorpusBuilder(root=root, config=config.reviewer, store=store or Store(config.store_url()))
 
 
 def embedding_cache_path(config: Config) -> Path | None:

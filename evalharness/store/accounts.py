@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import duckdb
-
-from . import Store
+from .connection import Store
+from .engines import Con
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,9 @@ class Attempt:
     session_version: int
 
 
-def _backfill(con: duckdb.DuckDBPyConnection, key: Callable[[str], str]) -> None:
+def _backfill(con: Con, key: Callable[[str], str]) -> None:
     """Accounts made before the normalised key existed get theirs (Unicode case folding is done in Python)."""
-    for (name,) in con.execute("SELECT name FROM reviewers WHERE name_key IS NULL").fetchall():
+    for (name,) in con.rows("SELECT name FROM reviewers WHERE name_key IS NULL"):
         con.execute(
             "UPDATE reviewers SET name_key = ?, session_version = coalesce(session_version, 0) WHERE name = ?",
             [key(name), name],
@@ -58,14 +57,14 @@ _ACCOUNT = (
 def find(store: Store, name_key: str, key: Callable[[str], str]) -> AccountRow | None:
     with store.transaction() as con:
         _backfill(con, key)
-        row = con.execute(_ACCOUNT + " WHERE r.name_key = ?", [name_key]).fetchone()
+        row = con.one(_ACCOUNT + " WHERE r.name_key = ?", [name_key])
     return AccountRow(*row) if row else None
 
 
 def list_all(store: Store, key: Callable[[str], str]) -> list[AccountRow]:
     with store.transaction() as con:
         _backfill(con, key)
-        return [AccountRow(*r) for r in con.execute(_ACCOUNT + " ORDER BY r.name").fetchall()]
+        return [AccountRow(*r) for r in con.rows(_ACCOUNT + " ORDER BY r.name")]
 
 
 def insert(
@@ -74,7 +73,7 @@ def insert(
     """Create the account; returns the existing account's name instead when the normalised name is taken."""
     with store.transaction() as con:
         _backfill(con, key)
-        taken = con.execute("SELECT name FROM reviewers WHERE name_key = ?", [name_key]).fetchone()
+        taken = con.one("SELECT name FROM reviewers WHERE name_key = ?", [name_key])
         if taken:
             return str(taken[0])
         con.execute(
@@ -92,7 +91,7 @@ def update(
     password, clears the wrong-password counts. Returns the account's name, or None when there is none."""
     with store.transaction() as con:
         _backfill(con, key)
-        row = con.execute("SELECT name FROM reviewers WHERE name_key = ?", [name_key]).fetchone()
+        row = con.one("SELECT name FROM reviewers WHERE name_key = ?", [name_key])
         if row is None:
             return None
         if password_hash is not None:
@@ -110,7 +109,7 @@ def remove(store: Store, name_key: str, key: Callable[[str], str]) -> str | None
     """Delete the account (what it wrote stays, credited by name). Returns its name, or None."""
     with store.transaction() as con:
         _backfill(con, key)
-        row = con.execute("SELECT name FROM reviewers WHERE name_key = ?", [name_key]).fetchone()
+        row = con.one("SELECT name FROM reviewers WHERE name_key = ?", [name_key])
         if row is None:
             return None
         con.execute("DELETE FROM reviewers WHERE name_key = ?", [name_key])
@@ -121,7 +120,7 @@ def remove(store: Store, name_key: str, key: Callable[[str], str]) -> str | None
 def unlock(store: Store, name_key: str) -> int:
     """Forget every wrong-password count and lock of this name, from every source. Returns how many."""
     with store.transaction() as con:
-        found = con.execute("SELECT count(*) FROM sign_in_failures WHERE name_key = ?", [name_key]).fetchone()
+        found = con.one("SELECT count(*) FROM sign_in_failures WHERE name_key = ?", [name_key])
         con.execute("DELETE FROM sign_in_failures WHERE name_key = ?", [name_key])
     return int(found[0]) if found else 0
 
@@ -143,12 +142,11 @@ def begin_attempt(
     Whatever the outcome, the same statements run.
     """
     with store.transaction() as con:
+        con.serialize("sign-in")  # parallel guesses are counted one after another, on a server too
         _backfill(con, key)
-        now: datetime = con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]  # type: ignore[index]
+        now: datetime = con.one("SELECT current_timestamp::TIMESTAMP")[0]  # type: ignore[index]
         window = timedelta(seconds=source_window_seconds)
-        src = con.execute(
-            "SELECT window_start, attempts, blocked_until FROM sign_in_sources WHERE source = ?", [source]
-        ).fetchone()
+        src = con.one("SELECT window_start, attempts, blocked_until FROM sign_in_sources WHERE source = ?", [source])
         start, attempts, blocked = (now, 0, None) if src is None else src
         source_ok = not (blocked is not None and blocked > now)
         if source_ok and now - start > window:
@@ -158,14 +156,14 @@ def begin_attempt(
             blocked, source_ok = start + window, False
         _upsert_source(con, source, start, attempts, blocked)
 
-        account = con.execute(
+        account = con.one(
             "SELECT name, role, password_hash, coalesce(session_version, 0) FROM reviewers WHERE name_key = ?",
             [name_key],
-        ).fetchone()
-        fail = con.execute(
+        )
+        fail = con.one(
             "SELECT failed_attempts, locked_until FROM sign_in_failures WHERE name_key = ? AND source = ?",
             [name_key, source],
-        ).fetchone()
+        )
         failed, locked_until = (0, None) if fail is None else fail
         locked = locked_until is not None and locked_until > now
         check = source_ok and not locked
@@ -179,9 +177,7 @@ def begin_attempt(
     return Attempt(check, account[0], account[1], account[2], int(account[3]))
 
 
-def _upsert_source(
-    con: duckdb.DuckDBPyConnection, source: str, start: datetime, attempts: int, blocked: datetime | None
-) -> None:
+def _upsert_source(con: Con, source: str, start: datetime, attempts: int, blocked: datetime | None) -> None:
     con.execute(
         "INSERT INTO sign_in_sources (source, window_start, attempts, blocked_until) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (source) DO UPDATE SET window_start = excluded.window_start, "
@@ -191,7 +187,7 @@ def _upsert_source(
 
 
 def _upsert_failure(
-    con: duckdb.DuckDBPyConnection,
+    con: Con,
     name_key: str,
     source: str,
     failed: int,
@@ -221,7 +217,7 @@ def session_account(store: Store, name: str) -> tuple[str, str, int] | None:
     return (str(rows[0][0]), str(rows[0][1]), int(rows[0][2])) if rows else None
 
 
-def writer(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, int] | None:
+def writer(con: Con, name: str) -> tuple[str, int] | None:
     """Inside a write transaction: the writer's (role, session version) as they are now, None when gone."""
-    row = con.execute("SELECT role, coalesce(session_version, 0) FROM reviewers WHERE name = ?", [name]).fetchone()
+    row = con.one("SELECT role, coalesce(session_version, 0) FROM reviewers WHERE name = ?", [name])
     return (str(row[0]), int(row[1])) if row else None

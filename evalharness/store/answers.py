@@ -25,12 +25,7 @@ def replace_extractions(store: Store, run_id: str, rows: Sequence[dict[str, Any]
     with store.transaction() as con:
         con.execute("DELETE FROM extracted_answers WHERE run_id = ?", [run_id])
         if rows:
-            con.register("new_extractions", table)
-            con.execute(
-                "INSERT INTO extracted_answers (run_id, item_id, method, status, text, reason) "
-                "SELECT run_id, item_id, method, status, text, reason FROM new_extractions"
-            )
-            con.unregister("new_extractions")
+            con.insert("extracted_answers", table)
 
 
 def extracted_answers(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
@@ -51,11 +46,7 @@ def replace_invented_words(store: Store, run_id: str, words: dict[str, list[str]
     with store.transaction() as con:
         con.execute("DELETE FROM invented_words WHERE run_id = ?", [run_id])
         if words:
-            con.register("new_invented", table)
-            con.execute(
-                "INSERT INTO invented_words (run_id, item_id, words) SELECT run_id, item_id, words FROM new_invented"
-            )
-            con.unregister("new_invented")
+            con.insert("invented_words", table)
 
 
 def invented_words(store: Store, run_id: str) -> dict[str, list[str]]:

@@ -105,3 +105,21 @@ def transcripts(store: Store, correction_ids: Sequence[str]) -> dict[str, tuple[
         [list(correction_ids)],
     )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def narrative_of(store: Store, correction_id: str) -> str | None:
+    """The correction's narrative ("" for a spoken correction nobody has written down yet); None if no such."""
+    rows = store.query("SELECT narrative FROM corrections WHERE correction_id = ?", [correction_id])
+    return rows[0][0] if rows else None
+
+
+def transcribe_checked(
+    store: Store, correction_id: str, text: str, admin: str, *, session_version: int | None = None
+) -> bool:
+    """`transcribe` in one transaction after checking that `admin` is (still) an admin; False if no such
+    correction. Raises `reviews.AccountMissing` (nothing written) otherwise."""
+    from .reviews import _check_account
+
+    with store.transaction() as con:
+        _check_account(con, admin, "admin", session_version)
+        return transcribe(con, correction_id, text, admin)

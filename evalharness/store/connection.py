@@ -1,23 +1,30 @@
-"""Short-lived DuckDB connections with retry, and forward-only migrations applied on first use."""
+"""`Store`: where results live — a DuckDB file (the default, for one person) or a PostgreSQL database (a team).
+
+A location is a file path, or a `postgresql://` URL. Either way every read or write is one short piece of
+work on a connection taken for it and given back (never held across a run), and migrations are applied on
+first use. Only the modules of `evalharness/store/` call `connect()`/`transaction()` and write SQL.
+"""
 
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from ..errors import StoreError
+from .engines import Con, DuckDBEngine, PostgresEngine, is_server_url, path_lock
 from .migrations import apply_migrations
 
-_MIGRATED: set[str] = set()
-_MIGRATE_LOCK = threading.Lock()
+__all__ = ["Store", "default_store_location", "default_store_path", "path_lock"]
+
+DEFAULT_FILE = "evalharness.duckdb"
+
+
+def default_store_location() -> str:
+    """`EVALHARNESS_DB` (a file path or a postgresql:// URL), else the default file."""
+    return os.environ.get("EVALHARNESS_DB") or DEFAULT_FILE
 
 
 _UMASK_LOCK = threading.Lock()
@@ -58,75 +65,80 @@ def _owner_only(path: Path) -> None:
 
 
 def default_store_path() -> Path:
-    return Path(os.environ.get("EVALHARNESS_DB", "evalharness.duckdb"))
+    return Path(default_store_location())
 
 
 class Store:
-    """A path plus the discipline of using it: short transactions, retried when another process holds it."""
+    """A store location plus the discipline of using it: short transactions, retried while a DuckDB file is busy."""
 
-    def __init__(self, path: str | Path | None = None, *, lock_timeout_s: float = 60.0) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
+    def __init__(self, location: str | Path | None = None, *, lock_timeout_s: float = 60.0) -> None:
+        where = str(location) if location is not None else default_store_location()
         self.lock_timeout_s = lock_timeout_s
-        # DuckDB connections are not shared between threads; one process-wide lock keeps our own
-        # threads (e.g. a cache writer and the progress loop) from racing for the file.
-        self._thread_lock = threading.RLock()
+        self.engine: DuckDBEngine | PostgresEngine
+        if is_server_url(where):
+            self.engine = PostgresEngine(where)
+            self.path: Path | None = None
+        else:
+            self.path = Path(where)
+            self.engine = DuckDBEngine(self.path, lock_timeout_s)
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.01
-        while True:
-            try:
-                return duckdb.connect(str(self.path))
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise StoreError(
-                        f"cannot open {self.path}: {exc}. Another program may hold it; close it "
-                        "or point EVALHARNESS_DB / [store] path at another file."
-                    ) from None
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+    @property
+    def kind(self) -> str:
+        """`duckdb` or `postgresql`."""
+        return self.engine.kind
+
+    @property
+    def location(self) -> str:
+        """The path or URL as given (a URL may hold a password: show `display` to people)."""
+        return str(self.path) if self.path is not None else self.engine.url  # type: ignore[union-attr]
+
+    @property
+    def display(self) -> str:
+        """Where the store is, safe to print (a URL's password hidden)."""
+        return self.engine.display
+
+    @property
+    def _thread_lock(self) -> Any:
+        return self.engine.lock if isinstance(self.engine, DuckDBEngine) else None
+
+    def __repr__(self) -> str:
+        return f"Store({self.display!r})"
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[Con]:
         """A connection for one short piece of work; migrations are applied once per process.
 
-        The file and its write-ahead log hold password hashes and community data: they are created readable
-        by their owner only (mode 0600), whatever the process's umask.
+        A store file, its write-ahead log and its lock file hold password hashes and community data: they are
+        created readable by their owner only (mode 0600), whatever the process's umask. (A server keeps its
+        own files.)
         """
-        with self._thread_lock, _private_files():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = self._open()
-            _owner_only(self.path)
-            try:
-                key = str(self.path.resolve())
-                if key not in _MIGRATED:
-                    with _MIGRATE_LOCK:
-                        apply_migrations(con)
-                        _MIGRATED.add(key)
+        if self.path is None:
+            with self.engine.connect(apply_migrations) as con:
                 yield con
+            return
+        with _private_files():
+            try:
+                with self.engine.connect(apply_migrations) as con:
+                    _owner_only(self.path)
+                    yield con
             finally:
-                con.close()
                 _owner_only(self.path.with_name(self.path.name + ".wal"))
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing: a failure inside rolls back, so a bad input never leaves half a write."""
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+    def transaction(self) -> Iterator[Con]:
+        """All-or-nothing: a failure inside rolls back, so a bad input never leaves half a write. A commit
+        that fails raises: nothing is reported saved that is not."""
+        with self.connect() as con, self.engine.transaction(con):
+            yield con
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         with self.connect() as con:
-            return con.execute(sql, params or []).fetchall()
+            return con.rows(sql, params)
 
-    def frame(self, sql: str, params: list[Any] | None = None):  # -> pandas.DataFrame
+    def frame(self, sql: str, params: Sequence[Any] | None = None):  # -> pandas.DataFrame
         with self.connect() as con:
-            return con.execute(sql, params or []).df()
+            return con.frame(sql, params)
 
     def exists(self) -> bool:
-        return self.path.is_file()
+        """True when the store has been created (the file exists / the database holds the schema)."""
+        return self.engine.exists()

@@ -14,9 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
-from . import Store
+from .connection import Store
+from .engines import Con
 
 
 @dataclass(frozen=True)
@@ -39,16 +38,14 @@ def _row(row: tuple) -> SuiteRow:
     return SuiteRow(suite_hash, name, version, kind, json.loads(meta_json), int(n_items), suite_dir, read_at)
 
 
-def refresh_governance(
-    con: duckdb.DuckDBPyConnection, *, name: str, suite_dir: str | None, governance: dict[str, Any]
-) -> int:
+def refresh_governance(con: Con, *, name: str, suite_dir: str | None, governance: dict[str, Any]) -> int:
     """Write `governance` into every stored version of the suite `name` kept in `suite_dir` (or whose folder is
     not known yet). Returns how many rows changed. Runs inside the caller's transaction."""
-    rows = con.execute(
+    rows = con.rows(
         "SELECT suite_hash, meta_json, suite_dir FROM suites WHERE name = ? "
-        "AND (suite_dir IS NULL OR suite_dir = ? OR ? IS NULL)",
+        "AND (suite_dir IS NULL OR suite_dir = ? OR ?::VARCHAR IS NULL) ORDER BY suite_hash",
         [name, suite_dir, suite_dir],
-    ).fetchall()
+    )
     changed = 0
     for suite_hash, meta_json, old_dir in rows:
         meta = json.loads(meta_json)
@@ -71,10 +68,7 @@ def suite_rows(store: Store, hashes: Iterable[str] | None = None) -> list[SuiteR
     if not wanted:
         return []
     return [
-        _row(r)
-        for r in store.query(
-            f"SELECT {_COLUMNS} FROM suites WHERE suite_hash IN (SELECT unnest(?::VARCHAR[])) ORDER BY name", [wanted]
-        )
+        _row(r) for r in store.query(f"SELECT {_COLUMNS} FROM suites WHERE suite_hash = ANY(?) ORDER BY name", [wanted])
     ]
 
 

@@ -1,14 +1,22 @@
-"""Append-only, named migrations. Never edit a released one: add the next.
+"""Append-only, named migrations, the same files on both engines. Never edit a released one: add the next.
 
-Numbers are reserved by area so parallel work does not collide:
-1 core (runs, cache, scores) · 2 remote providers · 3 judge · 4 gate · 5 dashboard · 6 reviewer chat.
+Numbers are reserved by area so parallel work does not collide (0001–0003 came first): store 0010–0019,
+defects 0020–0029, security 0030–0039, seams 0040–0049, language 0050–0059, monitor 0060–0069,
+reviewers 0070–0079. What SQL runs on both engines: docs/store.md.
+
+Two processes starting together must not both apply a migration: on PostgreSQL the whole pass runs in one
+transaction under an advisory lock (the second process waits, then finds everything applied); a DuckDB
+file is only ever open in one process at a time, which serves as the lock there.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 
-import duckdb
+from .engines import Con
+
+#: pg_advisory_xact_lock's first key: "evah" in ASCII. The second is the schema's hash.
+_LOCK_KEY = 0x65766168
 
 
 def _migration_files() -> list[tuple[int, str, str]]:
@@ -26,12 +34,18 @@ def _migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-    )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+    "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+)
+
+
+def apply_migrations(con: Con) -> list[str]:
+    """Apply every migration not yet recorded in `schema_migrations`; returns the names applied."""
+    if con.kind == "postgresql":
+        return _apply_postgres(con)
+    con.execute(_TABLE)
+    done = {row[0] for row in con.rows("SELECT version FROM schema_migrations")}
     applied = []
     for number, name, sql in _migration_files():
         if number in done:
@@ -48,6 +62,29 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+def _apply_postgres(con: Con) -> list[str]:
+    raw = con.raw  # type: ignore[attr-defined]
+    # Fast path without the lock: an up-to-date database needs nothing.
+    wanted = _migration_files()
+    have = con.one("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if have and have[0]:
+        done = {row[0] for row in con.rows("SELECT version FROM schema_migrations")}
+        if all(n in done for n, _, _ in wanted):
+            return []
+    applied = []
+    with raw.transaction():
+        con.execute("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", [_LOCK_KEY])
+        con.execute(_TABLE)
+        done = {row[0] for row in con.rows("SELECT version FROM schema_migrations")}
+        for number, name, sql in wanted:
+            if number in done:
+                continue
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name])
+            applied.append(name)
+    return applied
+
+
+def schema_version(con: Con) -> int:
+    row = con.one("SELECT max(version) FROM schema_migrations")
     return int(row[0] or 0) if row else 0

@@ -6,12 +6,16 @@ external model, and a suite's items may only leave the machine where its governa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..providers.audit import CallRecord, write_calls
-from . import Store
+from .audit import ExternalCallRow, write_calls
+from .connection import Store
+from .gate import ChampionRow, DecisionRow, champion_history
+from .gate import list_decisions as _list_decisions
+from .runs import RUN_COLUMNS, RunRow, runs_by_id
+from .runs import _run as _run_row
+from .scores import metrics_of_runs
 
 
 @dataclass(frozen=True)
@@ -34,29 +38,8 @@ class RunSummary:
     metrics: tuple[dict[str, Any], ...]
 
 
-@dataclass(frozen=True)
-class DecisionSummary:
-    decision_id: str
-    created_at: Any
-    candidate: str
-    champion: str | None
-    decision: str
-    exit_code: int
-    reasons: tuple[str, ...]
-    candidate_run_ids: tuple[str, ...]
-    champion_run_ids: tuple[str, ...]
-    report_md: str
-    recorded: bool
-
-
-@dataclass(frozen=True)
-class ChampionRow:
-    seq: int
-    checkpoint_name: str
-    decision_id: str | None
-    set_at: Any
-    set_by: str
-    reason: str
+#: The reviewer reads the same row types as the gate and the dashboard.
+DecisionSummary = DecisionRow
 
 
 @dataclass(frozen=True)
@@ -66,100 +49,50 @@ class LatestResults:
     champions: tuple[ChampionRow, ...]
 
 
-_DECISION_COLUMNS = (
-    "decision_id, created_at, candidate, champion, decision, exit_code, reasons_json, "
-    "candidate_run_ids, champion_run_ids, report_md, recorded"
-)
-_RUN_COLUMNS = (
-    "run_id, checkpoint_name, suite_name, suite_version, suite_hash, status, n_items, n_ok, n_failed, "
-    "started_at, finished_at, prompt_tokens, completion_tokens, cost_usd, summary_json"
-)
-_METRIC_KEYS = ("metric", "signature", "higher_is_better", "corpus_score", "n_scored", "n_unscored", "status", "reason")
-
-
 def latest_results(store: Store, *, runs: int, decisions: int, champions: int = 5) -> LatestResults:
     """The newest run of each (checkpoint, suite), plus every run the newest decisions refer to; the newest
-    decisions; the champion history. One short connection."""
-    with store.connect() as con:
-        decision_rows = con.execute(
-            f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY created_at DESC, decision_id LIMIT ?", [decisions]
-        ).fetchall()
-        found = [_decision(r) for r in decision_rows]
-        referenced = sorted({rid for d in found for rid in (*d.candidate_run_ids, *d.champion_run_ids)})
-        run_rows = con.execute(
-            f"SELECT {_RUN_COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY checkpoint_name, suite_name "
-            "ORDER BY started_at DESC, run_id) AS newest FROM runs) "
+    decisions; the champion history."""
+    found = _list_decisions(store, decisions)
+    referenced = sorted({rid for d in found for rid in (*d.candidate_run_ids, *d.champion_run_ids)})
+    newest = [
+        _run_row(r)
+        for r in store.query(
+            f"SELECT {RUN_COLUMNS} FROM (SELECT {RUN_COLUMNS}, row_number() OVER (PARTITION BY checkpoint_name, "
+            "suite_name ORDER BY started_at DESC, run_id) AS newest FROM runs) t "
             "WHERE newest = 1 ORDER BY started_at DESC, run_id LIMIT ?",
             [runs],
-        ).fetchall()
-        have = {r[0] for r in run_rows}
-        extra = [rid for rid in referenced if rid not in have]
-        if extra:
-            run_rows += con.execute(
-                f"SELECT {_RUN_COLUMNS} FROM runs WHERE list_contains(?, run_id) ORDER BY started_at DESC, run_id",
-                [extra],
-            ).fetchall()
-        run_ids = [r[0] for r in run_rows]
-        metric_rows = (
-            con.execute(
-                f"SELECT run_id, {', '.join(_METRIC_KEYS)} FROM run_metrics WHERE list_contains(?, run_id) "
-                "ORDER BY run_id, metric",
-                [run_ids],
-            ).fetchall()
-            if run_ids
-            else []
         )
-        champion_rows = con.execute(
-            "SELECT seq, checkpoint_name, decision_id, set_at, set_by, reason FROM champions ORDER BY seq DESC LIMIT ?",
-            [champions],
-        ).fetchall()
+    ]
+    have = {r.run_id for r in newest}
+    run_rows = newest + runs_by_id(store, [rid for rid in referenced if rid not in have])
     metrics: dict[str, list[dict[str, Any]]] = {}
-    for row in metric_rows:
-        metrics.setdefault(row[0], []).append(dict(zip(_METRIC_KEYS, row[1:])))
+    for m in metrics_of_runs(store, [r.run_id for r in run_rows]):
+        metrics.setdefault(m.run_id, []).append({k: v for k, v in m.as_dict().items() if k != "stat_names"})
     return LatestResults(
-        runs=tuple(_run(r, metrics.get(r[0], [])) for r in run_rows),
+        runs=tuple(_summary(r, metrics.get(r.run_id, [])) for r in run_rows),
         decisions=tuple(found),
-        champions=tuple(ChampionRow(*r) for r in champion_rows),
+        champions=tuple(champion_history(store, champions)),
     )
 
 
-def _run(row: tuple, metrics: list[dict[str, Any]]) -> RunSummary:
-    *head, summary = row
-    return RunSummary(*head, json.loads(summary) if summary else None, tuple(metrics))  # type: ignore[call-arg]
-
-
-def _decision(row: tuple) -> DecisionSummary:
-    (
-        decision_id,
-        created_at,
-        candidate,
-        champion,
-        decision,
-        exit_code,
-        reasons_json,
-        candidate_runs,
-        champion_runs,
-        report_md,
-        recorded,
-    ) = row
-    try:
-        reasons = json.loads(reasons_json)
-    except json.JSONDecodeError:
-        reasons = [reasons_json]
-    if not isinstance(reasons, list):
-        reasons = [reasons]
-    return DecisionSummary(
-        decision_id,
-        created_at,
-        candidate,
-        champion,
-        decision,
-        int(exit_code),
-        tuple(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in reasons),
-        tuple(candidate_runs or ()),
-        tuple(champion_runs or ()),
-        report_md or "",
-        bool(recorded),
+def _summary(r: RunRow, metrics: list[dict[str, Any]]) -> RunSummary:
+    return RunSummary(
+        r.run_id,
+        r.checkpoint_name,
+        r.suite_name,
+        r.suite_version,
+        r.suite_hash,
+        r.status,
+        r.n_items,
+        r.n_ok,
+        r.n_failed,
+        r.started_at,
+        r.finished_at,
+        r.prompt_tokens,
+        r.completion_tokens,
+        r.cost_usd,
+        r.summary,
+        tuple(metrics),
     )
 
 
@@ -175,7 +108,7 @@ def record_review_call(
     latency_s: float | None,
 ) -> str:
     """One row in the external-call audit for a reviewer request (purpose `review`; no item ids, no key)."""
-    record = CallRecord(
+    record = ExternalCallRow(
         provider=provider,
         model=model,
         purpose="review",

@@ -150,6 +150,16 @@ def insert_settlement(
     )
 
 
+def settle(store: Store, admin: str, *, session_version: int | None = None, **settlement: Any) -> None:
+    """`insert_settlement` in one transaction after checking that `admin` is (still) an admin; raises
+    `reviews.AccountMissing` (nothing written) otherwise."""
+    from .reviews import _check_account
+
+    with store.transaction() as con:
+        _check_account(con, admin, "admin", session_version)
+        insert_settlement(con, settled_by=admin, **settlement)
+
+
 def settlements(store: Store) -> list[Settlement]:
     """Every answer's newest settlement."""
     rows = store.query(

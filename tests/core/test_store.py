@@ -67,3 +67,26 @@ def test_two_processes_share_the_file_without_losing_a_write(tmp_path: Path) -> 
     for p in procs:
         assert p.wait(timeout=120) == 0, p.stderr.read()
     assert reader.query("SELECT rater, count(*) FROM ratings GROUP BY rater ORDER BY rater") == [("a", 40), ("b", 40)]
+
+
+def test_stores_on_one_file_share_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `Store`s on one file (another spelling of its path included) wait for each other in one process."""
+    import threading
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link").symlink_to(tmp_path)
+    first, second = Store(tmp_path / "one.duckdb"), Store(Path("link") / "one.duckdb")
+    other = Store(tmp_path / "two.duckdb")
+    assert first._thread_lock is second._thread_lock and first._thread_lock is not other._thread_lock
+    entered = threading.Event()
+
+    def use_second() -> None:
+        with second.connect():
+            entered.set()
+
+    with first.connect():
+        thread = threading.Thread(target=use_second)
+        thread.start()
+        assert not entered.wait(0.3)  # held out while the first Store works on the file
+    thread.join(timeout=60)
+    assert entered.is_set()

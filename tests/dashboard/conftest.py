@@ -49,6 +49,25 @@ def db(demo: demo_db.Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return copy
 
 
+@pytest.fixture(params=("duckdb", "postgresql"))
+def demo_store(request: pytest.FixtureRequest, db: Path, monkeypatch: pytest.MonkeyPatch):
+    """The private demo store on each engine: the file itself, or a copy of it in a PostgreSQL schema of its own
+    (made with `store copy`, so every dashboard query is also checked against PostgreSQL)."""
+    from evalharness.store import Store
+    from evalharness.store.maintenance import copy_store
+
+    if request.param == "duckdb":
+        return Store(db)
+    from evalharness.testing.postgres import drop_schema, new_schema
+
+    base = request.getfixturevalue("pg_base")
+    schema, url = new_schema(base)
+    request.addfinalizer(lambda: drop_schema(base, schema))
+    copy_store(Store(db), Store(url))
+    monkeypatch.setenv("EVALHARNESS_DB", url)
+    return Store(url)
+
+
 @pytest.fixture
 def config_file(db: Path) -> Path:
     return db.parent / "evalharness.toml"

@@ -185,11 +185,11 @@ def add_judge_verdict(store: Store, run_id: str, item_id: str, *, rationale: str
             con.execute("INSERT INTO judge_calls (cache_key, judge_identity, judge_provider, judge_model, rubric_hash, "
                         "item_id, item_key, candidate_sha256, candidate_text, sample_index, status, overall, "
                         "criteria_json, rationale, flags, attempts) VALUES (?, 'j', 'gemini', ?, 'r', ?, 'k', 'c', "
-                        "'answer', ?, 'ok', ?, '{}', ?, ['invented_word'], 1)",
+                        "'answer', ?, 'ok', ?, '{}', ?, ARRAY['invented_word'], 1)",
                         [key, model, item_id, index, grade, rationale])
         cas = sum((g - 1) / 4 for g in grades) / len(grades)
         con.execute("INSERT INTO judge_run_items (run_id, item_id, judge_identity, judge_model, rubric_hash, status, "
                     "cache_keys, overall_scores, cas, spread, unstable, flags) VALUES (?, ?, 'j', ?, 'r', 'scored', "
-                    "?, ?, ?, ?, ?, ['invented_word'])",
+                    "?, ?, ?, ?, ?, ARRAY['invented_word'])",
                     [run_id, item_id, model, keys, list(grades), cas, max(grades) - min(grades),
                      max(grades) - min(grades) >= 2])

@@ -50,8 +50,7 @@ OTHER = "rhumnâ by the river 2026"
 SETTINGS = DashboardConfig(max_failed_attempts=3, lockout_seconds=60, lockout_max_seconds=200)
 
 
-def test_add_reviewer_checks_name_role_password_and_duplicates(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_add_reviewer_checks_name_role_password_and_duplicates(store: Store) -> None:
     acct = accounts.add_reviewer(store, "Mary Wesley", "reviewer", GOOD)
     assert acct.role == "reviewer" and acct.created_at is not None
     stored = store.query("SELECT password_hash FROM reviewers")[0][0]
@@ -70,17 +69,17 @@ def test_add_reviewer_checks_name_role_password_and_duplicates(tmp_path: Path) -
 def _expire_lock(store: Store, name: str) -> None:
     """Move the lock into the past instead of sleeping through it."""
     with store.transaction() as con:
-        con.execute("UPDATE sign_in_failures SET locked_until = current_timestamp::TIMESTAMP - INTERVAL 1 SECOND "
+        con.execute("UPDATE sign_in_failures SET locked_until = current_timestamp::TIMESTAMP - INTERVAL '1 second' "
                     "WHERE name_key = ?", [accounts.name_key(name)])
 
 
 def _lock_seconds(store: Store, name: str, source: str = "unknown") -> float:
-    return store.query("SELECT epoch(locked_until) - epoch(current_timestamp::TIMESTAMP) FROM sign_in_failures "
-                       "WHERE name_key = ? AND source = ?", [accounts.name_key(name), source])[0][0]
+    return float(store.query("SELECT extract(epoch FROM locked_until) - extract(epoch FROM current_timestamp::TIMESTAMP) "
+                             "FROM sign_in_failures WHERE name_key = ? AND source = ?",
+                             [accounts.name_key(name), source])[0][0])
 
 
-def test_sign_in_counts_failures_locks_and_doubles_the_lock(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_sign_in_counts_failures_locks_and_doubles_the_lock(store: Store) -> None:
     accounts.add_reviewer(store, demo_db.REVIEWER, "reviewer", demo_db.REVIEWER_PASSWORD)
 
     ok = accounts.sign_in(store, demo_db.REVIEWER, demo_db.REVIEWER_PASSWORD, SETTINGS)
@@ -111,8 +110,7 @@ def test_sign_in_counts_failures_locks_and_doubles_the_lock(tmp_path: Path) -> N
     assert acct.failed_attempts == 0 and acct.locked_until is None
 
 
-def test_set_password_lifts_the_lock(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.duckdb")
+def test_set_password_lifts_the_lock(store: Store) -> None:
     accounts.add_reviewer(store, "Known", "reviewer", GOOD)
     settings = DashboardConfig(max_failed_attempts=1)
     accounts.sign_in(store, "Known", "bad", settings)

@@ -107,7 +107,9 @@ def browser() -> Iterator[object]:
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,2400"):
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,2400",
+                 # the hosting test's site name is loopback; its certificate comes from Caddy's own local CA
+                 f"--host-resolver-rules=MAP {SITE} 127.0.0.1", "--ignore-certificate-errors"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(60)
@@ -246,3 +248,119 @@ def test_dns_rebinding_host_is_refused(server) -> None:
     base, _ = server
     assert " 101 " in _handshake(base, "127.0.0.1")
     assert " 101 " not in _handshake(base, "evil.example")
+
+
+# -- the hosting recipe: PostgreSQL + the dashboard behind Caddy over HTTPS (deploy/Caddyfile, docs/hosting.md) --
+
+CADDY = shutil.which("caddy")
+SITE = "localhost"
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, *, context=None) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2, context=context) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{url} did not come up: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.3)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, 15)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def hosted(demo: demo_db.Demo, pg_base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """The recipe on loopback: the demo store copied into PostgreSQL (`store copy`), `evalharness dashboard`
+    with --allowed-host on 127.0.0.1, and Caddy serving deploy/Caddyfile with `tls internal` on a free port."""
+    if CADDY is None:
+        message = "Caddy is not installed (apt-get install caddy)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from evalharness.store.maintenance import copy_store
+
+    from evalharness.testing.postgres import drop_schema, new_schema
+
+    tmp_path = tmp_path_factory.mktemp("hosted")
+    schema, url = new_schema(pg_base)
+    copy_store(Store(demo.db), Store(url))
+    config = write_config(tmp_path / "evalharness.toml", cache_seconds=1.0, trust_forwarded_for=True,
+                          allowed_hosts=[SITE, "127.0.0.1"])
+    port, https_port, http_port = _free_port(), _free_port(), _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("EVALHARNESS_DB", None)
+    dash_log = tmp_path / "dashboard.log"
+    dashboard = subprocess.Popen([sys.executable, "-m", "evalharness", "dashboard", "--port", str(port), "--db", url,
+                                  "--config", str(config), "--allowed-host", SITE], cwd=tmp_path, env=env,
+                                 stdout=dash_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    caddy_env = {**os.environ, "EVALHARNESS_SITE": SITE, "EVALHARNESS_BIND": "127.0.0.1",
+                 "EVALHARNESS_HTTPS_PORT": str(https_port), "EVALHARNESS_HTTP_PORT": str(http_port),
+                 "EVALHARNESS_DASHBOARD_PORT": str(port), "XDG_DATA_HOME": str(tmp_path / "caddy-data"),
+                 "XDG_CONFIG_HOME": str(tmp_path / "caddy-config"), "HOME": str(tmp_path)}
+    caddy_log = tmp_path / "caddy.log"
+    caddy = subprocess.Popen([CADDY, "run", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+                             env=caddy_env, stdout=caddy_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", dashboard, dash_log)
+        root = tmp_path / "caddy-data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+        deadline = time.monotonic() + 60
+        while not root.exists() and time.monotonic() < deadline and caddy.poll() is None:
+            time.sleep(0.2)
+        import ssl
+
+        trust = ssl.create_default_context(cafile=str(root))
+
+        # dashboard.localhost is loopback (RFC 6761); Python resolves it through the system, so check it does
+        socket.getaddrinfo(SITE, https_port)
+        _wait_http(f"https://{SITE}:{https_port}/_stcore/health", caddy, caddy_log, context=trust)
+        yield f"https://{SITE}:{https_port}", url, root
+    finally:
+        _stop(caddy)
+        _stop(dashboard)
+        drop_schema(pg_base, schema)
+
+
+def test_the_hosting_recipe_serves_the_team_store_over_https(hosted, browser) -> None:
+    """Through Caddy's TLS on loopback, against PostgreSQL: the certificate verifies for the site's name with
+    Caddy's own root, another Host is not served, and a reviewer signs in and saves from a real browser."""
+    import ssl
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, url, root = hosted
+    trust = ssl.create_default_context(cafile=str(root))
+    with urllib.request.urlopen(base + "/_stcore/health", timeout=10, context=trust) as response:
+        assert response.read() == b"ok" and response.headers["Strict-Transport-Security"]
+    port = base.rsplit(":", 1)[1]
+    with pytest.raises(OSError):  # only the configured name is served (no certificate, no site for another)
+        urllib.request.urlopen(f"https://127.0.0.1:{port}/", timeout=10, context=ssl.create_default_context())
+    browser.get(base + "/review")
+    _wait_for(browser, "Please sign in on the left")
+    browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Your name"]').send_keys(demo_db.REVIEWER)
+    browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Password"]').send_keys(demo_db.REVIEWER_PASSWORD)
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Sign in").click()
+    _wait_for(browser, "Your review", f"Signed in as {demo_db.REVIEWER}")
+    next(e for e in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] label') if e.text == "Wrong").click()
+    _wait_idle(browser)
+    area = browser.find_element(By.TAG_NAME, "textarea")
+    area.send_keys("îjadaṯẖe is the broom; through the proxy.")
+    area.send_keys(Keys.CONTROL, Keys.ENTER)
+    _wait_idle(browser)
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Save").click()
+    _wait_for(browser, "Saved your rating and your correction")
+    _shot(browser, "hosted-review")
+    assert browser.current_url.startswith("https://" + SITE)
+    [correction] = reviews.list_corrections(Store(url))
+    assert correction.author == demo_db.REVIEWER and correction.narrative == "îjadaṯẖe is the broom; through the proxy."

@@ -101,9 +101,9 @@ def test_reviewers_save_while_another_process_writes_runs(app, db: Path, demo, t
     assert {c.run_id for c in corrections} <= known_runs
     assert store.query("SELECT count(*) FROM ratings WHERE verdict = 'wrong'")[0][0] == 4
     assert store.query("SELECT count(*) FROM runs")[0][0] == runs_before + len(finished)
-    statuses = store.query("SELECT DISTINCT status FROM runs WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
+    statuses = store.query("SELECT DISTINCT status FROM runs WHERE run_id = ANY(?)",
                            [finished])
     assert statuses == [("complete",)]
     per_run = store.query("SELECT count(DISTINCT run_id), min(n), max(n) FROM (SELECT run_id, count(*) AS n FROM "
-                          "item_scores WHERE run_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY run_id)", [finished])
+                          "item_scores WHERE run_id = ANY(?) GROUP BY run_id)", [finished])
     assert per_run == [(len(finished), 12 * len(demo_db.METRICS), 12 * len(demo_db.METRICS))]

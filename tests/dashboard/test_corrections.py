@@ -18,8 +18,8 @@ from . import demo_db
 
 
 @pytest.fixture
-def store(db: Path) -> Store:
-    return Store(db)
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 def _target(store: Store, demo: demo_db.Demo, item_id: str = "nc-02",

@@ -14,8 +14,8 @@ from . import demo_db
 
 
 @pytest.fixture
-def store(db: Path) -> Store:
-    return Store(db)
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 def _choice(store: Store, name: str) -> compare.CheckpointChoice:

@@ -10,10 +10,11 @@ from .labkit import Lab, corrupted_replies, dictionary_items
 
 
 @pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
+def lab(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    """A lab whose gate store is on each engine in turn (named in its config, not in EVALHARNESS_DB)."""
     monkeypatch.delenv("EVALHARNESS_DB", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    return Lab(tmp_path)
+    return Lab(tmp_path, store_url=None if store_url.endswith(".duckdb") else store_url)
 
 
 @pytest.fixture

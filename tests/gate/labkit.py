@@ -48,6 +48,8 @@ def _toml_value(value: object) -> str:
 class Lab:
     root: Path
     suites: dict[str, Path] = field(default_factory=dict)
+    #: the store the gate writes: a DuckDB file in root by default, or a PostgreSQL URL (both engines are tested)
+    store_url: str | None = None
 
     def suite(self, name: str, items: list[dict], *, kind: str = "dictionary_qa", version: str = "1.0.0",
               language: str = "") -> Path:
@@ -76,7 +78,8 @@ class Lab:
 
     def config(self, *, metrics: list[str] | None = None, **gate: object) -> Path:
         policy = {**GATE, **gate}
-        lines = ["[store]", 'path = "gate.duckdb"', "", "[run]", "checkpoints = []",
+        store = json.dumps(self.store_url) if self.store_url else '"gate.duckdb"'
+        lines = ["[store]", f"url = {store}", "", "[run]", "checkpoints = []",
                  f"suites = {json.dumps(sorted(self.suites))}", 'checkpoints_dir = "checkpoints"',
                  'suites_dir = "suites"', "", "[metrics]", f"enabled = {json.dumps(metrics or METRICS)}",
                  'required = ["chrf++"]', "", "[gate]"]
@@ -87,7 +90,7 @@ class Lab:
 
     def load(self) -> tuple[Config, Store]:
         config = load_config(self.root / "evalharness.toml")
-        return config, Store(self.root / "gate.duckdb")
+        return config, Store(self.store_url or self.root / "gate.duckdb")
 
     def ckpt(self, name: str) -> Checkpoint:
         return load_checkpoint(self.root / "checkpoints" / f"{name}.toml")

@@ -281,6 +281,31 @@ def test_a_perplexity_guard_regression_reverts_naming_bits_per_char(lab: Lab) ->
     assert any(c.kind == "primary" and c.verdict == "pass" for c in result.decision.checks)
 
 
+def test_a_record_made_stale_by_another_gate_is_refused(planted, monkeypatch) -> None:
+    """Compare-and-set: the champion moves (another machine's gate) between this gate's comparison and its
+    --record; nothing is written and the error says to run the gate again."""
+    from evalharness.gate import pipeline
+    from evalharness.store.gate import ChampionChanged
+
+    lab, _ = planted
+    config, store = lab.load()
+    set_champion(store, "champ", lab.ckpt("champ").identity, set_by="test", reason="first")
+    real_compare = pipeline.compare_runs
+
+    def compare_while_another_gate_records(*args, **kwargs):
+        comparison = real_compare(*args, **kwargs)
+        set_champion(store, "same", lab.ckpt("same").identity, set_by="another machine", reason="moved meanwhile")
+        return comparison
+
+    monkeypatch.setattr(pipeline, "compare_runs", compare_while_another_gate_records)
+    decisions_before = len(list_decisions(store))
+    with pytest.raises(ChampionChanged, match="changed while this comparison ran") as error:
+        run_gate(config, store, lab.ckpt("better"), lab.loaded_suites(), record=True)
+    assert error.value.exit_code == 2 and "run `evalharness gate` again" in str(error.value)
+    assert [c.checkpoint_name for c in champion_history(store)] == ["same", "champ"]
+    assert len(list_decisions(store)) == decisions_before
+
+
 def test_spelling_aware_metrics_guard_the_gate(lab: Lab) -> None:
     """A candidate that drops the nasal marks (â î û) gains chrF++ on a badly wrong champion, yet its
     diacritic-only errors are a regression the community guards against."""

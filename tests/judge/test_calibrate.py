@@ -221,6 +221,6 @@ def test_several_voices_become_one_grade_per_answer_and_an_admin_settles(tmp_pat
     settled = calibrate(store, stored_ratings(store), n_resamples=100, seed=1)
     assert settled.n_settled == 1 and settled.agreements[0].n_settled == 1
     assert settled.agreements[0].kappa == pytest.approx(KAPPA)
-    cli = CliRunner().invoke(app, ["judge", "calibrate", "--resamples", "100", "--db", str(store.path)])
+    cli = CliRunner().invoke(app, ["judge", "calibrate", "--resamples", "100"])
     assert cli.exit_code == 0, cli.output
     assert "5 of 5 answers had more than one voice" in cli.output and "1 were settled by an admin" in cli.output

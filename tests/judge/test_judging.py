@@ -73,7 +73,7 @@ def test_verdicts_are_parsed_stored_and_scored(provider, fake_server, store, sui
         assert server.requests[0].path == "/v1/chat/completions" and body["temperature"] == 0
         assert body["response_format"]["type"] == "json_schema" and body["response_format"]["json_schema"]["strict"]
     # every attempt is audited as judging, with the run and suite; the summary names the judge and rubric
-    audit = store.query("SELECT purpose, run_id, status, count(*) FROM external_calls GROUP BY ALL")
+    audit = store.query("SELECT purpose, run_id, status, count(*) FROM external_calls GROUP BY purpose, run_id, status")
     assert audit == [("judging", result.run_id, "ok", 6)]
     summary = store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0]
     judge = json.loads(summary)["judge"]
@@ -255,7 +255,7 @@ def test_unstable_items_are_flagged_and_listed(fake_server, store, suite_dir: Pa
     assert rows[2][0] == "q3" and sorted(rows[2][1]) == [1, 4, 4] and rows[2][2] == 3 and rows[2][3] is True
     assert rows[2][4] == pytest.approx((0 + 0.75 + 0.75) / 3)
     assert rows[1][2] == 1 and rows[1][3] is False
-    from evalharness.judge.records import run_verdicts, unstable_items
+    from evalharness.store.judging import run_verdicts, unstable_items
 
     assert [u["item_id"] for u in unstable_items(store, result.run_id)] == ["q3"]
     assert len(run_verdicts(store, result.run_id)) == 9
@@ -274,7 +274,7 @@ def test_http_errors_retry_and_fatal_errors_stop(fake_server, store, suite_dir: 
     server = fake_server(flaky)
     result = Runner(judge_config(server), store).run(load_checkpoint(replay), load_suite(suite_dir))
     assert result.metrics["cas"]["n_scored"] == 3 and len(server.requests) == 6
-    assert store.query("SELECT status, count(*) FROM external_calls GROUP BY ALL ORDER BY 1") == [
+    assert store.query("SELECT status, count(*) FROM external_calls GROUP BY status ORDER BY 1") == [
         ("ok", 3), ("server_error", 3)]
     denied = fake_server(lambda rec: HttpError(401, "API key not valid"))
     bad = Runner(judge_config(denied, model="other-judge"), store).run(load_checkpoint(replay), load_suite(suite_dir), new=True)
@@ -313,7 +313,7 @@ def test_judging_survives_the_shared_fault_injecting_fake(store, suite_dir: Path
     cas = result.metrics["cas"]
     assert cas["n_scored"] == 12 and cas["corpus_score"] == pytest.approx(75.0)
     assert faults > 0 and store.query("SELECT count(*), count(DISTINCT cache_key) FROM judge_calls") == [(24, 24)]
-    audit = dict(store.query("SELECT status, count(*) FROM external_calls GROUP BY ALL"))
+    audit = dict(store.query("SELECT status, count(*) FROM external_calls GROUP BY status"))
     assert audit["ok"] == 24 and sum(audit.values()) == 24 + faults
     summary = json.loads(store.query("SELECT summary_json FROM runs WHERE run_id = ?", [result.run_id])[0][0])
     assert summary["judge"]["cost"]["usd"] is not None and summary["judge"]["cost"]["calls"] == 24 + faults

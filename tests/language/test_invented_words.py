@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 
@@ -81,11 +80,9 @@ def test_a_run_lists_invented_words_and_never_stores_the_lexicon(tmp_path: Path,
     result = Runner(config, store).run(checkpoint, load_suite(folder))
     assert result.metrics["invented_words"]["corpus_score"] == pytest.approx(50.0)
     assert invented_words(store, result.run_id) == {"2": ["rhabâziyach"]}
-    con = duckdb.connect(str(store.path), read_only=True)
-    try:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
-        dumps = {t: str(con.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables}
-        dump = " ".join(dumps.values())
-    finally:
-        con.close()
+    # every row of every table of the store (the DuckDB file or the PostgreSQL schema)
+    tables = [r[0] for r in store.query("SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_schema = current_schema()")]
+    assert "invented_words" in tables
+    dump = " ".join(str(store.query(f'SELECT * FROM "{t}"')) for t in tables)
     assert "rhabâziyach" in dump and SECRET not in dump and "community-lexicon" not in dump

@@ -91,7 +91,8 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_lab(tmp_path: Path, keys: None) -> Iterator[Callable[..., Lab]]:
+def make_lab(tmp_path: Path, keys: None, store_url: str) -> Iterator[Callable[..., Lab]]:
+    """Labs whose store is on each engine in turn (the DuckDB file, a PostgreSQL schema)."""
     servers: list[FakeProviderServer] = []
 
     def build(*, models: dict[str, str | None] | None = None, **kw: Any) -> Lab:
@@ -99,7 +100,7 @@ def make_lab(tmp_path: Path, keys: None) -> Iterator[Callable[..., Lab]]:
         fake.start()
         servers.append(fake)
         config, references = write_lab(tmp_path, fake.url, **kw)
-        return Lab(tmp_path, fake, Store(tmp_path / "monitor.duckdb"), config, references)
+        return Lab(tmp_path, fake, Store(store_url), config, references)
 
     yield build
     for server in servers:

@@ -128,8 +128,8 @@ def seed_store(db: Path) -> None:
                         "'abcdef0123456789', '1.0.0', 'complete', '0.1.0', '{}', ?, ?, 200, 200, 0, ?)",
                         [run_id, checkpoint, checkpoint + "-identity", started, started, json.dumps(summary)])
             con.execute("INSERT INTO run_metrics VALUES (?, 'chrf++', 'nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no"
-                        "|version:2.6.0', true, ['c'], ?, 200, 0, 'scored', NULL)", [run_id, chrf])
-            con.execute("INSERT INTO run_metrics VALUES (?, 'token_perplexity', 'ppl', false, ['n'], NULL, 0, 200, "
+                        "|version:2.6.0', true, ARRAY['c'], ?, 200, 0, 'scored', NULL)", [run_id, chrf])
+            con.execute("INSERT INTO run_metrics VALUES (?, 'token_perplexity', 'ppl', false, ARRAY['n'], NULL, 0, 200, "
                         "'unsupported', 'the replay backend gives no log-likelihoods')", [run_id])
         con.execute("INSERT INTO decisions (decision_id, created_at, candidate, candidate_identity, champion, "
                     "champion_identity, candidate_run_ids, champion_run_ids, decision, exit_code, reasons_json, "

@@ -50,7 +50,7 @@ CREATE TABLE runs (
     n_failed            INTEGER,
     prompt_tokens       BIGINT,
     completion_tokens   BIGINT,
-    cost_usd            DOUBLE,
+    cost_usd            DOUBLE PRECISION,
     summary_json        VARCHAR
 );
 -- Successful generations only, keyed by sha256(checkpoint identity, settings, system, prompt).
@@ -61,7 +61,7 @@ CREATE TABLE generations (
     text                VARCHAR NOT NULL,
     prompt_tokens       INTEGER,
     completion_tokens   INTEGER,
-    latency_s           DOUBLE,
+    latency_s           DOUBLE PRECISION,
     attempts            INTEGER,
     created_at          TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
@@ -78,7 +78,7 @@ CREATE TABLE run_items (
 CREATE TABLE loglikelihoods (
     cache_key           VARCHAR PRIMARY KEY,   -- sha256(identity, prompt format, system, prompt, reference)
     checkpoint_identity VARCHAR NOT NULL,
-    nats                DOUBLE NOT NULL,
+    nats                DOUBLE PRECISION NOT NULL,
     tokens              INTEGER NOT NULL,
     chars               INTEGER NOT NULL,
     bytes               INTEGER NOT NULL,
@@ -92,8 +92,8 @@ CREATE TABLE item_scores (
     metric  VARCHAR NOT NULL,
     status  VARCHAR NOT NULL,
     reason  VARCHAR,
-    stats   DOUBLE[],
-    score   DOUBLE,
+    stats   DOUBLE PRECISION[],
+    score   DOUBLE PRECISION,
     PRIMARY KEY (run_id, item_id, metric)
 );
 CREATE TABLE run_metrics (
@@ -102,7 +102,7 @@ CREATE TABLE run_metrics (
     signature        VARCHAR NOT NULL,
     higher_is_better BOOLEAN NOT NULL,
     stat_names       VARCHAR[] NOT NULL,
-    corpus_score     DOUBLE,          -- NULL when nothing was scored (see status/reason)
+    corpus_score     DOUBLE PRECISION,          -- NULL when nothing was scored (see status/reason)
     n_scored         INTEGER NOT NULL,
     n_unscored       INTEGER NOT NULL,
     status           VARCHAR NOT NULL, -- scored | partial | unsupported | failed | not_scored
@@ -122,7 +122,7 @@ CREATE TABLE external_calls (
     http_status       INTEGER,
     prompt_tokens     INTEGER,
     completion_tokens INTEGER,
-    latency_s         DOUBLE,
+    latency_s         DOUBLE PRECISION,
     called_at         TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 -- Gate decisions (written by the gate, read by the dashboard and the reviewer chat).

@@ -31,7 +31,7 @@ CREATE TABLE judge_calls (
     attempts          INTEGER NOT NULL,
     prompt_tokens     INTEGER,
     completion_tokens INTEGER,
-    latency_s         DOUBLE,
+    latency_s         DOUBLE PRECISION,
     created_at        TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 CREATE INDEX judge_calls_item ON judge_calls (item_id, candidate_sha256);
@@ -46,7 +46,7 @@ CREATE TABLE judge_run_items (
     reason          VARCHAR,
     cache_keys      VARCHAR[] NOT NULL,
     overall_scores  INTEGER[],               -- one per sample, in sample order, when scored
-    cas             DOUBLE,                  -- mean of (overall - 1) / 4 over the samples, when scored
+    cas             DOUBLE PRECISION,                  -- mean of (overall - 1) / 4 over the samples, when scored
     spread          INTEGER,                 -- max - min of overall_scores
     unstable        BOOLEAN NOT NULL DEFAULT false,
     flags           VARCHAR[],               -- every flag raised by any sample

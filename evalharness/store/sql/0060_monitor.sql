@@ -1,6 +1,6 @@
 -- Monitors: canary checks of deployed endpoints, the baseline they are compared with, their answers and
 -- scores, the drift test's state, retirement lookups, alert states and alerts, and live answers from logs.
--- Portable types only (VARCHAR, BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, VARCHAR[]); per-item statistics are JSON.
+-- Portable types only (VARCHAR, BIGINT, DOUBLE PRECISION, BOOLEAN, TIMESTAMP, VARCHAR[]); per-item statistics are JSON.
 
 -- The canary's items (a fixed, seeded, stratified sample), by canary hash.
 CREATE TABLE monitor_canaries (
@@ -43,18 +43,18 @@ CREATE TABLE monitor_checks (
     n_items           BIGINT NOT NULL,
     n_ok              BIGINT NOT NULL,
     n_failed          BIGINT NOT NULL,
-    error_rate        DOUBLE,
-    latency_mean_s    DOUBLE,
-    latency_p95_s     DOUBLE,
+    error_rate        DOUBLE PRECISION,
+    latency_mean_s    DOUBLE PRECISION,
+    latency_p95_s     DOUBLE PRECISION,
     prompt_tokens     BIGINT,
     completion_tokens BIGINT,
-    cost_usd          DOUBLE,              -- NULL when unknown (cost_reason says why)
+    cost_usd          DOUBLE PRECISION,              -- NULL when unknown (cost_reason says why)
     cost_reason       VARCHAR,
-    changed_share     DOUBLE,              -- answers whose text differs verbatim from the baseline's
-    drift_share       DOUBLE,              -- the drift test's value: answers that differ from the established ones
+    changed_share     DOUBLE PRECISION,              -- answers whose text differs verbatim from the baseline's
+    drift_share       DOUBLE PRECISION,              -- the drift test's value: answers that differ from the established ones
                                            -- (text, or mean token log-probability beyond the tolerance)
-    score_drop        DOUBLE,              -- the drift test's value: established canary score − this check's
-    wealth            DOUBLE,              -- the sequential test's combined wealth after this check
+    score_drop        DOUBLE PRECISION,              -- the drift test's value: established canary score − this check's
+    wealth            DOUBLE PRECISION,              -- the sequential test's combined wealth after this check
     alarm             BOOLEAN NOT NULL,
     summary_json      VARCHAR NOT NULL     -- scores, paired comparison per metric, streams, retirement, notes
 );
@@ -66,8 +66,8 @@ CREATE TABLE monitor_answers (
     error             VARCHAR,
     prompt_tokens     BIGINT,
     completion_tokens BIGINT,
-    latency_s         DOUBLE,
-    logprob_sum       DOUBLE,
+    latency_s         DOUBLE PRECISION,
+    logprob_sum       DOUBLE PRECISION,
     logprob_tokens    BIGINT,
     PRIMARY KEY (check_id, item_key)
 );
@@ -78,7 +78,7 @@ CREATE TABLE monitor_item_scores (
     status     VARCHAR NOT NULL,           -- scored | failed | unsupported | not_scored
     reason     VARCHAR,
     stats_json VARCHAR,                    -- the metric's sufficient statistics, when scored
-    score      DOUBLE,
+    score      DOUBLE PRECISION,
     PRIMARY KEY (check_id, item_key, metric)
 );
 -- The newest lookup of each model's retirement (OpenAI's models endpoint).

@@ -1,7 +1,5 @@
-"""All SQL of the judge: stored rubrics, the verdict cache (`judge_calls`), per-run verdicts, unstable items.
-
-Short transactions, bulk rows as Arrow tables — the same discipline as `store.records`.
-"""
+"""Tables `judge_rubrics`, `judge_calls` (the verdict cache) and `judge_run_items` (which verdicts each run's CAS
+rests on), and the reads the dashboard and calibration make of them."""
 
 from __future__ import annotations
 
@@ -12,16 +10,16 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from ..store import Store
-from .rubric import Rubric
-from .verdict import Verdict
+from ..judge.rubric import Rubric
+from ..judge.verdict import Verdict
+from .connection import Store
 
 #: a judge request's outcome: a valid verdict, an answer that failed validation, or no answer
 CallStatus = Literal["ok", "invalid", "failed"]
 
 
 @dataclass(frozen=True)
-class CallRow:
+class JudgeCallRow:
     """One judge request's final outcome (a row of judge_calls)."""
 
     cache_key: str
@@ -45,7 +43,7 @@ class CallRow:
 
 
 @dataclass(frozen=True)
-class RunItemRow:
+class JudgeRunItemRow:
     run_id: str
     item_id: str
     judge_identity: str
@@ -64,7 +62,7 @@ class RunItemRow:
 def record_rubric(store: Store, rubric: Rubric) -> None:
     with store.transaction() as con:
         con.execute(
-            "INSERT OR IGNORE INTO judge_rubrics (rubric_hash, name, version, text) VALUES (?,?,?,?)",
+            "INSERT INTO judge_rubrics (rubric_hash, name, version, text) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
             [rubric.sha256, rubric.name, rubric.version, rubric.text],
         )
 
@@ -73,13 +71,11 @@ def cached_verdicts(store: Store, keys: Sequence[str]) -> dict[str, Verdict]:
     """cache_key → Verdict for the keys already judged successfully (by any run)."""
     if not keys:
         return {}
-    with store.connect() as con:
-        con.register("wanted", pa.table({"cache_key": list(keys)}))
-        rows = con.execute(
-            "SELECT j.cache_key, j.overall, j.criteria_json, j.rationale, j.flags FROM judge_calls j "
-            "JOIN wanted USING (cache_key) WHERE j.status = 'ok'"
-        ).fetchall()
-        con.unregister("wanted")
+    rows = store.query(
+        "SELECT cache_key, overall, criteria_json, rationale, flags FROM judge_calls "
+        "WHERE cache_key = ANY(?) AND status = 'ok'",
+        [list(keys)],
+    )
     out = {}
     for key, overall, criteria_json, rationale, flags in rows:
         out[key] = Verdict(
@@ -102,7 +98,7 @@ _CALL_TYPES = {
 }
 
 
-def put_calls(store: Store, rows: Sequence[CallRow]) -> None:
+def put_calls(store: Store, rows: Sequence[JudgeCallRow]) -> None:
     """Insert or replace judge_calls rows (a failed row is replaced when the request is tried again)."""
     if not rows:
         return
@@ -144,14 +140,11 @@ def put_calls(store: Store, rows: Sequence[CallRow]) -> None:
         for key in columns:
             columns[key].append(values[key])
     table = pa.table({k: pa.array(v, _CALL_TYPES.get(k, pa.string())) for k, v in columns.items()})
-    names = ", ".join(columns)
     with store.transaction() as con:
-        con.register("new_calls", table)
-        con.execute(f"INSERT OR REPLACE INTO judge_calls ({names}) SELECT {names} FROM new_calls")
-        con.unregister("new_calls")
+        con.insert("judge_calls", table, conflict="replace", key=("cache_key",))
 
 
-def replace_run_items(store: Store, run_id: str, rows: Sequence[RunItemRow]) -> None:
+def replace_run_items(store: Store, run_id: str, rows: Sequence[JudgeRunItemRow]) -> None:
     """The run's per-item verdict summary, swapped in one transaction (a re-score replaces it whole)."""
     table = pa.table(
         {
@@ -175,12 +168,7 @@ def replace_run_items(store: Store, run_id: str, rows: Sequence[RunItemRow]) -> 
     with store.transaction() as con:
         con.execute("DELETE FROM judge_run_items WHERE run_id = ?", [run_id])
         if rows:
-            con.register("new_items", table)
-            con.execute(
-                f"INSERT INTO judge_run_items ({', '.join(table.column_names)}) "
-                f"SELECT {', '.join(table.column_names)} FROM new_items"
-            )
-            con.unregister("new_items")
+            con.insert("judge_run_items", table)
 
 
 def unstable_items(store: Store, run_id: str) -> list[dict[str, Any]]:
@@ -201,7 +189,71 @@ def run_verdicts(store: Store, run_id: str):  # -> pandas.DataFrame
     return store.frame(
         "SELECT ri.item_id, j.sample_index, j.status, j.overall, j.criteria_json, j.rationale, j.flags, j.error, "
         "ri.unstable, j.judge_model, j.rubric_hash FROM (SELECT item_id, unstable, unnest(cache_keys) AS cache_key "
-        "FROM judge_run_items WHERE run_id = ?) ri JOIN judge_calls j USING (cache_key) "
+        "FROM judge_run_items WHERE run_id = ?) ri JOIN judge_calls j ON j.cache_key = ri.cache_key "
         "ORDER BY ri.item_id, j.sample_index",
         [run_id],
     )
+
+
+def judged_runs(store: Store, run_ids: Sequence[str]) -> bool:
+    """True when the judge looked at any answer of these runs."""
+    if not run_ids:
+        return False
+    row = store.query("SELECT count(*) FROM judge_run_items WHERE run_id = ANY(?)", [list(run_ids)])
+    return bool(row and row[0][0])
+
+
+def rationale_rows(store: Store, item_id: str, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Every verdict on one item for the given runs, one row per sample, in checkpoint and sample order."""
+    if not run_ids:
+        return []
+    rows = store.frame(
+        "SELECT r.checkpoint_name AS checkpoint, j.judge_model AS judge, c.sample_index + 1 AS sample, "
+        "c.overall AS grade, 100 * j.cas AS cas, j.unstable, array_to_string(c.flags, ', ') AS flags, "
+        "c.rationale FROM judge_run_items j JOIN runs r ON r.run_id = j.run_id "
+        "JOIN judge_calls c ON c.cache_key = ANY(j.cache_keys) "
+        "WHERE j.item_id = ? AND j.run_id = ANY(?) AND c.status = 'ok' "
+        "ORDER BY r.started_at, c.sample_index",
+        [item_id, list(run_ids)],
+    ).to_dict("records")
+    for row in rows:
+        row["cas"] = None if row["cas"] is None or row["cas"] != row["cas"] else round(float(row["cas"]), 1)
+    return rows
+
+
+def judge_grades(store: Store) -> list[tuple[str, str, str, str, str | None, float, int]]:
+    """(judge identity, rubric hash, item id, answer sha256, suite hash, mean overall, n samples) of every
+    judged answer of a scored run item."""
+    return [
+        (i, h, item, sha, suite, float(mean), int(n))
+        for i, h, item, sha, suite, mean, n in store.query(
+            "WITH keys AS (SELECT DISTINCT ri.item_id, r.suite_hash, ri.cache_key FROM ("
+            "  SELECT run_id, item_id, unnest(cache_keys) AS cache_key FROM judge_run_items WHERE status = 'scored'"
+            ") ri JOIN runs r ON r.run_id = ri.run_id) "
+            "SELECT j.judge_identity, j.rubric_hash, k.item_id, j.candidate_sha256, k.suite_hash, avg(j.overall), "
+            "count(*) FROM keys k JOIN judge_calls j ON j.cache_key = k.cache_key WHERE j.status = 'ok' "
+            "GROUP BY j.judge_identity, j.rubric_hash, k.item_id, j.candidate_sha256, k.suite_hash"
+        )
+    ]
+
+
+def judge_models(store: Store) -> dict[tuple[str, str], tuple[str, str]]:
+    """(judge identity, rubric hash) → (provider, model)."""
+    return {
+        (i, r): (p, m)
+        for i, r, p, m in store.query(
+            "SELECT DISTINCT judge_identity, rubric_hash, judge_provider, judge_model FROM judge_calls"
+        )
+    }
+
+
+def rubric_names(store: Store) -> dict[str, tuple[str, str]]:
+    """rubric hash → (name, version)."""
+    return {h: (n, v) for h, n, v in store.query("SELECT rubric_hash, name, version FROM judge_rubrics")}
+
+
+def unstable_flags(store: Store, run_id: str) -> dict[str, bool]:
+    """item_id → whether the judge's samples disagreed, for a run's judged items."""
+    return {
+        i: bool(u) for i, u in store.query("SELECT item_id, unstable FROM judge_run_items WHERE run_id = ?", [run_id])
+    }
