@@ -347,7 +347,7 @@ def test_the_hosting_recipe_serves_the_team_store_over_https(hosted, browser) ->
     with pytest.raises(OSError):  # only the configured name is served (no certificate, no site for another)
         urllib.request.urlopen(f"https://127.0.0.1:{port}/", timeout=10, context=ssl.create_default_context())
     browser.get(base + "/review")
-    _wait_for(browser, "Please sign in on the left")
+    _wait_for(browser, "Please sign in below")
     browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Your name"]').send_keys(demo_db.REVIEWER)
     browser.find_element(By.CSS_SELECTOR, 'input[aria-label="Password"]').send_keys(demo_db.REVIEWER_PASSWORD)
     next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Sign in").click()
