@@ -26,7 +26,8 @@ def _save(live_id: str) -> None:
         account = ui.require_account("reviewer")  # removed, demoted or reset since sign-in: not saved
         saved = live_answers.save_review(ui.store(write=True), account.name, live_id, verdict=verdict,
                                          cas_rating=None if cas in (None, NOT_RATED) else int(cas),
-                                         narrative=st.session_state.get(keys["text"]) or "")
+                                         narrative=st.session_state.get(keys["text"]) or "",
+                                         session_version=account.session_version)
     except StoreError:
         st.session_state["live_flash"] = ("error", "Not saved yet: the results file is busy. Your words are still in "
                                                    "the boxes below — press Save again in a moment.")

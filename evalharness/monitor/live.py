@@ -99,11 +99,16 @@ def save_review(
     verdict: str | None = None,
     cas_rating: int | None = None,
     narrative: str | None = None,
+    session_version: int | None = None,
 ) -> datetime:
-    """Save a reviewer's rating and/or correction of a live answer (a rating needs a verdict or a 1–5 score)."""
-    from ..community.reviews import VERDICTS
+    """Save a reviewer's rating and/or correction of a live answer (a rating needs a verdict or a 1–5 score).
+
+    With `session_version` (the dashboard passes its session's), an account changed or removed since sign-in
+    is refused with PermissionDenied and nothing is written."""
+    from ..community.reviews import VERDICTS, _denied
     from ..errors import InputError
     from ..jsonl import nfc
+    from ..store.reviews import AccountMissing
 
     if verdict is not None and verdict not in VERDICTS:
         raise InputError(f"verdict must be one of {VERDICTS}", field="verdict")
@@ -115,4 +120,16 @@ def save_review(
     item = live_db.live_item(store, live_id)
     if item is None:
         raise InputError(f"no live answer '{live_id}'", field="live_id")
-    return live_db.save_live_review(store, reviewer, item, verdict=verdict, cas_rating=cas_rating, narrative=text)[2]
+    try:
+        saved = live_db.save_live_review(
+            store,
+            reviewer,
+            item,
+            verdict=verdict,
+            cas_rating=cas_rating,
+            narrative=text,
+            session_version=session_version,
+        )
+    except AccountMissing as exc:
+        raise _denied(exc) from None
+    return saved[2]

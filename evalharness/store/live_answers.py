@@ -109,16 +109,19 @@ def save_live_review(
     verdict: str | None,
     cas_rating: int | None,
     narrative: str | None,
+    session_version: int | None = None,
 ) -> tuple[str | None, str | None, datetime]:
-    """A reviewer's rating (source 'live') and/or correction of a live answer, in one transaction."""
+    """A reviewer's rating (source 'live') and/or correction of a live answer, in one transaction.
+
+    The account is checked inside the write's transaction, like every other review save: with
+    `session_version` (the dashboard's session), a password reset, a new role or a removal since sign-in ends
+    the session's writes (`reviews.AccountMissing`, nothing written)."""
+    from .reviews import _check_account
+
     rating_id = ("rat-" + uuid.uuid4().hex[:16]) if (verdict is not None or cas_rating is not None) else None
     correction_id = ("cor-" + uuid.uuid4().hex[:16]) if narrative else None
     with store.transaction() as con:
-        row = con.execute("SELECT role FROM reviewers WHERE name = ?", [reviewer]).fetchone()
-        if row is None:
-            from ..community.accounts import PermissionDenied
-
-            raise PermissionDenied(f"no reviewer account named '{reviewer}'; sign in again")
+        _check_account(con, reviewer, "reviewer", session_version)
         if rating_id:
             con.execute(
                 "INSERT INTO ratings (rating_id, run_id, suite_hash, item_id, checkpoint_name, candidate_text, "

@@ -50,3 +50,27 @@ def test_live_answers_are_imported_rated_corrected_and_counted_per_day(store, tm
     assert store.query("SELECT source, run_id FROM ratings ORDER BY created_at") == [("live", None), ("live", None)]
     assert store.query("SELECT narrative, run_id FROM corrections") == [
         ("'Osnî' means cold; the circumflex matters.", None)]
+
+
+def test_a_live_save_from_a_session_older_than_the_account_is_refused_and_writes_nothing(store, tmp_path: Path) -> None:
+    """Like every other review save: a password reset since sign-in ends the session's writes."""
+    import pytest
+
+    from evalharness.community.accounts import PermissionDenied
+
+    config, _ = write_lab(tmp_path, "http://127.0.0.1:9")
+    monitor = find_monitor(config, "stoney-ft")
+    log = tmp_path / "app-log.jsonl"
+    log.write_text(json.dumps({"time": "2026-11-28T10:00:00Z", "question": "What is 'mîni'?", "answer": "Water.",
+                               "consent": True}) + "\n", encoding="utf-8")
+    assert live.import_log(config, store, monitor, log).imported == 1
+    signed_in = accounts.add_reviewer(store, REVIEWER, "reviewer", PASSWORD)
+    (item, _), = live.queue(store, REVIEWER)[0]
+    accounts.set_password(store, REVIEWER, "a different horse battery staple")
+    with pytest.raises(PermissionDenied, match="changed since you signed in"):
+        live.save_review(store, REVIEWER, item.live_id, verdict="right", narrative="Mîni is water.",
+                         session_version=signed_in.session_version)
+    assert store.query("SELECT count(*) FROM ratings") == [(0,)]
+    assert store.query("SELECT count(*) FROM corrections") == [(0,)]
+    live.save_review(store, REVIEWER, item.live_id, verdict="right")   # the CLI/library path without a session
+    assert store.query("SELECT count(*) FROM ratings") == [(1,)]
